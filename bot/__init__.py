@@ -1,0 +1,1 @@
+"""Phare's application: configuration, router, transports, CLI."""

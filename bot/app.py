@@ -1,0 +1,64 @@
+"""Wiring: settings → database, keys, dialogues, router. One place, so every entry point builds the same thing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.router import Clock, Router, utc_now
+from bot.safety import SafetyCheck
+from dialogues.loader import Library, load_library
+from storage.crypto import Cipher, load_or_create_key
+from storage.db import Database
+from storage.repo import Repository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Phare:
+    settings: Settings
+    db: Database
+    library: Library
+    router: Router
+
+    async def close(self) -> None:
+        await self.router.stop()
+        await self.db.dispose()
+
+
+def make_cipher(settings: Settings, db: Database) -> Cipher:
+    keys: list[str] = []
+    if settings.secret_key is not None:
+        keys.append(settings.secret_key.get_secret_value())
+    elif db.is_sqlite:
+        keys.append(load_or_create_key(settings.data_dir))
+    keys.extend(k.strip() for k in settings.old_secret_keys.split(",") if k.strip())
+    return Cipher(keys)
+
+
+def default_safety() -> SafetyCheck | None:
+    try:
+        from bot.crisis import CrisisDetector
+    except ImportError:  # the safety layer ships with the exercise library
+        return None
+    return CrisisDetector.load()
+
+
+async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Phare:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    if migrate:
+        await db.migrate()
+    library = load_library()
+    router = Router(
+        db,
+        Repository(make_cipher(settings, db)),
+        library,
+        clock=clock,
+        operator_contact=settings.operator_contact,
+        default_locale=settings.default_locale,
+        safety=default_safety(),
+    )
+    return Phare(settings=settings, db=db, library=library, router=router)

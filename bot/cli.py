@@ -1,0 +1,155 @@
+"""The `phare` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from dialogues.graph import mermaid
+from dialogues.lint import lint_library
+from dialogues.loader import DialogueError, load_library
+from storage.crypto import generate_key
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # httpx logs request URLs at INFO, and Telegram's URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        library = load_library()
+    except DialogueError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    problems = lint_library(library)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{len(library.dialogues)} dialogues, {len(library.catalog)} catalog texts: all good")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    library = load_library()
+    if args.all:
+        out = Path(args.out or "docs/dialogues")
+        out.mkdir(parents=True, exist_ok=True)
+        for dialogue in library.dialogues.values():
+            (out / f"{dialogue.id}.mmd").write_text(mermaid(dialogue, args.lang), encoding="utf-8")
+        print(f"wrote {len(library.dialogues)} diagrams to {out}")
+        return 0
+    if not args.id or args.id not in library.dialogues:
+        print(f"unknown dialogue {args.id!r}; known: {', '.join(sorted(library.dialogues))}", file=sys.stderr)
+        return 1
+    text = mermaid(library.get(args.id), args.lang)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
+async def _console(args: argparse.Namespace) -> int:
+    from bot.app import build
+    from bot.console import run_console
+
+    settings = _settings(args)
+    phare = await build(settings)
+    try:
+        await run_console(
+            phare.router,
+            export_dir=settings.data_dir / "exports",
+            locale=args.lang,
+            user=args.user,
+            transcript=Path(args.transcript) if args.transcript else None,
+            first="" if args.no_start else "/start",
+        )
+    finally:
+        await phare.close()
+    return 0
+
+
+async def _upgrade(args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    await db.migrate()
+    await db.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from bot.runner import run_all
+
+    return await run_all(_settings(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phare", description="A companion bot for psychotherapists.")
+    parser.add_argument("--data-dir", help="data directory (default ./.phare, or PHARE_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    console = sub.add_parser("console", help="talk to Phare in this terminal (no account needed)")
+    console.add_argument("--data-dir", help="data directory (default ./.phare)")
+    console.add_argument("--lang", choices=["fr", "en"], help="language for a new user (default: fr)")
+    console.add_argument("--user", default="local", help="who is talking (several people can share a data dir)")
+    console.add_argument("--transcript", help="append every reply, with its id, to this JSON-lines file")
+    console.add_argument("--no-start", action="store_true", help="do not send /start first")
+
+    run = sub.add_parser("run", help="serve every configured transport (Telegram, Matrix)")
+    run.add_argument("--data-dir")
+
+    dialogues = sub.add_parser("dialogues", help="check and draw the dialogue files")
+    dsub = dialogues.add_subparsers(dest="action", required=True)
+    dsub.add_parser("check", help="validate and lint every dialogue file (exit 1 on problems)")
+    graph = dsub.add_parser("graph", help="print a Mermaid diagram of a dialogue")
+    graph.add_argument("id", nargs="?")
+    graph.add_argument("--all", action="store_true", help="write one .mmd file per dialogue")
+    graph.add_argument("--out", help="file (or directory with --all)")
+    graph.add_argument("--lang", choices=["fr", "en"], default="fr")
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    up = dbsub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--data-dir")
+
+    sub.add_parser("keygen", help="print a new encryption key for PHARE_SECRET_KEY")
+
+    args = parser.parse_args(argv)
+    _logging(Settings().log_level if args.command in ("run",) else "WARNING")
+    if args.command == "dialogues":
+        return cmd_check(args) if args.action == "check" else cmd_graph(args)
+    if args.command == "keygen":
+        print(generate_key())
+        return 0
+    if args.command == "console":
+        return asyncio.run(_console(args))
+    if args.command == "db":
+        return asyncio.run(_upgrade(args))
+    if args.command == "run":
+        return asyncio.run(_run(args))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The console transport: Phare in a terminal, or fed by a pipe for scripted runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.messages import Button, Delivery, Incoming
+from bot.numbering import match_button
+from bot.outbox import Dispatcher
+from bot.router import Router, utc_now
+from bot.transport import Transport
+
+PLATFORM = "console"
+
+
+class ConsoleTransport(Transport):
+    platform = PLATFORM
+
+    def __init__(self, out: TextIO, export_dir: Path, transcript: Path | None = None) -> None:
+        self.out = out
+        self.export_dir = export_dir
+        self.transcript = transcript
+        self.last_buttons: tuple[Button, ...] = ()
+        self._delivered: set[str] = set()
+        if transcript is not None and transcript.exists():
+            for line in transcript.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    self._delivered.add(json.loads(line)["id"])
+
+    def already_delivered(self, ids: Iterable[str]) -> set[str]:
+        return {i for i in ids if i in self._delivered}
+
+    async def deliver(self, delivery: Delivery) -> None:
+        message = delivery.message
+        lines: list[str] = []
+        if message.text:
+            lines.append(message.text)
+        if message.attachment is not None:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path = self.export_dir / message.attachment.filename
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(message.attachment.data)
+            lines.append(f"[file] {path}")
+        for number, button in enumerate(message.buttons, start=1):
+            lines.append(f"  {number}. {button.label}")
+        if message.scale:
+            lines.append(f"  ({message.scale[0]}–{message.scale[1]})")
+        if message.buttons:
+            self.last_buttons = message.buttons
+        elif message.scale or message.text:
+            self.last_buttons = ()
+        text = "\n".join(lines)
+        if self.transcript is not None:
+            # One write per delivery: the transcript line is the delivery mark, so a crash never doubles it.
+            record = json.dumps({"id": delivery.id, "text": text}, ensure_ascii=False)
+            with self.transcript.open("a", encoding="utf-8") as fh:
+                fh.write(record + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        self._delivered.add(delivery.id)
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+    return None if line == "" else line.rstrip("\n")
+
+
+async def _ticker(router: Router) -> None:
+    while True:
+        await router.tick()
+        wake = await router.next_wake()
+        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - router.clock()).total_seconds()))
+        await asyncio.sleep(delay)
+
+
+async def run_console(
+    router: Router,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    export_dir: Path,
+    locale: str | None = None,
+    user: str = "local",
+    transcript: Path | None = None,
+    first: str = "/start",
+) -> None:
+    transport = ConsoleTransport(stdout, export_dir, transcript)
+    dispatcher = Dispatcher(transport, router.mark_sent, concurrency=1)
+    router.on_commit(dispatcher.enqueue)
+    await router.start()
+    await dispatcher.start(await router.pending(PLATFORM))
+    await dispatcher.drain()
+    ticker = asyncio.create_task(_ticker(router))
+    echo = not stdin.isatty()
+    session = uuid.uuid4().hex[:8]
+    count = 0
+
+    async def send(text: str) -> None:
+        nonlocal count
+        count += 1
+        chosen = match_button(text, transport.last_buttons)
+        msg = Incoming(
+            platform=PLATFORM,
+            user_key=user,
+            chat_key=user,
+            message_id=f"{session}-{count}",
+            received_at=utc_now(),
+            text=None if chosen else text,
+            option=chosen.id if chosen else None,
+            ref=chosen.ref if chosen else None,
+            locale=locale,
+            kind="option" if chosen else "text",
+        )
+        await router.submit(msg)
+        await dispatcher.drain()
+
+    try:
+        if first:
+            await send(first)
+        while True:
+            line = await _read_line(stdin)
+            if line is None:
+                break
+            if echo:
+                stdout.write(f"> {line}\n")
+            if line.strip().lower() in ("/quit", "/exit"):
+                break
+            await send(line)
+    finally:
+        ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)
+        await dispatcher.drain()
+        await dispatcher.stop()

@@ -1,0 +1,94 @@
+"""Platform-neutral messages: transports translate to and from these, nothing else crosses the boundary."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+InputKind = Literal["text", "option", "sticker", "photo", "voice", "document", "location", "other"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str
+    user_key: str
+    chat_key: str
+    message_id: str  # stable across redeliveries: the router drops one it has already processed
+    received_at: datetime
+    text: str | None = None
+    option: str | None = None  # id of a tapped button
+    ref: str | None = None  # the button's reference (run and step it was shown at), checked, never trusted
+    private: bool = True
+    locale: str | None = None
+    kind: InputKind = "text"
+    edited: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    id: str
+    label: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime: str
+    data: bytes
+    kind: Literal["image", "file"] = "file"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for a chat. `text` uses light markdown (*bold*, _italic_); transports render it."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    scale: tuple[int, int] | None = None  # a number answer: transports may show a keypad
+    scale_ref: str = ""
+    attachment: Attachment | None = None
+    scheduled: bool = False  # a check-in the user did not ask for just now: it should notify
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"t": self.text}
+        if self.buttons:
+            data["b"] = [[b.id, b.label, b.ref] for b in self.buttons]
+        if self.scale:
+            data["s"] = [self.scale[0], self.scale[1], self.scale_ref]
+        if self.attachment:
+            a = self.attachment
+            data["a"] = [a.filename, a.mime, base64.b64encode(a.data).decode(), a.kind]
+        if self.scheduled:
+            data["n"] = 1
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outgoing:
+        attachment = None
+        if "a" in data:
+            name, mime, blob, kind = data["a"]
+            attachment = Attachment(name, mime, base64.b64decode(blob), kind)
+        scale = (data["s"][0], data["s"][1]) if "s" in data else None
+        return cls(
+            text=data["t"],
+            buttons=tuple(Button(*b) for b in data.get("b", [])),
+            scale=scale,
+            scale_ref=data["s"][2] if "s" in data else "",
+            attachment=attachment,
+            scheduled=bool(data.get("n")),
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An outgoing message with where it goes and its outbox id (the key for at-most-once marking)."""
+
+    id: str
+    platform: str
+    chat_key: str
+    message: Outgoing
+    priority: int = 0
+    user_id: str | None = field(default=None, compare=False)

@@ -1,0 +1,167 @@
+"""Sending committed replies: per chat in order, interactive before scheduled, retried, never dropped silently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from bot.messages import Delivery
+from bot.transport import DeliveryError, Transport
+
+log = logging.getLogger(__name__)
+
+MarkSent = Callable[[tuple[str, ...], tuple[str, ...]], Awaitable[None]]
+
+
+class Dispatcher:
+    """One per transport. A chat's messages go one at a time, in outbox order; different chats in parallel.
+
+    Interactive chats are served before chats that only have scheduled messages waiting, so a reply to a
+    person never queues behind a fan-out of check-ins.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        mark_sent: MarkSent,
+        *,
+        concurrency: int = 16,
+        max_attempts: int = 8,
+        base_backoff: float = 0.5,
+    ) -> None:
+        self.transport = transport
+        self._mark_sent = mark_sent
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._base_backoff = base_backoff
+        self._chats: dict[str, deque[Delivery]] = {}
+        self._busy: set[str] = set()
+        self._ready: asyncio.Event = asyncio.Event()
+        self._known: set[str] = set()
+        self._sent: list[str] = []
+        self._blocked: list[str] = []
+        self._flush_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._flush_lock = asyncio.Lock()
+
+    async def start(self, backlog: list[Delivery] = ()) -> None:  # type: ignore[assignment]
+        done = self.transport.already_delivered(d.id for d in backlog)
+        if done:
+            await self._mark_sent(tuple(done), ())
+        self.enqueue([d for d in backlog if d.id not in done])
+        self._tasks = [asyncio.create_task(self._worker(), name=f"send-{i}") for i in range(self._concurrency)]
+        self._tasks.append(asyncio.create_task(self._flusher(), name="mark-sent"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self._flush()
+
+    def enqueue(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            if delivery.platform != self.transport.platform or delivery.id in self._known:
+                continue
+            self._known.add(delivery.id)
+            self._chats.setdefault(delivery.chat_key, deque()).append(delivery)
+        if self._chats:
+            self._idle.clear()
+            self._ready.set()
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is sent and marked (tests and graceful shutdown)."""
+        await self._idle.wait()
+        await self._flush()
+
+    def _next_chat(self) -> str | None:
+        best: tuple[int, str] | None = None
+        for chat, queue in self._chats.items():
+            if chat in self._busy or not queue:
+                continue
+            rank = (queue[0].priority, queue[0].id)
+            if best is None or rank < (best[0], self._chats[best[1]][0].id):
+                best = (queue[0].priority, chat)
+                if rank[0] == 0:
+                    break
+        return best[1] if best else None
+
+    async def _worker(self) -> None:
+        while True:
+            chat = self._next_chat()
+            if chat is None:
+                self._ready.clear()
+                if not self._busy and not any(self._chats.values()):
+                    self._idle.set()
+                await self._ready.wait()
+                continue
+            self._busy.add(chat)
+            try:
+                await self._send_chat(chat)
+            finally:
+                self._busy.discard(chat)
+                if not self._chats.get(chat):
+                    self._chats.pop(chat, None)
+                self._ready.set()
+
+    async def _send_chat(self, chat: str) -> None:
+        queue = self._chats[chat]
+        while queue:
+            delivery = queue[0]
+            try:
+                await self._send_one(delivery)
+            except DeliveryError as exc:
+                # Permanent failure: the chat cannot receive (blocked, deleted). Everything queued for it
+                # is dropped, loudly, and the user is marked inactive so nothing more is sent.
+                dropped = len(queue)
+                log.warning("chat unreachable (%s): dropping %d message(s)", exc, dropped)
+                ids = tuple(d.id for d in queue)
+                queue.clear()
+                self._sent.extend(ids)
+                if delivery.user_id:
+                    self._blocked.append(delivery.user_id)
+                self._flush_wanted.set()
+                return
+            queue.popleft()
+            self._sent.append(delivery.id)
+            self._flush_wanted.set()
+            if delivery.priority == 0 and any(q and q[0].priority == 0 for c, q in self._chats.items() if c != chat):
+                return  # let other interactive chats have a turn; this chat keeps its place
+
+    async def _send_one(self, delivery: Delivery) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self.transport.deliver(delivery)
+                return
+            except DeliveryError as exc:
+                if exc.permanent:
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else self._backoff(attempt)
+                log.info("send failed (%s); retry %d in %.1fs", exc, attempt, delay)
+                await asyncio.sleep(delay)
+        # Still failing after every attempt: keep it in the outbox (a restart retries) and retry later here.
+        log.error("giving up for now on one message after %d attempts; it stays queued", self._max_attempts)
+        await asyncio.sleep(self._backoff(self._max_attempts))
+        await self._send_one(delivery)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(60.0, self._base_backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
+
+    async def _flusher(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:  # drain() must not return while another flush is still writing
+            if not self._sent and not self._blocked:
+                return
+            sent, blocked = tuple(self._sent), tuple(self._blocked)
+            self._sent, self._blocked = [], []
+            await self._mark_sent(sent, blocked)

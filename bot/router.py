@@ -1,0 +1,687 @@
+"""The router: one place where messages become engine steps, stored state and queued replies.
+
+Messages are processed by a single writer task in batches: every message of a batch is handled in memory,
+then the batch's changes (states, history, de-duplication marks and outgoing replies) commit in one
+transaction. Group commit keeps durability cheap; per-user order holds because a batch handles a user's
+messages in arrival order, and on PostgreSQL the users' rows are locked for the transaction, so two
+processes never interleave one user's steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bot import actions
+from bot.commands import APP_COMMANDS, Command, parse_command
+from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
+from bot.safety import SafetyCheck, SafetyVerdict
+from dialogues.engine import Engine
+from dialogues.loader import Library
+from dialogues.results import Action, End, Input, Offer, RecordMeasure, Result, SaveNote, SetProfile, Wait
+from dialogues.state import RunState
+from dialogues.texts import Address, Context, Locale
+from storage.db import Database
+from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
+from storage.repo import ConflictError, Repository
+
+log = logging.getLogger(__name__)
+NOTICE_VERSION = 1  # bump when the onboarding notice changes: consent is recorded against it
+INTERACTIVE, SCHEDULED = 0, 1
+ONBOARDING, SETTINGS, FORGET = "onboarding", "settings", "forget"
+START_PREFIX = "start:"
+PROCESSED_KEEP = timedelta(days=7)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Wake:
+    user_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Expire:
+    user_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class MarkSent:
+    """Replies the platform confirmed (deleted from the outbox) and users who blocked the bot."""
+
+    ids: tuple[str, ...]
+    blocked: tuple[str, ...] = ()
+
+
+Job = Incoming | Wake | Expire | MarkSent
+
+
+@dataclass
+class _Pending:
+    job: Job
+    done: asyncio.Future[None]
+
+
+@dataclass
+class _Batch:
+    now: datetime
+    users: dict[str, UserRecord] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    runs: dict[str, RunRecord] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    changes: Changes = field(default_factory=Changes)
+    exports: dict[str, list[HistoryRecord]] = field(default_factory=dict)
+
+
+@dataclass
+class _Turn:
+    """One message's work on copies, merged into the batch only if it completes."""
+
+    user: UserRecord
+    run: RunRecord | None
+    chat_key: str
+    platform: str
+    replies: list[Outgoing] = field(default_factory=list)
+    ended: list[tuple[RunRecord, str]] = field(default_factory=list)
+    new_run: bool = False
+    forget: bool = False
+    safety: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _locale(value: str | None, default: str) -> Locale:
+    if value is None:
+        return cast(Locale, default)
+    return "fr" if value.lower().startswith("fr") else "en"
+
+
+class Router:
+    def __init__(
+        self,
+        db: Database,
+        repo: Repository,
+        library: Library,
+        *,
+        clock: Clock = utc_now,
+        operator_contact: str = "",
+        default_locale: str = "fr",
+        safety: SafetyCheck | None = None,
+        bot_username: str | None = None,
+        max_batch: int = 256,
+    ) -> None:
+        self.db = db
+        self.repo = repo
+        self.library = library
+        self.engine = Engine(library)
+        self.clock = clock
+        self.operator_contact = operator_contact
+        self.default_locale = default_locale
+        self.safety = safety
+        self.bot_username = bot_username
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[list[Delivery]], Awaitable[None] | None]] = []
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    def on_commit(self, listener: Callable[[list[Delivery]], Awaitable[None] | None]) -> None:
+        """Called with the replies a batch queued, right after its commit, for the transports to send."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="phare-router")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+
+    async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None:
+        await self.submit(MarkSent(ids, blocked))
+
+    async def submit(self, job: Job) -> None:
+        """Queue a message (or a wake-up) and return once its step is committed."""
+        await self.start()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(job, done))
+        await done
+
+    async def tick(self) -> None:
+        """Continue runs whose pause is over and close runs untouched for 24 h."""
+        now = self.clock()
+        async with self.db.begin() as conn:
+            due = await self.repo.due_runs(conn, now)
+            stale = await self.repo.stale_runs(conn, now - timedelta(hours=24))
+            await self.repo.prune_processed(conn, now - PROCESSED_KEEP)
+        jobs: list[Job] = [Wake(u, r) for u, r in due] + [Expire(u, r) for u, r in stale]
+        await asyncio.gather(*(self.submit(job) for job in jobs))
+
+    async def next_wake(self) -> datetime | None:
+        async with self.db.begin() as conn:
+            return await self.repo.next_wake(conn)
+
+    async def pending(self, platform: str) -> list[Delivery]:
+        """Replies committed but not confirmed sent (after a crash): the transport sends them again."""
+        async with self.db.begin() as conn:
+            records = await self.repo.pending_outbox(conn, platform)
+        return [self._delivery(r) for r in records]
+
+    # --- the writer -----------------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            first = await self._queue.get()
+            pending = [first]
+            while len(pending) < self.max_batch and not self._queue.empty():
+                pending.append(self._queue.get_nowait())
+            deliveries = await self._commit_batch(pending)
+            for item in pending:
+                if not item.done.done():
+                    item.done.set_result(None)
+            if deliveries:
+                for listener in self._listeners:
+                    outcome = listener(deliveries)
+                    if outcome is not None:
+                        await outcome
+
+    async def _commit_batch(self, pending: list[_Pending]) -> list[Delivery]:
+        try:
+            return await self._run([p.job for p in pending])
+        except (ConflictError, IntegrityError, DBAPIError) as exc:
+            log.warning("batch of %d failed (%s); retrying one by one", len(pending), type(exc).__name__)
+        deliveries: list[Delivery] = []
+        for item in pending:
+            for attempt in range(3):
+                try:
+                    deliveries.extend(await self._run([item.job]))
+                    break
+                except (ConflictError, IntegrityError, DBAPIError) as exc:
+                    log.warning("step failed (%s), attempt %d", type(exc).__name__, attempt + 1)
+                    await asyncio.sleep(0.05 * (attempt + 1))
+            else:
+                item.done.set_exception(RuntimeError("could not store this step"))
+        return deliveries
+
+    async def _run(self, jobs: list[Job]) -> list[Delivery]:
+        now = self.clock()
+        batch = _Batch(now=now)
+        messages = [j for j in jobs if isinstance(j, Incoming)]
+        by_id = [j for j in jobs if isinstance(j, Wake | Expire)]
+        sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
+        blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
+        async with self.db.begin() as conn:
+            if messages:
+                keys = [(m.platform, m.user_key) for m in messages]
+                for key, user in (await self.repo.users_by_key(conn, keys, lock=True)).items():
+                    batch.users[user.id] = user
+                    batch.by_key[key] = user.id
+                for platform in {m.platform for m in messages}:
+                    ids = [m.message_id for m in messages if m.platform == platform]
+                    batch.seen.update((platform, i) for i in await self.repo.seen(conn, platform, ids))
+            for job in by_id:
+                if job.user_id not in batch.users:
+                    user = await self.repo.user_by_id(conn, job.user_id)
+                    if user is not None:
+                        batch.users[user.id] = user
+            batch.runs = await self.repo.current_runs(conn, list(batch.users))
+            for job in jobs:
+                if isinstance(job, Incoming):
+                    self._message(job, batch)
+                elif isinstance(job, Wake | Expire):
+                    self._timer(job, batch)
+            if sent:
+                await self.repo.delete_outbox(conn, sent)
+            for user_id in blocked:
+                await self.repo.set_active(conn, user_id, False)
+            await self._exports(conn, batch)
+            await self.repo.flush(conn, batch.changes)
+        return [self._delivery(r) for r in batch.changes.outbox_new]
+
+    def _delivery(self, record: OutboxRecord) -> Delivery:
+        return Delivery(
+            id=record.id,
+            platform=record.platform,
+            chat_key=record.chat_key,
+            message=Outgoing.from_dict(record.payload),
+            priority=record.priority,
+            user_id=record.user_id,
+        )
+
+    # --- one message ------------------------------------------------------------------------------------
+
+    def _message(self, msg: Incoming, batch: _Batch) -> None:
+        mark = (msg.platform, msg.message_id)
+        if mark in batch.seen:
+            return
+        batch.seen.add(mark)
+        batch.changes.processed_new.append((msg.platform, msg.message_id, batch.now))
+        user_id = batch.by_key.get((msg.platform, msg.user_key))
+        if user_id is None or user_id not in batch.users:
+            user = UserRecord(
+                id=new_id(),
+                platform=msg.platform,
+                external_id=msg.user_key,
+                locale=_locale(msg.locale, self.default_locale),
+                address="vous",
+                created_at=batch.now,
+            )
+            batch.users[user.id] = user
+            batch.by_key[(msg.platform, msg.user_key)] = user.id
+            batch.changes.users_new[user.id] = user
+            user_id = user.id
+        user = batch.users[user_id]
+        run = batch.runs.get(user_id)
+        turn = _Turn(user=replace(user), run=replace(run) if run else None, chat_key=msg.chat_key, platform=msg.platform)
+        try:
+            self._route(msg, turn, batch.now)
+        except Exception as exc:  # noqa: BLE001 — any failure gets a kind reply, the batch goes on
+            self._log_failure(exc)
+            turn = _Turn(user=user, run=run, chat_key=msg.chat_key, platform=msg.platform)
+            turn.replies.append(self._text("error", turn.user))
+        self._merge(turn, batch, user, run)
+
+    def _timer(self, job: Wake | Expire, batch: _Batch) -> None:
+        user = batch.users.get(job.user_id)
+        run = batch.runs.get(job.user_id)
+        if user is None or run is None or run.id != job.run_id:
+            return
+        turn = _Turn(user=replace(user), run=replace(run), chat_key=run.chat_key, platform=user.platform)
+        try:
+            state = RunState.from_dict(run.state["engine"])
+            if isinstance(job, Wake):
+                self._apply(turn, self.engine.wake(state, self._ctx(turn.user), batch.now), batch.now)
+            elif batch.now - run.updated_at >= timedelta(hours=24):
+                self._apply(turn, self.engine.expire(state, self._ctx(turn.user)), batch.now)
+        except Exception as exc:  # noqa: BLE001
+            self._log_failure(exc)
+            return
+        self._merge(turn, batch, user, run)
+
+    def _merge(self, turn: _Turn, batch: _Batch, before: UserRecord, run_before: RunRecord | None) -> None:
+        changes = batch.changes
+        user = turn.user
+        if turn.forget:
+            changes.forget(user.id)
+            batch.users.pop(user.id, None)
+            batch.by_key.pop((user.platform, user.external_id), None)
+            batch.runs.pop(user.id, None)
+        else:
+            if user != before:
+                batch.users[user.id] = user
+                changes.user(user)
+            for ended, outcome in turn.ended:
+                self._record_history(ended, outcome, user, batch)
+            if turn.run is not None and turn.run.status != "ended":
+                batch.runs[user.id] = turn.run
+                if turn.new_run:
+                    changes.runs_new[turn.run.id] = turn.run
+                elif turn.run != run_before:
+                    changes.run(turn.run)
+            else:
+                batch.runs.pop(user.id, None)
+            for kind, country in turn.safety:
+                changes.safety_new.append((user.id, kind, country, batch.now))
+        for reply in turn.replies:
+            changes.outbox_new.append(
+                OutboxRecord(
+                    id=ordered_id(),
+                    user_id=None if turn.forget else user.id,
+                    platform=turn.platform,
+                    chat_key=turn.chat_key,
+                    priority=SCHEDULED if reply.scheduled else INTERACTIVE,
+                    payload=reply.to_dict(),
+                    created_at=batch.now,
+                )
+            )
+
+    def _record_history(self, run: RunRecord, outcome: str, user: UserRecord, batch: _Batch) -> None:
+        changes = batch.changes
+        if run.id in changes.runs_new:
+            del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
+        elif run.status != "deleted":
+            changes.run(replace(run, status="ended"))
+        if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET):
+            return
+        changes.history_new[run.id] = HistoryRecord(
+            id=run.id,
+            user_id=user.id,
+            dialogue_id=run.dialogue_id,
+            started_at=run.started_at,
+            ended_at=batch.now,
+            outcome=outcome,
+            measures=dict(run.state.get("measures", {})),
+            notes=dict(run.state.get("notes", {})),
+        )
+
+    # --- routing ---------------------------------------------------------------------------------------
+
+    def _route(self, msg: Incoming, turn: _Turn, now: datetime) -> None:
+        user = turn.user
+        if turn.run is not None and now - turn.run.updated_at >= timedelta(hours=24):
+            state = RunState.from_dict(turn.run.state["engine"])
+            self._apply(turn, self.engine.expire(state, self._ctx(user)), now)
+            turn.replies.append(self._text("expired_notice", user))
+        if msg.text and self.safety is not None:
+            verdict = self.safety.check(msg.text)
+            if verdict.crisis:
+                self._crisis(turn, verdict, now)
+                return
+        command = parse_command(msg.text, self.bot_username) if msg.text else None
+        if command is not None:
+            self._command(command, msg, turn, now)
+            return
+        if msg.option is not None and msg.option.startswith(START_PREFIX):
+            self._start(msg.option[len(START_PREFIX) :], turn, now)
+            return
+        if turn.run is None:
+            if not user.onboarded:
+                self._start(ONBOARDING, turn, now)
+            elif msg.kind not in ("text", "option"):
+                turn.replies.append(self._text("non_text_idle", user))
+            else:
+                turn.replies.append(self._menu(user))
+            return
+        state = RunState.from_dict(turn.run.state["engine"])
+        ctx = self._ctx(user)
+        if turn.run.status == "paused":
+            turn.replies.append(self._text("paused_hint", user))
+            return
+        if msg.kind not in ("text", "option"):
+            self._apply(turn, self.engine.handle(state, Input(), ctx, now), now)
+            return
+        seq = None
+        if msg.option is not None:
+            seq = self._seq_from_ref(msg.ref, turn.run)
+            if seq is None:
+                seq = -1  # forged or from another run: the engine treats it as a stale button
+        self._apply(turn, self.engine.handle(state, Input(msg.text, msg.option, seq), ctx, now), now)
+
+    def _command(self, command: Command, msg: Incoming, turn: _Turn, now: datetime) -> None:
+        user = turn.user
+        name = command.name
+        if not user.onboarded and name not in ("start", "help", "about", "cancel"):
+            self._start(ONBOARDING, turn, now)
+            return
+        if name == "start":
+            target = command.payload.lower()
+            if not user.onboarded:
+                if target in self.library.dialogues:
+                    user.settings = {**user.settings, "after_onboarding": target}
+                self._start(ONBOARDING, turn, now)
+            elif target and target in self._startable():
+                self._start(target, turn, now)
+            else:
+                turn.replies.append(self._text("welcome_back", user))
+                turn.replies.append(self._menu(user))
+        elif name == "help":
+            if turn.run is not None and turn.run.status == "active":
+                state = RunState.from_dict(turn.run.state["engine"])
+                self._apply(turn, self.engine.help(state, self._ctx(user)), now)
+            else:
+                turn.replies.append(self._text("help_general", user))
+        elif name == "cancel":
+            if turn.run is None:
+                turn.replies.append(self._text("nothing_to_cancel", user))
+            else:
+                state = RunState.from_dict(turn.run.state["engine"])
+                self._apply(turn, self.engine.cancel(state, self._ctx(user)), now)
+        elif name == "resume":
+            if turn.run is None or turn.run.status != "paused":
+                turn.replies.append(self._text("nothing_to_resume", user))
+            else:
+                state = RunState.from_dict(turn.run.state["engine"])
+                self._apply(turn, self.engine.resume(state, self._ctx(user), now), now)
+        elif name == "exercises":
+            turn.replies.append(self._exercises(user))
+        elif name == "history":
+            self._action("history", turn, now)
+        elif name == "export":
+            self._action("export", turn, now)
+        elif name == "forget":
+            self._start(FORGET, turn, now)
+        elif name == "settings":
+            self._start(SETTINGS, turn, now)
+        elif name == "about":
+            turn.replies.append(self._text("about", user))
+        elif name in self._startable():
+            self._start(name, turn, now)
+        else:
+            turn.replies.append(self._text("unknown_command", user))
+
+    def _startable(self) -> set[str]:
+        return {d.id for d in self.library.listed()}
+
+    def _start(self, dialogue_id: str, turn: _Turn, now: datetime) -> None:
+        if dialogue_id not in self.library.dialogues:
+            turn.replies.append(self._text("unknown_command", turn.user))
+            return
+        if turn.run is not None:
+            state = RunState.from_dict(turn.run.state["engine"])
+            old_title = self.library.get(turn.run.dialogue_id).title.render(self._ctx(turn.user))
+            turn.ended.append((turn.run, "incomplete"))
+            if state.status != "ended":
+                turn.replies.append(self._text("replaced_run", turn.user, title=old_title))
+            turn.run = None
+        result = self.engine.start(dialogue_id, self._ctx(turn.user), now)
+        turn.run = RunRecord(
+            id=new_id(),
+            user_id=turn.user.id,
+            dialogue_id=dialogue_id,
+            status="active",
+            state={"engine": result.state.to_dict(), "measures": {}, "notes": {}},
+            version=0,
+            chat_key=turn.chat_key,
+            started_at=now,
+            updated_at=now,
+        )
+        turn.new_run = True
+        self._apply(turn, result, now)
+
+    # --- applying an engine result ---------------------------------------------------------------------
+
+    def _apply(self, turn: _Turn, result: Result, now: datetime) -> None:
+        run = turn.run
+        assert run is not None
+        ref = run.id[:8]
+        for say in result.replies:
+            buttons = tuple(Button(c.id, c.label, f"{ref}.{say.seq}") for c in say.options)
+            scale_ref = f"{ref}.{say.seq}" if say.scale else ""
+            turn.replies.append(Outgoing(say.text, buttons, say.scale, scale_ref))
+        measures = dict(run.state.get("measures", {}))
+        notes = dict(run.state.get("notes", {}))
+        end: End | None = None
+        offers: tuple[str, ...] = ()
+        actions_: list[str] = []
+        wake_at = run.wake_at
+        for effect in result.effects:
+            if isinstance(effect, RecordMeasure):
+                measures[effect.name] = effect.value
+            elif isinstance(effect, SaveNote):
+                notes[effect.key] = effect.text
+            elif isinstance(effect, SetProfile):
+                self._set_profile(turn.user, effect, now)
+            elif isinstance(effect, Wait):
+                wake_at = effect.until
+            elif isinstance(effect, Action):
+                actions_.append(effect.name)
+            elif isinstance(effect, Offer):
+                offers = effect.dialogue_ids
+            elif isinstance(effect, End):
+                end = effect
+        status = "ended" if result.state.status == "ended" else result.state.status
+        turn.run = replace(
+            run,
+            state={"engine": result.state.to_dict(), "measures": measures, "notes": notes},
+            status=status,
+            wake_at=result.state.wake_at if wake_at is not None and result.state.wake_at else None,
+            updated_at=now if result.accepted or run.version == 0 else run.updated_at,
+            version=run.version + 1 if not turn.new_run else 0,
+        )
+        if end is not None:
+            turn.ended.append((turn.run, end.outcome))
+            finished = turn.run
+            turn.run = None
+            if finished.dialogue_id == ONBOARDING and end.outcome == "completed":
+                turn.user.onboarded = True
+        for name in actions_:
+            self._action(name, turn, now)
+        if offers:
+            self._offer(turn, offers)
+        if end is not None and turn.run is None and not turn.forget:
+            follow = turn.user.settings.get("after_onboarding")
+            if follow and turn.user.onboarded:
+                turn.user.settings = {k: v for k, v in turn.user.settings.items() if k != "after_onboarding"}
+                if follow in self._startable():
+                    self._start(str(follow), turn, now)
+
+    def _set_profile(self, user: UserRecord, effect: SetProfile, now: datetime) -> None:
+        if effect.key == "language" and effect.value in ("fr", "en"):
+            user.locale = effect.value
+        elif effect.key == "address" and effect.value in ("vous", "tu"):
+            user.address = effect.value
+        elif effect.key == "country":
+            user.country = None if effect.value in ("", "other", "None") else effect.value.upper()
+        elif effect.key == "consent":
+            if effect.value == "yes":
+                user.consent_version, user.consent_at = NOTICE_VERSION, now
+            else:
+                user.consent_version, user.consent_at = None, None
+
+    def _action(self, name: str, turn: _Turn, now: datetime) -> None:
+        user = turn.user
+        if name == "forget":
+            turn.forget = True
+            turn.run = None
+            turn.ended.clear()
+            turn.replies.append(self._text("forget_done", user))
+        elif name in ("history", "export"):
+            # Both need stored history: read in the same transaction, after the batch's messages.
+            turn.replies.append(Outgoing(text="", buttons=(Button(f"@{name}", "", user.id),)))
+        elif name == "exercises":
+            turn.replies.append(self._exercises(user))
+
+    def _offer(self, turn: _Turn, dialogue_ids: tuple[str, ...]) -> None:
+        ctx = self._ctx(turn.user)
+        buttons = tuple(
+            Button(START_PREFIX + d, self.library.get(d).title.render(ctx), "offer")
+            for d in dialogue_ids
+            if d in self.library.dialogues
+        )
+        turn.replies.append(Outgoing(self._render("offer", turn.user), buttons))
+
+    async def _exports(self, conn: Any, batch: _Batch) -> None:
+        """Fill in /history and /export replies: they read stored history, so they run after the batch."""
+        outbox = batch.changes.outbox_new
+        for index, record in enumerate(outbox):
+            buttons = record.payload.get("b") or []
+            if record.payload.get("t") or len(buttons) != 1 or not str(buttons[0][0]).startswith("@"):
+                continue
+            name, user_id = buttons[0][0][1:], buttons[0][2]
+            user = batch.users[user_id]
+            ctx = self._ctx(user)
+            entries = await self.repo.history_of(conn, user_id, limit=None)
+            entries = [batch.changes.history_new[k] for k in batch.changes.history_new if batch.changes.history_new[k].user_id == user_id] + [
+                e for e in entries if e.id not in batch.changes.history_new
+            ]
+            if name == "history":
+                if not user.consented:
+                    message = self._text("history_no_consent", user)
+                else:
+                    message = Outgoing(actions.history_text(self.library, ctx, entries[:10]))
+                outbox[index] = replace(record, payload=message.to_dict())
+            else:
+                data = actions.export_data(user, entries, batch.runs.get(user_id), batch.now)
+                stamp = batch.now.strftime("%Y%m%d")
+                json_file = Attachment(f"phare-export-{stamp}.json", "application/json", actions.export_json(data))
+                csv_file = Attachment(f"phare-measures-{stamp}.csv", "text/csv", actions.export_csv(data))
+                outbox[index] = replace(record, payload=Outgoing(self._render("export_ready", user)).to_dict())
+                for offset, attachment in enumerate((json_file, csv_file), start=1):
+                    outbox.insert(
+                        index + offset,
+                        replace(record, id=ordered_id(), payload=Outgoing("", attachment=attachment).to_dict()),
+                    )
+        ids = [r.id for r in outbox]
+        if ids != sorted(ids):  # inserted files must keep their place in the chat's order
+            fresh = sorted(ids)
+            batch.changes.outbox_new = [replace(r, id=i) for r, i in zip(outbox, fresh, strict=True)]
+
+    # --- safety ------------------------------------------------------------------------------------------
+
+    def _crisis(self, turn: _Turn, verdict: SafetyVerdict, now: datetime) -> None:
+        user = turn.user
+        assert self.safety is not None
+        turn.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+        turn.safety.append(("crisis_resources_shown", user.country))
+        if turn.run is not None and turn.run.status == "active":
+            state = RunState.from_dict(turn.run.state["engine"])
+            paused = self.engine.pause(state)
+            turn.run = replace(
+                turn.run,
+                status="paused",
+                wake_at=None,
+                state={**turn.run.state, "engine": paused.to_dict()},
+                version=turn.run.version + (0 if turn.new_run else 1),
+                updated_at=now,
+            )
+            turn.replies.append(self._text("paused_for_safety", user))
+
+    # --- texts ---------------------------------------------------------------------------------------------
+
+    def _ctx(self, user: UserRecord) -> Context:
+        return Context(
+            locale=cast(Locale, user.locale if user.locale in ("fr", "en") else "fr"),
+            address=cast(Address, user.address if user.address in ("vous", "tu") else "vous"),
+            vars={"operator_contact": self.operator_contact},
+        )
+
+    def _render(self, key: str, user: UserRecord, **values: object) -> str:
+        return self.library.text(key).render(self._ctx(user), values)
+
+    def _text(self, key: str, user: UserRecord, **values: object) -> Outgoing:
+        return Outgoing(self._render(key, user, **values))
+
+    def _menu(self, user: UserRecord) -> Outgoing:
+        ctx = self._ctx(user)
+        buttons = tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
+        return Outgoing(self._render("idle_menu", user), buttons)
+
+    def _exercises(self, user: UserRecord) -> Outgoing:
+        ctx = self._ctx(user)
+        lines = [self._render("exercises_header", user)]
+        for dialogue in self.library.listed():
+            lines.append(f"• /{dialogue.id} — *{dialogue.title.render(ctx)}*: {dialogue.summary.render(ctx)}")
+        buttons = tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
+        return Outgoing("\n".join(lines), buttons)
+
+    @staticmethod
+    def _seq_from_ref(ref: str | None, run: RunRecord) -> int | None:
+        if not ref or "." not in ref:
+            return None
+        prefix, _, seq = ref.partition(".")
+        if prefix != run.id[:8] or not seq.isdigit():
+            return None
+        return int(seq)
+
+    @staticmethod
+    def _log_failure(exc: BaseException) -> None:
+        # The exception's message may quote what the user wrote: log its type and where, never its text.
+        frames = traceback.format_tb(exc.__traceback__)
+        log.error("step failed with %s\n%s", type(exc).__name__, "".join(frames))

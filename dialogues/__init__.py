@@ -1,0 +1,1 @@
+"""Phare's dialogue engine: pure state machines over dialogue files (no I/O, no clock, no globals)."""

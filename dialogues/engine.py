@@ -1,0 +1,315 @@
+"""The engine: state + input + time → new state, replies, effects. Pure: no I/O, no clock, no globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import cast
+
+from dialogues.loader import Library
+from dialogues.model import EffectSpec, Step
+from dialogues.numbers import fold, parse_number
+from dialogues.results import (
+    Action,
+    Choice,
+    Effect,
+    End,
+    Input,
+    Offer,
+    RecordMeasure,
+    Result,
+    Say,
+    SaveNote,
+    SetProfile,
+    Wait,
+)
+from dialogues.state import Frame, RunState
+from dialogues.texts import Address, Context, Locale
+
+CANCEL_WORDS = frozenset({"/cancel", "stop", "annuler", "arreter", "cancel", "/stop", "/annuler"})
+CONTINUE_ID = "continue"
+SKIP_ID = "skip"
+EXPIRY = timedelta(hours=24)
+_MAX_MOVES = 500  # a file with a loop of steps that never wait is rejected at load; this is the last guard
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Turn:
+    """Accumulates one call's output; the context may change mid-turn (the user picks a language)."""
+
+    ctx: Context
+    now: datetime
+    replies: list[Say] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    def result(self, state: RunState, accepted: bool = True) -> Result:
+        return Result(state=state, replies=tuple(self.replies), effects=tuple(self.effects), accepted=accepted)
+
+
+class Engine:
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    # --- entry points -------------------------------------------------------------------------------
+
+    def start(self, dialogue_id: str, ctx: Context, now: datetime) -> Result:
+        dialogue = self.library.get(dialogue_id)
+        state = RunState(frames=(Frame(dialogue.id, dialogue.version, dialogue.start),))
+        turn = _Turn(ctx, now)
+        return turn.result(self._enter(state, turn))
+
+    def handle(self, state: RunState, inp: Input, ctx: Context, now: datetime) -> Result:
+        turn = _Turn(ctx, now)
+        if state.status == "ended":
+            return turn.result(state, accepted=False)
+        typed = (inp.text or "").strip()
+        folded = fold(typed)
+        if folded in CANCEL_WORDS or folded.startswith("/cancel"):
+            return self.cancel(state, ctx)
+        if folded.startswith("/help") or folded in ("aide", "help", "/aide"):
+            return self.help(state, ctx)
+        step = self._step(state)
+        if step is None:
+            return self._changed(state, turn)
+        if inp.option is not None and inp.seq is not None and inp.seq != state.seq:
+            self._say(turn, "stale_option", state)
+            self._prompt(state, step, turn)
+            return turn.result(state, accepted=False)
+        if state.status == "paused":
+            return self.resume(state, ctx)
+        if inp.option is None and not typed:
+            self._say(turn, "non_text", state)
+            self._prompt(state, step, turn)
+            return turn.result(state, accepted=False)
+        handler = {
+            "say": self._answer_continue,
+            "pause": self._answer_continue,
+            "choose": self._answer_choose,
+            "scale": self._answer_scale,
+            "text": self._answer_text,
+        }.get(step.kind)
+        if handler is None:  # call and end never wait; a saved state pointing there is mid-move
+            return turn.result(self._enter(state, turn))
+        return handler(state, step, inp, typed, turn)
+
+    def wake(self, state: RunState, ctx: Context, now: datetime) -> Result:
+        """Called when a pause is due; does nothing if the run has moved on or the time has not come."""
+        turn = _Turn(ctx, now)
+        step = self._step(state)
+        if state.status != "active" or step is None or step.kind != "pause" or state.wake_at is None:
+            return turn.result(state, accepted=False)
+        if now < state.wake_at:
+            return turn.result(state, accepted=False)
+        if step.done is not None:
+            turn.replies.append(Say(step.done.render(turn.ctx, state.top.values)))
+        return turn.result(self._go(state, step.next, turn))
+
+    def cancel(self, state: RunState, ctx: Context) -> Result:
+        turn = _Turn(ctx, datetime.min)
+        self._say(turn, "cancelled", state)
+        turn.effects.append(End("cancelled"))
+        return turn.result(replace(state, status="ended", outcome="cancelled", wake_at=None))
+
+    def expire(self, state: RunState, ctx: Context) -> Result:
+        turn = _Turn(ctx, datetime.min)
+        turn.effects.append(End("expired"))
+        return turn.result(replace(state, status="ended", outcome="expired", wake_at=None))
+
+    def is_stale(self, state: RunState, last_touched: datetime, now: datetime) -> bool:
+        return state.status != "ended" and now - last_touched >= EXPIRY
+
+    def help(self, state: RunState, ctx: Context) -> Result:
+        turn = _Turn(ctx, datetime.min)
+        step = self._step(state)
+        if step is None:
+            return self._changed(state, turn)
+        text = step.help or self.library.text(f"help_{step.kind}")
+        common = self.library.text("help_common").render(ctx)
+        turn.replies.append(Say(text.render(ctx, self._values(state, step)) + "\n\n" + common))
+        self._prompt(state, step, turn)
+        return turn.result(state, accepted=False)
+
+    def pause(self, state: RunState) -> RunState:
+        """The safety layer steps in: the run waits, untouched, until the user resumes it."""
+        return replace(state, status="paused", wake_at=None)
+
+    def resume(self, state: RunState, ctx: Context, now: datetime | None = None) -> Result:
+        turn = _Turn(ctx, now or datetime.min)
+        step = self._step(state)
+        if step is None:
+            return self._changed(state, turn)
+        state = replace(state, status="active", seq=state.seq + 1)
+        self._say(turn, "resumed", state)
+        if step.kind == "pause" and now is not None:
+            return turn.result(self._enter(state, turn))
+        self._prompt(state, step, turn)
+        return turn.result(state)
+
+    def current_prompt(self, state: RunState, ctx: Context) -> tuple[Say, ...]:
+        """The current question again, e.g. after an input the router could not read (a sticker)."""
+        turn = _Turn(ctx, datetime.min)
+        step = self._step(state)
+        if step is not None:
+            self._prompt(state, step, turn)
+        return tuple(turn.replies)
+
+    def step_of(self, state: RunState) -> Step | None:
+        return self._step(state)
+
+    # --- answers ------------------------------------------------------------------------------------
+
+    def _answer_continue(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        return turn.result(self._go(state, step.next, turn))
+
+    def _answer_choose(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        chosen = None
+        if inp.option is not None:
+            chosen = next((o for o in step.options if o.id == inp.option), None)
+        elif typed:
+            number = parse_number(typed)
+            if number is not None and 1 <= number <= len(step.options):
+                chosen = step.options[number - 1]
+            else:
+                wanted = fold(typed).rstrip(" .!")
+                for option in step.options:
+                    labels = {fold(v) for v in option.label.variants().values()} | {fold(option.id)}
+                    if wanted in labels:
+                        chosen = option
+                        break
+        if chosen is None:
+            self._say(turn, "stale_option" if inp.option is not None else "choose_reprompt", state)
+            self._prompt(state, step, turn)
+            return turn.result(state, accepted=False)
+        state = self._run_effects(state, chosen.effects, turn)
+        if step.save:
+            state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, chosen.id),))
+        return turn.result(self._go(state, chosen.next, turn))
+
+    def _answer_scale(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        number = parse_number(inp.option if inp.option is not None else typed)
+        if number is None:
+            self._say(turn, "scale_reprompt", state, lo=step.min, hi=step.max)
+            self._prompt(state, step, turn, repeat=False)
+            return turn.result(state, accepted=False)
+        if not step.min <= number <= step.max:
+            self._say(turn, "scale_out_of_range", state, lo=step.min, hi=step.max, number=number)
+            self._prompt(state, step, turn, repeat=False)
+            return turn.result(state, accepted=False)
+        assert step.save is not None
+        state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, number),))
+        if step.measure:
+            turn.effects.append(RecordMeasure(step.measure, number))
+        return turn.result(self._go(state, step.next_for(number), turn))
+
+    def _answer_text(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        if inp.option == SKIP_ID and step.optional:
+            return turn.result(self._go(state, step.next, turn))
+        if inp.option is not None or not typed:
+            self._say(turn, "text_empty", state)
+            self._prompt(state, step, turn)
+            return turn.result(state, accepted=False)
+        if len(typed) > step.max_length:
+            self._say(turn, "text_too_long", state, length=len(typed), max_length=step.max_length)
+            return turn.result(state, accepted=False)
+        assert step.save is not None
+        state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, typed),))
+        turn.effects.append(SaveNote(step.save, typed))
+        return turn.result(self._go(state, step.next, turn))
+
+    # --- moving -------------------------------------------------------------------------------------
+
+    def _go(self, state: RunState, step_id: str | None, turn: _Turn) -> RunState:
+        if step_id is None:
+            raise EngineError("a step without next was accepted at load")
+        moved = state.moved(state.frames[:-1] + (state.top.at(step_id),))
+        return self._enter(moved, turn)
+
+    def _enter(self, state: RunState, turn: _Turn) -> RunState:
+        """Enter the current step and keep going through steps that do not wait, until one waits or ends."""
+        for _ in range(_MAX_MOVES):
+            step = self._step(state)
+            if step is None:
+                return self._changed(state, turn).state
+            state = self._run_effects(state, step.effects, turn)
+            if step.kind == "call":
+                assert step.dialogue is not None
+                callee = self.library.get(step.dialogue)
+                state = state.moved(state.frames + (Frame(callee.id, callee.version, callee.start),))
+                continue
+            if step.kind == "end":
+                if step.say is not None:
+                    turn.replies.append(Say(step.say.render(turn.ctx, self._values(state, step))))
+                if len(state.frames) > 1:
+                    parent = state.frames[-2]
+                    call_step = self.library.get(parent.dialogue_id).steps[parent.step_id]
+                    state = state.moved(state.frames[:-2] + (parent.at(cast(str, call_step.next)),))
+                    continue
+                if step.offer:
+                    turn.effects.append(Offer(step.offer))
+                turn.effects.append(End(step.outcome))
+                return replace(state, status="ended", outcome=step.outcome, wake_at=None)
+            if step.kind == "say" and step.continue_label is None:
+                if step.say is not None:
+                    turn.replies.append(Say(step.say.render(turn.ctx, self._values(state, step))))
+                state = state.moved(state.frames[:-1] + (state.top.at(cast(str, step.next)),))
+                continue
+            if step.kind == "pause":
+                state = replace(state, wake_at=turn.now + timedelta(seconds=step.seconds))
+                turn.effects.append(Wait(state.wake_at))  # type: ignore[arg-type]
+            self._prompt(state, step, turn)
+            return state
+        raise EngineError(f"more than {_MAX_MOVES} steps without waiting in {state.top.dialogue_id}")
+
+    def _prompt(self, state: RunState, step: Step, turn: _Turn, repeat: bool = True) -> None:
+        """Show the step's question with its buttons (or only the buttons when the text was just said)."""
+        text = step.say.render(turn.ctx, self._values(state, step)) if step.say is not None and repeat else ""
+        options: tuple[Choice, ...] = ()
+        scale = None
+        if step.kind == "choose":
+            options = tuple(Choice(o.id, o.label.render(turn.ctx)) for o in step.options)
+        elif step.kind in ("say", "pause"):
+            label = step.continue_label or self.library.text("continue")
+            options = (Choice(CONTINUE_ID, label.render(turn.ctx)),)
+        elif step.kind == "text" and step.optional:
+            options = (Choice(SKIP_ID, self.library.text("skip").render(turn.ctx)),)
+        elif step.kind == "scale":
+            scale = (step.min, step.max)
+        if not text and not repeat and turn.replies:
+            last = turn.replies.pop()
+            text = last.text
+        turn.replies.append(Say(text, options, scale, state.seq))
+
+    def _run_effects(self, state: RunState, specs: tuple[EffectSpec, ...], turn: _Turn) -> RunState:
+        for spec in specs:
+            if spec.set is not None and spec.value is not None:
+                turn.effects.append(SetProfile(spec.set, spec.value))
+                if spec.set == "language" and spec.value in ("fr", "en"):
+                    turn.ctx = replace(turn.ctx, locale=cast(Locale, spec.value))
+                elif spec.set == "address" and spec.value in ("vous", "tu"):
+                    turn.ctx = replace(turn.ctx, address=cast(Address, spec.value))
+            elif spec.action is not None:
+                turn.effects.append(Action(spec.action))
+        return state
+
+    def _step(self, state: RunState) -> Step | None:
+        """The step a state points at, or None when the dialogue changed under a saved run."""
+        frame = state.top
+        dialogue = self.library.dialogues.get(frame.dialogue_id)
+        if dialogue is None or dialogue.version != frame.version:
+            return None
+        return dialogue.steps.get(frame.step_id)
+
+    def _changed(self, state: RunState, turn: _Turn) -> Result:
+        self._say(turn, "dialogue_changed", state)
+        turn.effects.append(End("incomplete"))
+        return turn.result(replace(state, status="ended", outcome="incomplete", wake_at=None))
+
+    def _values(self, state: RunState, step: Step) -> dict[str, object]:
+        return dict(state.top.values)
+
+    def _say(self, turn: _Turn, key: str, state: RunState, **extra: object) -> None:
+        turn.replies.append(Say(self.library.text(key).render(turn.ctx, extra)))

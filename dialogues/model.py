@@ -1,0 +1,102 @@
+"""The shape of a dialogue once loaded: immutable steps, checked at load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dialogues.texts import Text
+
+StepKind = Literal["say", "choose", "scale", "text", "pause", "call", "end"]
+STEP_KINDS: tuple[StepKind, ...] = ("say", "choose", "scale", "text", "pause", "call", "end")
+PROFILE_KEYS = frozenset({"language", "address", "country", "consent"})
+ACTIONS = frozenset({"forget", "export", "history", "exercises", "resume"})
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """An effect written in a dialogue file: a profile setting or an application action."""
+
+    set: str | None = None
+    value: str | None = None
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: Text
+    next: str
+    effects: tuple[EffectSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Branch:
+    lo: int
+    hi: int
+    next: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: StepKind
+    say: Text | None = None
+    help: Text | None = None
+    next: str | None = None
+    effects: tuple[EffectSpec, ...] = ()
+    # say
+    continue_label: Text | None = None
+    # choose
+    options: tuple[Option, ...] = ()
+    save: str | None = None
+    # scale
+    min: int = 0
+    max: int = 10
+    measure: str | None = None
+    branches: tuple[Branch, ...] = ()
+    # text
+    max_length: int = 1000
+    optional: bool = False
+    # pause
+    seconds: int = 0
+    done: Text | None = None
+    # call
+    dialogue: str | None = None
+    # end
+    outcome: Literal["completed", "incomplete"] = "completed"
+    offer: tuple[str, ...] = ()
+
+    def targets(self) -> list[str]:
+        """Every step this one can lead to, for validation and graphs."""
+        found = [o.next for o in self.options] + [b.next for b in self.branches]
+        if self.next is not None:
+            found.append(self.next)
+        return found
+
+    def waits(self) -> bool:
+        if self.kind == "say":
+            return self.continue_label is not None
+        return self.kind in ("choose", "scale", "text", "pause")
+
+    def next_for(self, number: int) -> str:
+        for branch in self.branches:
+            if branch.lo <= number <= branch.hi:
+                return branch.next
+        assert self.next is not None, "validated at load: scale has branches covering its range or a next"
+        return self.next
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    id: str
+    version: int
+    title: Text
+    summary: Text
+    start: str
+    steps: dict[str, Step]
+    listed: bool = True
+    source: str = field(default="", compare=False)
+
+    def step(self, step_id: str) -> Step:
+        return self.steps[step_id]

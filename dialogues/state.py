@@ -1,0 +1,69 @@
+"""The saved state of a run: plain data, serialisable to JSON, so a restart continues where it was."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+Value = int | str
+Status = Literal["active", "paused", "ended"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One dialogue on the call stack: where it is and what it has collected."""
+
+    dialogue_id: str
+    version: int
+    step_id: str
+    values: dict[str, Value] = field(default_factory=dict)
+
+    def at(self, step_id: str) -> Frame:
+        return replace(self, step_id=step_id)
+
+    def with_value(self, key: str, value: Value) -> Frame:
+        return replace(self, values={**self.values, key: value})
+
+
+@dataclass(frozen=True)
+class RunState:
+    frames: tuple[Frame, ...]
+    seq: int = 0  # bumped at every move: a button carries it, so a stale button is recognised
+    status: Status = "active"
+    wake_at: datetime | None = None  # due time of a pause step
+    outcome: str | None = None
+
+    @property
+    def top(self) -> Frame:
+        return self.frames[-1]
+
+    @property
+    def root(self) -> Frame:
+        return self.frames[0]
+
+    def moved(self, frames: tuple[Frame, ...]) -> RunState:
+        return replace(self, frames=frames, seq=self.seq + 1, wake_at=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frames": [
+                {"d": f.dialogue_id, "v": f.version, "s": f.step_id, "x": dict(f.values)} for f in self.frames
+            ],
+            "seq": self.seq,
+            "status": self.status,
+            "wake_at": self.wake_at.isoformat() if self.wake_at else None,
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunState:
+        frames = tuple(Frame(f["d"], int(f["v"]), f["s"], dict(f["x"])) for f in data["frames"])
+        wake = data.get("wake_at")
+        return cls(
+            frames=frames,
+            seq=int(data["seq"]),
+            status=data["status"],
+            wake_at=datetime.fromisoformat(wake) if wake else None,
+            outcome=data.get("outcome"),
+        )

@@ -1,0 +1,136 @@
+"""The tables. Free text lives only in *_enc columns, encrypted; numbers and ids stay queryable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="fr"),
+    Column("address", String(8), nullable=False, server_default="vous"),
+    Column("country", String(8)),
+    Column("timezone", String(64)),
+    Column("consent_version", Integer),
+    Column("consent_at", UTCDateTime()),
+    Column("onboarded", Boolean, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "external_id", name="uq_users_platform_external"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("dialogue_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # active, paused, ended
+    Column("state_enc", Text, nullable=False),  # holds collected answers: encrypted
+    Column("version", Integer, nullable=False),  # optimistic concurrency
+    Column("chat_key", String(128), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("wake_at", UTCDateTime()),
+    Index("ix_runs_user_status", "user_id", "status"),
+    Index("ix_runs_wake_at", "wake_at"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the run's id: one entry per run
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("dialogue_id", String(64), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+    Column("outcome", String(16)),  # completed, incomplete, cancelled, expired; null while running
+    Column("measures", JSON, nullable=False, default=dict),
+    Column("notes_enc", Text),
+    Index("ix_history_user_started", "user_id", "started_at"),
+)
+
+processed = Table(
+    "processed_messages",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("message_id", String(128), primary_key=True),
+    Column("processed_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),  # time-ordered: sorting by id keeps a chat's order
+    # No foreign key: a reply written just before /forget (the goodbye) still goes out, unlinked.
+    Column("user_id", String(32)),
+    Column("platform", String(16), nullable=False),
+    Column("chat_key", String(128), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("payload_enc", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_outbox_platform", "platform", "id"),
+)
+
+safety_events = Table(
+    "safety_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),  # e.g. crisis_resources_shown: never the text
+    Column("country", String(8)),
+    Column("at", UTCDateTime(), nullable=False),
+)
