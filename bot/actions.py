@@ -25,7 +25,11 @@ def history_text(library: Library, ctx: Context, entries: list[HistoryRecord]) -
         before = entry.measures.get("intensity_before")
         after = entry.measures.get("intensity_after")
         measure = f" · {before} → {after if after is not None else '…'}" if before is not None else ""
-        outcome = "" if entry.outcome == "completed" else f" ({library.text('outcome_' + (entry.outcome or 'incomplete')).render(ctx)})"
+        outcome = (
+            ""
+            if entry.outcome == "completed"
+            else f" ({library.text('outcome_' + (entry.outcome or 'incomplete')).render(ctx)})"
+        )
         day = format_date(entry.started_at, format="d MMM", locale=ctx.locale)
         lines.append(f"• {day} — {title}{measure}{outcome}")
     return "\n".join(lines)

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.crisis_hook import load_safety
 from bot.router import Clock, Router, utc_now
-from bot.safety import SafetyCheck
 from dialogues.loader import Library, load_library
 from storage.crypto import Cipher, load_or_create_key
 from storage.db import Database
@@ -38,14 +38,6 @@ def make_cipher(settings: Settings, db: Database) -> Cipher:
     return Cipher(keys)
 
 
-def default_safety() -> SafetyCheck | None:
-    try:
-        from bot.crisis import CrisisDetector
-    except ImportError:  # the safety layer ships with the exercise library
-        return None
-    return CrisisDetector.load()
-
-
 async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Phare:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
@@ -59,6 +51,6 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         clock=clock,
         operator_contact=settings.operator_contact,
         default_locale=settings.default_locale,
-        safety=default_safety(),
+        safety=load_safety(),
     )
     return Phare(settings=settings, db=db, library=library, router=router)

@@ -10,6 +10,7 @@ processes never interleave one user's steps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import actions
-from bot.commands import APP_COMMANDS, Command, parse_command
+from bot.commands import Command, parse_command
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
 from dialogues.engine import Engine
@@ -148,10 +149,8 @@ class Router:
     async def stop(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-            except asyncio.CancelledError:
-                pass
             self._worker = None
 
     async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None:
@@ -171,7 +170,7 @@ class Router:
             due = await self.repo.due_runs(conn, now)
             stale = await self.repo.stale_runs(conn, now - timedelta(hours=24))
             await self.repo.prune_processed(conn, now - PROCESSED_KEEP)
-        jobs: list[Job] = [Wake(u, r) for u, r in due] + [Expire(u, r) for u, r in stale]
+        jobs: list[Job] = [*(Wake(u, r) for u, r in due), *(Expire(u, r) for u, r in stale)]
         await asyncio.gather(*(self.submit(job) for job in jobs))
 
     async def next_wake(self) -> datetime | None:
@@ -236,11 +235,11 @@ class Router:
                 for platform in {m.platform for m in messages}:
                     ids = [m.message_id for m in messages if m.platform == platform]
                     batch.seen.update((platform, i) for i in await self.repo.seen(conn, platform, ids))
-            for job in by_id:
-                if job.user_id not in batch.users:
-                    user = await self.repo.user_by_id(conn, job.user_id)
-                    if user is not None:
-                        batch.users[user.id] = user
+            for timer in by_id:
+                if timer.user_id not in batch.users:
+                    found = await self.repo.user_by_id(conn, timer.user_id)
+                    if found is not None:
+                        batch.users[found.id] = found
             batch.runs = await self.repo.current_runs(conn, list(batch.users))
             for job in jobs:
                 if isinstance(job, Incoming):
@@ -289,7 +288,9 @@ class Router:
             user_id = user.id
         user = batch.users[user_id]
         run = batch.runs.get(user_id)
-        turn = _Turn(user=replace(user), run=replace(run) if run else None, chat_key=msg.chat_key, platform=msg.platform)
+        turn = _Turn(
+            user=replace(user), run=replace(run) if run else None, chat_key=msg.chat_key, platform=msg.platform
+        )
         try:
             self._route(msg, turn, batch.now)
         except Exception as exc:  # noqa: BLE001 — any failure gets a kind reply, the batch goes on
@@ -598,9 +599,11 @@ class Router:
             user = batch.users[user_id]
             ctx = self._ctx(user)
             entries = await self.repo.history_of(conn, user_id, limit=None)
-            entries = [batch.changes.history_new[k] for k in batch.changes.history_new if batch.changes.history_new[k].user_id == user_id] + [
-                e for e in entries if e.id not in batch.changes.history_new
-            ]
+            entries = [
+                batch.changes.history_new[k]
+                for k in batch.changes.history_new
+                if batch.changes.history_new[k].user_id == user_id
+            ] + [e for e in entries if e.id not in batch.changes.history_new]
             if name == "history":
                 if not user.consented:
                     message = self._text("history_no_consent", user)

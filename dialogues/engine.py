@@ -18,8 +18,8 @@ from dialogues.results import (
     Offer,
     RecordMeasure,
     Result,
-    Say,
     SaveNote,
+    Say,
     SetProfile,
     Wait,
 )

@@ -17,7 +17,8 @@ _WORDS = {
 }  # fmt: skip
 
 _OUT_OF = r"(?:\s*(?:/|sur|out\s+of|of)\s*\d+)?"
-_NUMBER = re.compile(rf"^(?:i(?:'| a)?m?\s+(?:at\s+)?|about\s+|environ\s+|je suis a\s+)?(-?\d+|[a-z]+){_OUT_OF}\s*[.!]?$")
+_PREFIX = r"(?:(?:i'm|im|i am)\s+(?:at\s+)?|about\s+|around\s+|environ\s+|je suis a\s+|c'est\s+)?"
+_NUMBER = re.compile(rf"^{_PREFIX}(-?\d+|[a-z]+){_OUT_OF}\s*[.!]?$")
 
 
 def fold(text: str) -> str:

@@ -47,9 +47,7 @@ class RunState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "frames": [
-                {"d": f.dialogue_id, "v": f.version, "s": f.step_id, "x": dict(f.values)} for f in self.frames
-            ],
+            "frames": [{"d": f.dialogue_id, "v": f.version, "s": f.step_id, "x": dict(f.values)} for f in self.frames],
             "seq": self.seq,
             "status": self.status,
             "wake_at": self.wake_at.isoformat() if self.wake_at else None,

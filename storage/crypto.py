@@ -29,9 +29,7 @@ def _check(key: str) -> bytes:
         if len(base64.urlsafe_b64decode(raw)) != 32:
             raise ValueError
     except ValueError as exc:
-        raise KeyError_(
-            "PHARE_SECRET_KEY must be 32 url-safe base64 bytes; make one with: phare keygen"
-        ) from exc
+        raise KeyError_("PHARE_SECRET_KEY must be 32 url-safe base64 bytes; make one with: phare keygen") from exc
     return raw
 
 

@@ -110,14 +110,12 @@ class Repository:
 
     async def next_wake(self, conn: AsyncConnection) -> datetime | None:
         query = select(func.min(runs.c.wake_at)).where(runs.c.status == "active")
-        value = (await conn.execute(query)).scalar()
-        return runs.c.wake_at.type.process_result_value(value, conn.dialect) if value else None  # type: ignore[attr-defined, no-any-return]
+        value: datetime | None = (await conn.execute(query)).scalar()  # min() keeps the column's UTC type
+        return value
 
     async def stale_runs(self, conn: AsyncConnection, before: datetime, limit: int = 500) -> list[tuple[str, str]]:
         query = (
-            select(runs.c.user_id, runs.c.id)
-            .where(runs.c.status != "ended", runs.c.updated_at < before)
-            .limit(limit)
+            select(runs.c.user_id, runs.c.id).where(runs.c.status != "ended", runs.c.updated_at < before).limit(limit)
         )
         return [(r[0], r[1]) for r in await conn.execute(query)]
 
@@ -267,8 +265,7 @@ class Repository:
             await conn.execute(processed.insert(), rows)
         if changes.safety_new:
             rows = [
-                {"id": new_id(), "user_id": u, "kind": k, "country": c, "at": t}
-                for u, k, c, t in changes.safety_new
+                {"id": new_id(), "user_id": u, "kind": k, "country": c, "at": t} for u, k, c, t in changes.safety_new
             ]
             await conn.execute(safety_events.insert(), rows)
 
@@ -296,4 +293,3 @@ class Repository:
             column = table.c.id if table is users else table.c.user_id
             total += (await conn.execute(select(func.count()).where(column == user_id))).scalar_one()
         return total
-

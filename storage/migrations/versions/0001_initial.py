@@ -95,9 +95,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(8)),
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_safety_events"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_safety_events_user_id", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_safety_events_user_id", ondelete="CASCADE"),
     )
 
 
