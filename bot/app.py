@@ -52,5 +52,6 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         operator_contact=settings.operator_contact,
         default_locale=settings.default_locale,
         safety=load_safety(),
+        access=settings.access(),
     )
     return Phare(settings=settings, db=db, library=library, router=router)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.access import Access
 from storage.db import normalise_url, sqlite_url
 
 
@@ -23,6 +24,8 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field("fr", description="language when the platform does not say")
     log_level: str = "INFO"
+    allowed_users: str = Field("", description="comma-separated user ids (or platform:id); empty = open to all")
+    invite_codes: SecretStr = Field(SecretStr(""), description="comma-separated codes: `/start CODE` admits a user")
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
 
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
                 "Create one with `phare keygen` and set it in each process's environment."
             )
         return self
+
+    def access(self) -> Access:
+        def split(raw: str) -> frozenset[str]:
+            return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+        return Access(allowed=split(self.allowed_users), invite_codes=split(self.invite_codes.get_secret_value()))
 
     @property
     def db_url(self) -> str:

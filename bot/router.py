@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import actions
+from bot.access import Access
 from bot.commands import Command, parse_command
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
@@ -102,6 +103,11 @@ class _Turn:
     safety: list[tuple[str, str | None]] = field(default_factory=list)
 
 
+def private_chat(user_key: str) -> str:
+    """A chat key meaning "this person's private chat": each transport knows how to reach it."""
+    return f"@user:{user_key}"
+
+
 def _locale(value: str | None, default: str) -> Locale:
     if value is None:
         return cast(Locale, default)
@@ -120,6 +126,7 @@ class Router:
         default_locale: str = "fr",
         safety: SafetyCheck | None = None,
         bot_username: str | None = None,
+        access: Access | None = None,
         max_batch: int = 256,
     ) -> None:
         self.db = db
@@ -131,6 +138,7 @@ class Router:
         self.default_locale = default_locale
         self.safety = safety
         self.bot_username = bot_username
+        self.access = access or Access()
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
@@ -273,7 +281,11 @@ class Router:
         batch.seen.add(mark)
         batch.changes.processed_new.append((msg.platform, msg.message_id, batch.now))
         user_id = batch.by_key.get((msg.platform, msg.user_key))
-        if user_id is None or user_id not in batch.users:
+        known = user_id is not None and user_id in batch.users
+        if known:
+            assert user_id is not None
+            user = batch.users[user_id]
+        else:
             user = UserRecord(
                 id=new_id(),
                 platform=msg.platform,
@@ -282,12 +294,31 @@ class Router:
                 address="vous",
                 created_at=batch.now,
             )
+        if not self.access.admits(user):
+            if not self._invited(msg, user):
+                # Not admitted on this instance: a kind answer, nothing stored (crisis resources all the same).
+                refused = _Turn(user=user, run=None, chat_key=msg.chat_key, platform=msg.platform)
+                if msg.text and self.safety is not None and self.safety.check(msg.text).crisis:
+                    refused.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+                elif msg.private:
+                    refused.replies.append(self._text("access_denied", user))
+                self._queue_replies(refused, batch, user_id=None)
+                return
+            if known:
+                batch.changes.user(user)
+        if not known:
+            if not msg.private:
+                # Someone in a group who never wrote to Phare in private: answer, but store nothing.
+                self._group(msg, _Turn(user=user, run=None, chat_key=msg.chat_key, platform=msg.platform),
+                            batch, transient=True)  # fmt: skip
+                return
             batch.users[user.id] = user
             batch.by_key[(msg.platform, msg.user_key)] = user.id
             batch.changes.users_new[user.id] = user
-            user_id = user.id
-        user = batch.users[user_id]
-        run = batch.runs.get(user_id)
+        run = batch.runs.get(user.id)
+        if not msg.private:
+            self._group(msg, _Turn(user=user, run=run, chat_key=msg.chat_key, platform=msg.platform), batch)
+            return
         turn = _Turn(
             user=replace(user), run=replace(run) if run else None, chat_key=msg.chat_key, platform=msg.platform
         )
@@ -298,6 +329,51 @@ class Router:
             turn = _Turn(user=user, run=run, chat_key=msg.chat_key, platform=msg.platform)
             turn.replies.append(self._text("error", turn.user))
         self._merge(turn, batch, user, run)
+
+    def _invited(self, msg: Incoming, user: UserRecord) -> bool:
+        """`/start CODE` with a valid invite code admits a new user for good."""
+        command = parse_command(msg.text, self.bot_username) if msg.text and msg.private else None
+        if command is None or command.name != "start" or command.payload not in self.access.invite_codes:
+            return False
+        user.settings = {**user.settings, "invited": True}
+        return True
+
+    def _group(self, msg: Incoming, turn: _Turn, batch: _Batch, *, transient: bool = False) -> None:
+        """In a group, nothing personal is ever posted: crisis resources go to the person in private,
+        personal commands are redirected to a private chat, and ordinary chatter gets no answer."""
+        user = turn.user
+        private = _Turn(user=user, run=None, chat_key=private_chat(msg.user_key), platform=msg.platform)
+        if msg.text and self.safety is not None and self.safety.check(msg.text).crisis:
+            assert self.safety is not None
+            private.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+            if not transient:
+                batch.changes.safety_new.append((user.id, "crisis_resources_shown_private", user.country, batch.now))
+            self._queue_replies(private, batch, user_id=None if transient else user.id)
+            return
+        command = parse_command(msg.text, self.bot_username) if msg.text else None
+        if command is None:
+            return
+        if command.name in ("help", "about") or (command.name == "start" and not command.payload):
+            turn.replies.append(self._text("group_help" if command.name != "about" else "about", user))
+        else:
+            payload = command.name if command.name in self.library.dialogues else ""
+            button = Button("private", self._render("open_private", user), f"private:{payload}")
+            turn.replies.append(Outgoing(self._render("group_redirect", user), (button,)))
+        self._queue_replies(turn, batch, user_id=None if transient else user.id)
+
+    def _queue_replies(self, turn: _Turn, batch: _Batch, *, user_id: str | None) -> None:
+        for reply in turn.replies:
+            batch.changes.outbox_new.append(
+                OutboxRecord(
+                    id=ordered_id(),
+                    user_id=user_id,
+                    platform=turn.platform,
+                    chat_key=turn.chat_key,
+                    priority=SCHEDULED if reply.scheduled else INTERACTIVE,
+                    payload=reply.to_dict(),
+                    created_at=batch.now,
+                )
+            )
 
     def _timer(self, job: Wake | Expire, batch: _Batch) -> None:
         user = batch.users.get(job.user_id)
@@ -340,18 +416,7 @@ class Router:
                 batch.runs.pop(user.id, None)
             for kind, country in turn.safety:
                 changes.safety_new.append((user.id, kind, country, batch.now))
-        for reply in turn.replies:
-            changes.outbox_new.append(
-                OutboxRecord(
-                    id=ordered_id(),
-                    user_id=None if turn.forget else user.id,
-                    platform=turn.platform,
-                    chat_key=turn.chat_key,
-                    priority=SCHEDULED if reply.scheduled else INTERACTIVE,
-                    payload=reply.to_dict(),
-                    created_at=batch.now,
-                )
-            )
+        self._queue_replies(turn, batch, user_id=None if turn.forget else user.id)
 
     def _record_history(self, run: RunRecord, outcome: str, user: UserRecord, batch: _Batch) -> None:
         changes = batch.changes
@@ -422,7 +487,7 @@ class Router:
             self._start(ONBOARDING, turn, now)
             return
         if name == "start":
-            target = command.payload.lower()
+            target = "" if command.payload in self.access.invite_codes else command.payload.lower()
             if not user.onboarded:
                 if target in self.library.dialogues:
                     user.settings = {**user.settings, "after_onboarding": target}
