@@ -74,8 +74,6 @@ async def test_transcript_through_router(path: Path, tmp_path: Path) -> None:
             if "step" in turn:
                 assert await user.step() == turn["step"], f"{where}: at step {await user.step()!r}"
             if "measures" in turn:
-                _, state = await user.run_state()
-                dialogue_id, _ = await user.run_state()
                 measures = await _run_measures(app, user)
                 for name, value in turn["measures"].items():
                     assert measures.get(name) == value, f"{where}: measures {measures}"
