@@ -12,7 +12,7 @@ from babel.dates import format_date
 
 from dialogues.loader import Library
 from dialogues.texts import Context
-from storage.records import HistoryRecord, RunRecord, UserRecord
+from storage.records import HistoryRecord, KeptNote, RunRecord, UserRecord
 
 
 def history_text(library: Library, ctx: Context, entries: list[HistoryRecord]) -> str:
@@ -39,7 +39,21 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_data(user: UserRecord, entries: list[HistoryRecord], run: RunRecord | None, now: datetime) -> dict[str, Any]:
+def kept_text(library: Library, ctx: Context, collection: str, kept: list[KeptNote]) -> str:
+    lines = [library.text(f"{collection}_header").render(ctx)]
+    for note in kept:
+        day = format_date(note.created_at, format="d MMM", locale=ctx.locale)
+        lines.append(f"• {day} — {note.text}")
+    return "\n".join(lines)
+
+
+def export_data(
+    user: UserRecord,
+    entries: list[HistoryRecord],
+    run: RunRecord | None,
+    now: datetime,
+    kept: list[KeptNote] | None = None,
+) -> dict[str, Any]:
     """Everything stored about the user, decrypted: what GDPR's right of access asks for."""
     return {
         "exported_at": now.isoformat(),
@@ -66,6 +80,7 @@ def export_data(user: UserRecord, entries: list[HistoryRecord], run: RunRecord |
             }
             for e in sorted(entries, key=lambda e: e.started_at)
         ],
+        "kept": [{"list": k.collection, "created_at": _iso(k.created_at), "text": k.text} for k in (kept or [])],
         "current_exercise": (
             {"exercise": run.dialogue_id, "started_at": _iso(run.started_at), "state": run.state} if run else None
         ),

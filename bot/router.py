@@ -16,9 +16,10 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import actions
 from bot.access import Access
@@ -27,11 +28,11 @@ from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
 from dialogues.engine import Engine
 from dialogues.loader import Library
-from dialogues.results import Action, End, Input, Offer, RecordMeasure, Result, SaveNote, SetProfile, Wait
+from dialogues.results import Action, Collect, End, Input, Offer, RecordMeasure, Result, SaveNote, Say, SetProfile, Wait
 from dialogues.state import RunState
 from dialogues.texts import Address, Context, Locale
 from storage.db import Database
-from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
+from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
 from storage.repo import ConflictError, Repository
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ NOTICE_VERSION = 1  # bump when the onboarding notice changes: consent is record
 INTERACTIVE, SCHEDULED = 0, 1
 ONBOARDING, SETTINGS, FORGET = "onboarding", "settings", "forget"
 START_PREFIX = "start:"
+ACTION_PREFIX = "do:"
+DEFERRED = frozenset({"history", "export", "supervision_notes", "letters", "clear_supervision"})
 PROCESSED_KEEP = timedelta(days=7)
 
 Clock = Callable[[], datetime]
@@ -80,6 +83,7 @@ class _Pending:
 @dataclass
 class _Batch:
     now: datetime
+    deferred: list[tuple[str, str, str]] = field(default_factory=list)  # outbox id, what, user id
     users: dict[str, UserRecord] = field(default_factory=dict)
     by_key: dict[tuple[str, str], str] = field(default_factory=dict)
     runs: dict[str, RunRecord] = field(default_factory=dict)
@@ -101,6 +105,8 @@ class _Turn:
     new_run: bool = False
     forget: bool = False
     safety: list[tuple[str, str | None]] = field(default_factory=list)
+    kept: list[KeptNote] = field(default_factory=list)
+    deferred: dict[int, str] = field(default_factory=dict)  # id(reply) -> what it needs from storage
 
 
 def private_chat(user_key: str) -> str:
@@ -258,7 +264,7 @@ class Router:
                 await self.repo.delete_outbox(conn, sent)
             for user_id in blocked:
                 await self.repo.set_active(conn, user_id, False)
-            await self._exports(conn, batch)
+            await self._fill_deferred(conn, batch)
             await self.repo.flush(conn, batch.changes)
         return [self._delivery(r) for r in batch.changes.outbox_new]
 
@@ -363,17 +369,18 @@ class Router:
 
     def _queue_replies(self, turn: _Turn, batch: _Batch, *, user_id: str | None) -> None:
         for reply in turn.replies:
-            batch.changes.outbox_new.append(
-                OutboxRecord(
-                    id=ordered_id(),
-                    user_id=user_id,
-                    platform=turn.platform,
-                    chat_key=turn.chat_key,
-                    priority=SCHEDULED if reply.scheduled else INTERACTIVE,
-                    payload=reply.to_dict(),
-                    created_at=batch.now,
-                )
+            record = OutboxRecord(
+                id=ordered_id(),
+                user_id=user_id,
+                platform=turn.platform,
+                chat_key=turn.chat_key,
+                priority=SCHEDULED if reply.scheduled else INTERACTIVE,
+                payload=reply.to_dict(),
+                created_at=batch.now,
             )
+            batch.changes.outbox_new.append(record)
+            if id(reply) in turn.deferred and user_id is not None:
+                batch.deferred.append((record.id, turn.deferred[id(reply)], user_id))
 
     def _timer(self, job: Wake | Expire, batch: _Batch) -> None:
         user = batch.users.get(job.user_id)
@@ -384,9 +391,9 @@ class Router:
         try:
             state = RunState.from_dict(run.state["engine"])
             if isinstance(job, Wake):
-                self._apply(turn, self.engine.wake(state, self._ctx(turn.user), batch.now), batch.now)
+                self._apply(turn, self.engine.wake(state, self._run_ctx(turn), batch.now), batch.now)
             elif batch.now - run.updated_at >= timedelta(hours=24):
-                self._apply(turn, self.engine.expire(state, self._ctx(turn.user)), batch.now)
+                self._apply(turn, self.engine.expire(state, self._run_ctx(turn)), batch.now)
         except Exception as exc:  # noqa: BLE001
             self._log_failure(exc)
             return
@@ -416,6 +423,7 @@ class Router:
                 batch.runs.pop(user.id, None)
             for kind, country in turn.safety:
                 changes.safety_new.append((user.id, kind, country, batch.now))
+            changes.kept_new.extend(turn.kept)
         self._queue_replies(turn, batch, user_id=None if turn.forget else user.id)
 
     def _record_history(self, run: RunRecord, outcome: str, user: UserRecord, batch: _Batch) -> None:
@@ -443,7 +451,7 @@ class Router:
         user = turn.user
         if turn.run is not None and now - turn.run.updated_at >= timedelta(hours=24):
             state = RunState.from_dict(turn.run.state["engine"])
-            self._apply(turn, self.engine.expire(state, self._ctx(user)), now)
+            self._apply(turn, self.engine.expire(state, self._run_ctx(turn)), now)
             turn.replies.append(self._text("expired_notice", user))
         if msg.text and self.safety is not None:
             verdict = self.safety.check(msg.text)
@@ -457,6 +465,11 @@ class Router:
         if msg.option is not None and msg.option.startswith(START_PREFIX):
             self._start(msg.option[len(START_PREFIX) :], turn, now)
             return
+        if msg.option is not None and msg.option.startswith(ACTION_PREFIX):
+            action = msg.option[len(ACTION_PREFIX) :]
+            if action in DEFERRED:
+                self._action(action, turn, now)
+                return
         if turn.run is None:
             if not user.onboarded:
                 self._start(ONBOARDING, turn, now)
@@ -466,7 +479,7 @@ class Router:
                 turn.replies.append(self._menu(user))
             return
         state = RunState.from_dict(turn.run.state["engine"])
-        ctx = self._ctx(user)
+        ctx = self._run_ctx(turn)
         if turn.run.status == "paused":
             turn.replies.append(self._text("paused_hint", user))
             return
@@ -494,13 +507,18 @@ class Router:
                 self._start(ONBOARDING, turn, now)
             elif target and target in self._startable():
                 self._start(target, turn, now)
+            elif turn.run is not None and turn.run.status == "active":
+                turn.replies.append(self._text("welcome_back", user))
+                state = RunState.from_dict(turn.run.state["engine"])
+                for say in self.engine.current_prompt(state, self._run_ctx(turn)):
+                    turn.replies.append(self._outgoing(say, turn.run))
             else:
                 turn.replies.append(self._text("welcome_back", user))
                 turn.replies.append(self._menu(user))
         elif name == "help":
             if turn.run is not None and turn.run.status == "active":
                 state = RunState.from_dict(turn.run.state["engine"])
-                self._apply(turn, self.engine.help(state, self._ctx(user)), now)
+                self._apply(turn, self.engine.help(state, self._run_ctx(turn)), now)
             else:
                 turn.replies.append(self._text("help_general", user))
         elif name == "cancel":
@@ -508,19 +526,17 @@ class Router:
                 turn.replies.append(self._text("nothing_to_cancel", user))
             else:
                 state = RunState.from_dict(turn.run.state["engine"])
-                self._apply(turn, self.engine.cancel(state, self._ctx(user)), now)
+                self._apply(turn, self.engine.cancel(state, self._run_ctx(turn)), now)
         elif name == "resume":
             if turn.run is None or turn.run.status != "paused":
                 turn.replies.append(self._text("nothing_to_resume", user))
             else:
                 state = RunState.from_dict(turn.run.state["engine"])
-                self._apply(turn, self.engine.resume(state, self._ctx(user), now), now)
+                self._apply(turn, self.engine.resume(state, self._run_ctx(turn), now), now)
         elif name == "exercises":
             turn.replies.append(self._exercises(user))
-        elif name == "history":
-            self._action("history", turn, now)
-        elif name == "export":
-            self._action("export", turn, now)
+        elif name in ("history", "export", "supervision_notes", "letters"):
+            self._action(name, turn, now)
         elif name == "forget":
             self._start(FORGET, turn, now)
         elif name == "settings":
@@ -546,7 +562,7 @@ class Router:
             if state.status != "ended":
                 turn.replies.append(self._text("replaced_run", turn.user, title=old_title))
             turn.run = None
-        result = self.engine.start(dialogue_id, self._ctx(turn.user), now)
+        result = self.engine.start(dialogue_id, self._ctx(turn.user, dialogue_id), now)
         turn.run = RunRecord(
             id=new_id(),
             user_id=turn.user.id,
@@ -566,11 +582,8 @@ class Router:
     def _apply(self, turn: _Turn, result: Result, now: datetime) -> None:
         run = turn.run
         assert run is not None
-        ref = run.id[:8]
         for say in result.replies:
-            buttons = tuple(Button(c.id, c.label, f"{ref}.{say.seq}") for c in say.options)
-            scale_ref = f"{ref}.{say.seq}" if say.scale else ""
-            turn.replies.append(Outgoing(say.text, buttons, say.scale, scale_ref))
+            turn.replies.append(self._outgoing(say, run))
         measures = dict(run.state.get("measures", {}))
         notes = dict(run.state.get("notes", {}))
         end: End | None = None
@@ -582,6 +595,9 @@ class Router:
                 measures[effect.name] = effect.value
             elif isinstance(effect, SaveNote):
                 notes[effect.key] = effect.text
+            elif isinstance(effect, Collect):
+                if turn.user.consented:
+                    turn.kept.append(KeptNote(new_id(), turn.user.id, effect.collection, effect.text, now))
             elif isinstance(effect, SetProfile):
                 self._set_profile(turn.user, effect, now)
             elif isinstance(effect, Wait):
@@ -605,6 +621,9 @@ class Router:
             turn.ended.append((turn.run, end.outcome))
             finished = turn.run
             turn.run = None
+            if turn.user.consented and measures and end.outcome == "completed":
+                last = {**turn.user.settings.get("last", {}), finished.dialogue_id: measures}
+                turn.user.settings = {**turn.user.settings, "last": last}
             if finished.dialogue_id == ONBOARDING and end.outcome == "completed":
                 turn.user.onboarded = True
         for name in actions_:
@@ -617,6 +636,12 @@ class Router:
                 turn.user.settings = {k: v for k, v in turn.user.settings.items() if k != "after_onboarding"}
                 if follow in self._startable():
                     self._start(str(follow), turn, now)
+
+    @staticmethod
+    def _outgoing(say: Say, run: RunRecord) -> Outgoing:
+        ref = f"{run.id[:8]}.{say.seq}"
+        buttons = tuple(Button(c.id, c.label, ref) for c in say.options)
+        return Outgoing(say.text, buttons, say.scale, ref if say.scale else "")
 
     def _set_profile(self, user: UserRecord, effect: SetProfile, now: datetime) -> None:
         if effect.key == "language" and effect.value in ("fr", "en"):
@@ -638,9 +663,11 @@ class Router:
             turn.run = None
             turn.ended.clear()
             turn.replies.append(self._text("forget_done", user))
-        elif name in ("history", "export"):
-            # Both need stored history: read in the same transaction, after the batch's messages.
-            turn.replies.append(Outgoing(text="", buttons=(Button(f"@{name}", "", user.id),)))
+        elif name in DEFERRED:
+            # These read what is stored: filled in within the same transaction, after the batch's messages.
+            placeholder = Outgoing(text="…")
+            turn.deferred[id(placeholder)] = name
+            turn.replies.append(placeholder)
         elif name == "exercises":
             turn.replies.append(self._exercises(user))
 
@@ -653,43 +680,71 @@ class Router:
         )
         turn.replies.append(Outgoing(self._render("offer", turn.user), buttons))
 
-    async def _exports(self, conn: Any, batch: _Batch) -> None:
-        """Fill in /history and /export replies: they read stored history, so they run after the batch."""
+    async def _fill_deferred(self, conn: AsyncConnection, batch: _Batch) -> None:
+        """Write the replies that read storage (/history, /export, private lists), in the batch's transaction,
+        after its messages, so they see this batch's own changes too."""
+        if not batch.deferred:
+            return
         outbox = batch.changes.outbox_new
-        for index, record in enumerate(outbox):
-            buttons = record.payload.get("b") or []
-            if record.payload.get("t") or len(buttons) != 1 or not str(buttons[0][0]).startswith("@"):
+        position = {record.id: index for index, record in enumerate(outbox)}
+        expanded: dict[int, list[OutboxRecord]] = {}
+        for record_id, name, user_id in batch.deferred:
+            user = batch.users.get(user_id)
+            index = position[record_id]
+            record = outbox[index]
+            if user is None or user_id in batch.changes.forgotten:
+                expanded[index] = []
                 continue
-            name, user_id = buttons[0][0][1:], buttons[0][2]
-            user = batch.users[user_id]
-            ctx = self._ctx(user)
-            entries = await self.repo.history_of(conn, user_id, limit=None)
-            entries = [
-                batch.changes.history_new[k]
-                for k in batch.changes.history_new
-                if batch.changes.history_new[k].user_id == user_id
-            ] + [e for e in entries if e.id not in batch.changes.history_new]
-            if name == "history":
-                if not user.consented:
-                    message = self._text("history_no_consent", user)
-                else:
-                    message = Outgoing(actions.history_text(self.library, ctx, entries[:10]))
-                outbox[index] = replace(record, payload=message.to_dict())
-            else:
-                data = actions.export_data(user, entries, batch.runs.get(user_id), batch.now)
-                stamp = batch.now.strftime("%Y%m%d")
-                json_file = Attachment(f"phare-export-{stamp}.json", "application/json", actions.export_json(data))
-                csv_file = Attachment(f"phare-measures-{stamp}.csv", "text/csv", actions.export_csv(data))
-                outbox[index] = replace(record, payload=Outgoing(self._render("export_ready", user)).to_dict())
-                for offset, attachment in enumerate((json_file, csv_file), start=1):
-                    outbox.insert(
-                        index + offset,
-                        replace(record, id=ordered_id(), payload=Outgoing("", attachment=attachment).to_dict()),
-                    )
-        ids = [r.id for r in outbox]
-        if ids != sorted(ids):  # inserted files must keep their place in the chat's order
-            fresh = sorted(ids)
-            batch.changes.outbox_new = [replace(r, id=i) for r, i in zip(outbox, fresh, strict=True)]
+            messages = await self._deferred_messages(conn, batch, name, user)
+            expanded[index] = [replace(record, id=ordered_id(), payload=m.to_dict()) for m in messages]
+        rebuilt: list[OutboxRecord] = []
+        for index, record in enumerate(outbox):
+            rebuilt.extend(expanded.get(index, [record]))
+        # New ids sort after the old ones: hand them out again in list order so each chat's order holds.
+        ids = sorted(r.id for r in rebuilt)
+        batch.changes.outbox_new = [replace(r, id=i) for r, i in zip(rebuilt, ids, strict=True)]
+
+    async def _deferred_messages(
+        self, conn: AsyncConnection, batch: _Batch, name: str, user: UserRecord
+    ) -> list[Outgoing]:
+        ctx = self._ctx(user)
+        if name in ("supervision_notes", "letters", "clear_supervision"):
+            collection = "letters" if name == "letters" else "supervision"
+            if name == "clear_supervision":
+                await self.repo.clear_kept(conn, user.id, collection)
+                batch.changes.kept_new = [
+                    k for k in batch.changes.kept_new if not (k.user_id == user.id and k.collection == collection)
+                ]
+                return [self._text("supervision_cleared", user)]
+            kept = await self.repo.kept_of(conn, user.id, collection)
+            kept += [k for k in batch.changes.kept_new if k.user_id == user.id and k.collection == collection]
+            if not user.consented:
+                return [self._text("history_no_consent", user)]
+            if not kept:
+                return [self._text(f"{collection}_empty", user)]
+            text = actions.kept_text(self.library, ctx, collection, kept)
+            if collection == "supervision":
+                clear = Button(ACTION_PREFIX + "clear_supervision", self._render("clear_supervision", user), "app")
+                return [Outgoing(text, (clear,))]
+            return [Outgoing(text)]
+        stored = await self.repo.history_of(conn, user.id)
+        fresh = [h for h in batch.changes.history_new.values() if h.user_id == user.id]
+        entries = sorted(fresh + [e for e in stored if e.id not in batch.changes.history_new],
+                         key=lambda e: e.started_at, reverse=True)  # fmt: skip
+        if name == "history":
+            if not user.consented:
+                return [self._text("history_no_consent", user)]
+            return [Outgoing(actions.history_text(self.library, ctx, entries[:10]))]
+        kept_all = await self.repo.kept_of(conn, user.id)
+        data = actions.export_data(user, entries, batch.runs.get(user.id), batch.now, kept_all)
+        stamp = batch.now.strftime("%Y%m%d")
+        return [
+            self._text("export_ready", user),
+            Outgoing(
+                "", attachment=Attachment(f"phare-export-{stamp}.json", "application/json", actions.export_json(data))
+            ),
+            Outgoing("", attachment=Attachment(f"phare-measures-{stamp}.csv", "text/csv", actions.export_csv(data))),
+        ]
 
     # --- safety ------------------------------------------------------------------------------------------
 
@@ -713,11 +768,16 @@ class Router:
 
     # --- texts ---------------------------------------------------------------------------------------------
 
-    def _ctx(self, user: UserRecord) -> Context:
+    def _run_ctx(self, turn: _Turn) -> Context:
+        return self._ctx(turn.user, turn.run.dialogue_id if turn.run else None)
+
+    def _ctx(self, user: UserRecord, dialogue_id: str | None = None) -> Context:
+        """How to speak to this user; in a run, the measures of their previous run of it as prev_<name>."""
+        previous = user.settings.get("last", {}).get(dialogue_id, {}) if dialogue_id else {}
         return Context(
             locale=cast(Locale, user.locale if user.locale in ("fr", "en") else "fr"),
             address=cast(Address, user.address if user.address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.operator_contact},
+            vars={"operator_contact": self.operator_contact, **{f"prev_{k}": v for k, v in previous.items()}},
         )
 
     def _render(self, key: str, user: UserRecord, **values: object) -> str:

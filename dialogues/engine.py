@@ -12,6 +12,7 @@ from dialogues.numbers import fold, parse_number
 from dialogues.results import (
     Action,
     Choice,
+    Collect,
     Effect,
     End,
     Input,
@@ -218,6 +219,8 @@ class Engine:
         assert step.save is not None
         state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, typed),))
         turn.effects.append(SaveNote(step.save, typed))
+        if step.collect:
+            turn.effects.append(Collect(step.collect, typed))
         return turn.result(self._go(state, step.next, turn))
 
     # --- moving -------------------------------------------------------------------------------------
@@ -252,6 +255,14 @@ class Engine:
                     turn.effects.append(Offer(step.offer))
                 turn.effects.append(End(step.outcome))
                 return replace(state, status="ended", outcome=step.outcome, wake_at=None)
+            if step.kind == "score":
+                state = self._score(state, step, turn)
+                continue
+            if step.kind == "branch":
+                known = {**turn.ctx.vars, **state.top.values}
+                target = next((c.next for c in step.cases if known.get(c.known) not in (None, "")), step.next)
+                state = state.moved(state.frames[:-1] + (state.top.at(cast(str, target)),))
+                continue
             if step.kind == "say" and step.continue_label is None:
                 if step.say is not None:
                     turn.replies.append(Say(step.say.render(turn.ctx, self._values(state, step))))
@@ -263,6 +274,27 @@ class Engine:
             self._prompt(state, step, turn)
             return state
         raise EngineError(f"more than {_MAX_MOVES} steps without waiting in {state.top.dialogue_id}")
+
+    def _score(self, state: RunState, step: Step, turn: _Turn) -> RunState:
+        """Facet means, and a total that is the mean of facet means with negative facets reversed."""
+        values = dict(state.top.values)
+        adjusted: list[float] = []
+        for facet in step.facets:
+            answers = [float(values[i]) for i in facet.items if isinstance(values.get(i), int | float)]
+            if not answers:
+                continue
+            mean = sum(answers) / len(answers)
+            values[facet.name] = round(mean, 4)
+            adjusted.append((step.min + step.max - mean) if facet.reverse else mean)
+            if step.measure:
+                turn.effects.append(RecordMeasure(f"{step.measure}_{facet.name}", round(mean, 4)))
+        if adjusted and step.save:
+            total = round(sum(adjusted) / len(adjusted), 4)
+            values[step.save] = total
+            if step.measure:
+                turn.effects.append(RecordMeasure(f"{step.measure}_total", total))
+        frame = replace(state.top, values=values)
+        return state.moved(state.frames[:-1] + (frame.at(cast(str, step.next)),))
 
     def _prompt(self, state: RunState, step: Step, turn: _Turn, repeat: bool = True) -> None:
         """Show the step's question with its buttons (or only the buttons when the text was just said)."""

@@ -11,11 +11,14 @@ import yaml
 
 from dialogues.model import (
     ACTIONS,
+    COLLECTIONS,
     PROFILE_KEYS,
     STEP_KINDS,
     Branch,
+    Case,
     Dialogue,
     EffectSpec,
+    Facet,
     Option,
     Step,
     StepKind,
@@ -77,7 +80,9 @@ _STEP_FIELDS: dict[str, set[str]] = {
     "say": {"next", "continue"},
     "choose": {"options", "save"},
     "scale": {"min", "max", "save", "measure", "branches", "next"},
-    "text": {"save", "next", "max_length", "optional"},
+    "text": {"save", "next", "max_length", "optional", "collect"},
+    "score": {"facets", "min", "max", "save", "measure", "next"},
+    "branch": {"cases", "next"},
     "pause": {"seconds", "next", "done"},
     "call": {"dialogue", "next"},
     "end": {"outcome", "offer"},
@@ -184,10 +189,45 @@ def _step(col: _Collector, step_id: str, raw: object) -> Step | None:
     elif kind == "text":
         fields["max_length"] = _int(col, where, raw, "max_length", 1000)
         fields["optional"] = bool(raw.get("optional", False))
+        if "collect" in raw:
+            if raw["collect"] not in COLLECTIONS:
+                col.add(where, f"collect is one of {sorted(COLLECTIONS)}")
+            fields["collect"] = raw["collect"]
         if not isinstance(raw.get("save"), str):
             col.add(where, "a text step needs `save` (the name of the answer)")
         if say is None:
             col.add(where, "a text step needs `say` (the question)")
+    elif kind == "score":
+        fields.update(min=_int(col, where, raw, "min", 1), max=_int(col, where, raw, "max", 5))
+        fields["measure"] = raw.get("measure")
+        facets_raw = raw.get("facets")
+        facets: list[Facet] = []
+        if not isinstance(facets_raw, dict) or not facets_raw:
+            col.add(where, "a score step needs `facets`: name -> {items: [...], reverse: true|false}")
+            facets_raw = {}
+        for name, spec in facets_raw.items():
+            items = spec.get("items") if isinstance(spec, dict) else None
+            if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+                col.add(where, f"facet {name}: `items` is a list of saved scale values")
+                continue
+            facets.append(Facet(str(name), tuple(items), bool(spec.get("reverse", False))))
+        fields["facets"] = tuple(facets)
+        if not isinstance(raw.get("save"), str):
+            col.add(where, "a score step needs `save` (the name of the total)")
+    elif kind == "branch":
+        cases: list[Case] = []
+        for craw in raw.get("cases") or []:
+            if (
+                not isinstance(craw, dict)
+                or not isinstance(craw.get("known"), str)
+                or not isinstance(craw.get("next"), str)
+            ):
+                col.add(where, "each case is `known: <value name>` and `next`")
+                continue
+            cases.append(Case(craw["known"], craw["next"]))
+        if not cases:
+            col.add(where, "a branch step needs `cases`")
+        fields["cases"] = tuple(cases)
     elif kind == "pause":
         fields["seconds"] = _int(col, where, raw, "seconds", 0)
         if fields["seconds"] <= 0:
@@ -208,7 +248,7 @@ def _step(col: _Collector, step_id: str, raw: object) -> Step | None:
             col.add(where, "offer is a list of dialogue ids")
             offer = []
         fields.update(outcome=outcome, offer=tuple(offer))
-    if kind in ("say", "scale", "text", "pause", "call") and kind != "scale" and raw.get("next") is None:
+    if kind in ("say", "text", "pause", "call", "score", "branch") and raw.get("next") is None:
         col.add(where, f"a {kind} step needs `next`")
     return Step(**fields)
 
@@ -247,15 +287,45 @@ def _check_graph(col: _Collector, dialogue: Dialogue) -> None:
     for step_id in reachable - can_end:
         col.add(f"step {step_id}", "dead end: no end step can be reached from here")
     saved = {s.save for s in steps.values() if s.save}
+    saved |= {f.name for s in steps.values() for f in s.facets}
     known = saved | BUILTIN_VARS
+    scales = {s.save for s in steps.values() if s.kind == "scale" and s.save}
+    for step in steps.values():
+        for facet in step.facets:
+            for item in facet.items:
+                if item not in scales:
+                    col.add(f"step {step.id}", f"facet {facet.name}: {item!r} is not saved by a scale step")
+        for case in step.cases:
+            if case.known not in saved and not case.known.startswith("prev_"):
+                col.add(f"step {step.id}", f"case on unknown value {case.known!r}")
+    _check_instant_loops(col, steps)
     for step in steps.values():
         texts = [step.say, step.help, step.done]
         for text in texts:
             if text is None:
                 continue
             for variant in text.variants().values():
-                for name in placeholders(variant) - known:
+                for name in {p for p in placeholders(variant) - known if not p.startswith("prev_")}:
                     col.add(f"step {step.id}", f"unknown value {{{name}}} (no step saves it)")
+
+
+def _check_instant_loops(col: _Collector, steps: dict[str, Step]) -> None:
+    """A loop of steps that never wait would spin forever: reject it at load."""
+    instant = {sid for sid, s in steps.items() if not s.waits() and s.kind not in ("end", "call")}
+    state: dict[str, int] = {}
+
+    def visit(sid: str) -> bool:
+        state[sid] = 1
+        for target in steps[sid].targets():
+            if target in instant and (state.get(target) == 1 or (target not in state and visit(target))):
+                return True
+        state[sid] = 2
+        return False
+
+    for sid in sorted(instant):
+        if sid not in state and visit(sid):
+            col.add(f"step {sid}", "a loop of steps that never wait for the user")
+            return
 
 
 def load_dialogue(path: Path) -> Dialogue:

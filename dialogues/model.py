@@ -7,10 +7,11 @@ from typing import Literal
 
 from dialogues.texts import Text
 
-StepKind = Literal["say", "choose", "scale", "text", "pause", "call", "end"]
-STEP_KINDS: tuple[StepKind, ...] = ("say", "choose", "scale", "text", "pause", "call", "end")
+StepKind = Literal["say", "choose", "scale", "text", "pause", "call", "end", "score", "branch"]
+STEP_KINDS: tuple[StepKind, ...] = ("say", "choose", "scale", "text", "pause", "call", "end", "score", "branch")
+COLLECTIONS = frozenset({"supervision", "letters"})
 PROFILE_KEYS = frozenset({"language", "address", "country", "consent"})
-ACTIONS = frozenset({"forget", "export", "history", "exercises", "resume"})
+ACTIONS = frozenset({"forget", "export", "history", "exercises", "resume", "supervision_notes", "letters"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,23 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class Facet:
+    """One subscale of a score step: the mean of its items, reversed (lo + hi - x) for negative facets."""
+
+    name: str
+    items: tuple[str, ...]
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    """A branch step's case: go to `next` when the named value (or prev_ variable) is known."""
+
+    known: str
+    next: str
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     kind: StepKind
@@ -58,6 +76,11 @@ class Step:
     # text
     max_length: int = 1000
     optional: bool = False
+    collect: str | None = None  # also keep the text in a private list (supervision, letters)
+    # score
+    facets: tuple[Facet, ...] = ()
+    # branch
+    cases: tuple[Case, ...] = ()
     # pause
     seconds: int = 0
     done: Text | None = None
@@ -69,7 +92,7 @@ class Step:
 
     def targets(self) -> list[str]:
         """Every step this one can lead to, for validation and graphs."""
-        found = [o.next for o in self.options] + [b.next for b in self.branches]
+        found = [o.next for o in self.options] + [b.next for b in self.branches] + [c.next for c in self.cases]
         if self.next is not None:
             found.append(self.next)
         return found

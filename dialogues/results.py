@@ -36,12 +36,20 @@ class Say:
 @dataclass(frozen=True)
 class RecordMeasure:
     name: str
-    value: int
+    value: int | float
 
 
 @dataclass(frozen=True)
 class SaveNote:
     key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Collect:
+    """Keep a text in one of the user's private lists (things to bring to supervision, letters)."""
+
+    collection: str
     text: str
 
 
@@ -71,7 +79,7 @@ class End:
     outcome: str  # completed, incomplete, cancelled, expired
 
 
-Effect = RecordMeasure | SaveNote | SetProfile | Action | Offer | Wait | End
+Effect = RecordMeasure | SaveNote | Collect | SetProfile | Action | Offer | Wait | End
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-Value = int | str
+Value = int | float | str
 Status = Literal["active", "paused", "ended"]
 
 

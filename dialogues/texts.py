@@ -42,7 +42,7 @@ class Text:
         return {"en": self.en, "fr_vous": self.fr_vous, "fr_tu": self.fr_tu}
 
     def render(self, ctx: Context, values: Mapping[str, object] | None = None) -> str:
-        return fill(self.variant(ctx.locale, ctx.address), {**(values or {}), **ctx.vars})
+        return fill(self.variant(ctx.locale, ctx.address), {**(values or {}), **ctx.vars}, ctx.locale)
 
 
 class TextError(ValueError):
@@ -81,9 +81,16 @@ class _Values(dict[str, object]):
 _FORMATTER = string.Formatter()
 
 
-def fill(template: str, values: Mapping[str, object]) -> str:
+def _show(value: object, locale: str) -> object:
+    if isinstance(value, float):
+        shown = f"{value:.2f}".rstrip("0").rstrip(".")
+        return shown.replace(".", ",") if locale == "fr" else shown
+    return value
+
+
+def fill(template: str, values: Mapping[str, object], locale: str = "en") -> str:
     """Put collected values into a text; a name never collected shows as a dash, never a crash."""
-    safe = _Values({k: v for k, v in values.items() if v is not None})
+    safe = _Values({k: _show(v, locale) for k, v in values.items() if v is not None})
     try:
         return _FORMATTER.vformat(template, (), safe)
     except (ValueError, IndexError, KeyError, AttributeError):

@@ -83,6 +83,15 @@ class OutboxRecord:
 
 
 @dataclass
+class KeptNote:
+    id: str
+    user_id: str
+    collection: str
+    text: str
+    created_at: datetime
+
+
+@dataclass
 class Changes:
     """Everything one batch of messages changes, written in one transaction."""
 
@@ -95,6 +104,7 @@ class Changes:
     outbox_new: list[OutboxRecord] = field(default_factory=list)
     processed_new: list[tuple[str, str, datetime]] = field(default_factory=list)
     safety_new: list[tuple[str, str, str | None, datetime]] = field(default_factory=list)
+    kept_new: list[KeptNote] = field(default_factory=list)
     forgotten: set[str] = field(default_factory=set)
 
     def user(self, record: UserRecord) -> None:
@@ -120,3 +130,4 @@ class Changes:
             if reply.user_id == user_id:
                 reply.user_id = None  # still delivered, no longer linked to anyone
         self.safety_new = [s for s in self.safety_new if s[0] != user_id]
+        self.kept_new = [k for k in self.kept_new if k.user_id != user_id]

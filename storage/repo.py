@@ -11,8 +11,8 @@ from sqlalchemy import and_, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import Cipher
-from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id
-from storage.tables import history, outbox, processed, runs, safety_events, users
+from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id
+from storage.tables import history, kept_notes, outbox, processed, runs, safety_events, users
 
 
 class ConflictError(RuntimeError):
@@ -217,6 +217,20 @@ class Repository:
             created_at=row["created_at"],
         )
 
+    async def kept_of(self, conn: AsyncConnection, user_id: str, collection: str | None = None) -> list[KeptNote]:
+        query = select(kept_notes).where(kept_notes.c.user_id == user_id).order_by(kept_notes.c.created_at)
+        if collection is not None:
+            query = query.where(kept_notes.c.collection == collection)
+        return [
+            KeptNote(r["id"], r["user_id"], r["collection"], self.cipher.decrypt(r["text_enc"]), r["created_at"])
+            for r in (await conn.execute(query)).mappings()
+        ]
+
+    async def clear_kept(self, conn: AsyncConnection, user_id: str, collection: str) -> None:
+        await conn.execute(
+            delete(kept_notes).where(kept_notes.c.user_id == user_id, kept_notes.c.collection == collection)
+        )
+
     async def prune_processed(self, conn: AsyncConnection, before: datetime) -> None:
         await conn.execute(delete(processed).where(processed.c.processed_at < before))
 
@@ -263,6 +277,18 @@ class Repository:
         if changes.processed_new:
             rows = [{"platform": p, "message_id": m, "processed_at": t} for p, m, t in changes.processed_new]
             await conn.execute(processed.insert(), rows)
+        if changes.kept_new:
+            rows = [
+                {
+                    "id": k.id,
+                    "user_id": k.user_id,
+                    "collection": k.collection,
+                    "text_enc": self.cipher.encrypt(k.text),
+                    "created_at": k.created_at,
+                }
+                for k in changes.kept_new
+            ]
+            await conn.execute(kept_notes.insert(), rows)
         if changes.safety_new:
             rows = [
                 {"id": new_id(), "user_id": u, "kind": k, "country": c, "at": t} for u, k, c, t in changes.safety_new
@@ -283,13 +309,13 @@ class Repository:
     async def forget(self, conn: AsyncConnection, user_id: str) -> None:
         """Every row about the user goes; replies still queued stay only as anonymous deliveries."""
         await conn.execute(update(outbox).where(outbox.c.user_id == user_id).values(user_id=None))
-        for table in (safety_events, history, runs):
+        for table in (safety_events, kept_notes, history, runs):
             await conn.execute(delete(table).where(table.c.user_id == user_id))
         await conn.execute(delete(users).where(users.c.id == user_id))
 
     async def rows_about(self, conn: AsyncConnection, user_id: str) -> int:
         total = 0
-        for table in (users, runs, history, outbox, safety_events):
+        for table in (users, runs, history, outbox, safety_events, kept_notes):
             column = table.c.id if table is users else table.c.user_id
             total += (await conn.execute(select(func.count()).where(column == user_id))).scalar_one()
         return total

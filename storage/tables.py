@@ -125,6 +125,17 @@ outbox = Table(
     Index("ix_outbox_platform", "platform", "id"),
 )
 
+kept_notes = Table(
+    "kept_notes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("collection", String(32), nullable=False),  # supervision, letters
+    Column("text_enc", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_kept_notes_user", "user_id", "collection"),
+)
+
 safety_events = Table(
     "safety_events",
     metadata,

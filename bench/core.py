@@ -1,0 +1,614 @@
+"""Core benchmark: Phare's router + engine + durable storage against an in-memory PTB ConversationHandler.
+
+Run from the repository root:  .venv/bin/python bench/core.py  (see bench/README.md for the options).
+
+The parent generates one deterministic stream of Telegram-like update payloads (JSON text), writes it to a
+temporary file, and runs each side in its own process. Each child prints one JSON line with its results;
+the parent prints them, a summary, and as the last line `phare_vs_ptb_ratio=<phare/ptb throughput>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_DATE = 1_795_000_000  # a fixed Unix time for the payloads' `date`
+FIRST_USER_ID = 10_000_000
+
+# What each person types. Onboarding (untimed warm-up): /start, language 1 (fr), address 1 (vous),
+# two "continue" steps (any text), consent 1 (yes), country 1 (France).
+ONBOARDING = ("/start", "1", "1", "ok", "ok", "1", "1")
+SENTENCES = (
+    "Je fais de mon mieux avec ce que j'ai.",
+    "Tu as le droit d'être fatiguée.",
+    "C'est difficile, et je ne suis pas seule.",
+    "Je peux être patiente avec moi-même.",
+)
+
+
+def break_cycle(rng: random.Random) -> list[str]:
+    """One self-compassion break with typed answers (dialogues/compassion_break.yaml, sweet-spot path):
+    /break, situation (1-4), bring_to_mind (continue), intensity_before (2-5), mindfulness (continue),
+    common_humanity (continue), touch (1-2), self_kindness (continue), kind_sentence (text),
+    intensity_after (0-10) → close. Ten messages, every one answered."""
+    return [
+        "/break",
+        str(rng.randint(1, 4)),
+        "ok",
+        str(rng.randint(2, 5)),
+        "ok",
+        "ok",
+        str(rng.randint(1, 2)),
+        "ok",
+        rng.choice(SENTENCES),
+        str(rng.randint(0, 10)),
+    ]
+
+
+def user_script(seed: int, user: int) -> Iterator[str]:
+    rng = random.Random(seed * 1_000_003 + user)
+    while True:
+        yield from break_cycle(rng)
+
+
+class StreamMaker:
+    """Telegram-like update dicts, serialised: private chats, `from.id` == `chat.id`, commands with entities."""
+
+    def __init__(self, seed: int, users: int) -> None:
+        self.rng = random.Random(seed)
+        self.users = users
+        self.scripts = [user_script(seed, u) for u in range(users)]
+        self.update_id = 0
+
+    def payload(self, user: int, text: str) -> tuple[int, str]:
+        self.update_id += 1
+        uid = FIRST_USER_ID + user
+        message: dict[str, Any] = {
+            "message_id": self.update_id,
+            "date": BASE_DATE + self.update_id // 100,
+            "chat": {"id": uid, "type": "private", "first_name": f"Therapist {user}"},
+            "from": {"id": uid, "is_bot": False, "first_name": f"Therapist {user}", "language_code": "fr"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return uid, json.dumps({"update_id": self.update_id, "message": message}, ensure_ascii=False)
+
+    def onboarding(self) -> list[tuple[int, str]]:
+        return [self.payload(u, text) for u in range(self.users) for text in ONBOARDING]
+
+    def messages(self, count: int) -> list[tuple[int, str]]:
+        """`count` messages, each from a user drawn uniformly (so counts per user vary), in script order."""
+        out = []
+        for _ in range(count):
+            user = self.rng.randrange(self.users)
+            out.append(self.payload(user, next(self.scripts[user])))
+        return out
+
+
+def make_stream(seed: int, users: int, messages: int, steady_rate: float, steady_seconds: float) -> dict[str, Any]:
+    maker = StreamMaker(seed, users)
+    warmup = maker.onboarding()
+    main = maker.messages(messages)
+    steady_count = int(steady_rate * steady_seconds)
+    steady = [(uid, i / steady_rate, raw) for i, (uid, raw) in enumerate(maker.messages(steady_count))]
+    return {"warmup": warmup, "main": main, "steady": steady, "steady_rate": steady_rate}
+
+
+# --- measuring (shared by both children) -----------------------------------------------------------------
+
+Handle = Callable[[str], Awaitable[None]]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def by_user(items: list[list[Any]]) -> dict[int, list[list[Any]]]:
+    grouped: dict[int, list[list[Any]]] = defaultdict(list)
+    for item in items:
+        grouped[item[0]].append(item)
+    return grouped
+
+
+async def closed_loop(items: list[list[Any]], handle: Handle) -> tuple[float, list[float]]:
+    """Every user in flight at once, each sending its next message when the previous one is done.
+    Returns (elapsed seconds, per-message latency in seconds: parse start → done)."""
+    latencies: list[float] = []
+
+    async def one_user(mine: list[list[Any]]) -> None:
+        for _uid, raw in mine:
+            start = time.perf_counter()
+            await handle(raw)
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0)  # a real transport reads the next update from the network: let others run
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_user(mine) for mine in by_user(items).values()))
+    return time.perf_counter() - started, latencies
+
+
+async def open_loop(items: list[list[Any]], handle: Handle) -> tuple[float, list[float]]:
+    """Messages arrive on a fixed schedule whatever happens; a user's message still waits for that user's
+    previous one. Latency = done time − scheduled arrival time."""
+    latencies: list[float] = []
+    origin = time.perf_counter() + 0.05
+
+    async def one_user(mine: list[list[Any]]) -> None:
+        for _uid, offset, raw in mine:
+            due = origin + offset
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await handle(raw)
+            latencies.append(time.perf_counter() - due)
+
+    await asyncio.gather(*(one_user(mine) for mine in by_user(items).values()))
+    return time.perf_counter() - origin, latencies
+
+
+def summary(count: int, elapsed: float, latencies: list[float]) -> dict[str, float]:
+    return {
+        "messages": count,
+        "elapsed_s": round(elapsed, 3),
+        "throughput": round(count / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "max_ms": round(max(latencies) * 1000, 2),
+    }
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: kilobytes
+
+
+def print_profile(profiler: cProfile.Profile, top: int) -> None:
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+# --- (a) Phare ----------------------------------------------------------------------------------------------
+
+
+async def phare_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from bot.crisis_hook import load_safety
+    from bot.messages import Delivery, Incoming
+    from bot.router import Router
+    from dialogues.loader import load_library
+    from dialogues.texts import Context
+    from storage.crypto import Cipher, generate_key
+    from storage.db import Database, sqlite_url
+    from storage.repo import Repository
+
+    data_dir = Path(tempfile.mkdtemp(prefix="phare-bench-"))
+    db = Database(sqlite_url(data_dir))
+    await db.migrate()
+    library = load_library()
+    router = Router(
+        db, Repository(Cipher([generate_key()])), library, operator_contact="Dr Bench (bench@example.org)",
+        safety=load_safety(),
+    )  # fmt: skip
+
+    # Instrumentation: batches and time inside the writer's transaction (private API, diagnostics only).
+    batch_sizes: list[int] = []
+    in_run = [0.0]
+    original_run = router._run
+
+    async def timed_run(jobs: list[Any]) -> list[Delivery]:
+        start = time.perf_counter()
+        try:
+            return await original_run(jobs)
+        finally:
+            in_run[0] += time.perf_counter() - start
+            batch_sizes.append(len(jobs))
+
+    router._run = timed_run  # type: ignore[method-assign]
+
+    # "Sent" = handed to the transport by the commit listener. A real deployment deletes sent rows:
+    # a flusher marks them in batches through the router, like the Dispatcher does.
+    delivered: list[str] = []
+    ctx = Context(locale="fr", address="vous", vars={"operator_contact": router.operator_contact})
+    error_text = library.text("error").render(ctx)
+    replies = {"count": 0, "errors": 0}
+    wanted = asyncio.Event()
+
+    def on_commit(deliveries: list[Delivery]) -> None:
+        replies["count"] += len(deliveries)
+        replies["errors"] += sum(d.message.text == error_text for d in deliveries)
+        delivered.extend(d.id for d in deliveries)
+        wanted.set()
+
+    async def flusher() -> None:
+        while True:
+            await wanted.wait()
+            wanted.clear()
+            if delivered:
+                ids = tuple(delivered)
+                delivered.clear()
+                await router.mark_sent(ids)
+
+    async def drain() -> None:
+        while delivered or wanted.is_set():
+            await asyncio.sleep(0.01)
+        await router.mark_sent(())
+
+    router.on_commit(on_commit)
+    await router.start()
+    flush_task = asyncio.create_task(flusher())
+
+    async def handle(raw: str) -> None:
+        update = json.loads(raw)
+        message = update["message"]
+        await router.submit(
+            Incoming(
+                platform="bench",
+                user_key=str(message["from"]["id"]),
+                chat_key=str(message["chat"]["id"]),
+                message_id=str(update["update_id"]),
+                received_at=datetime.now(UTC),
+                text=message.get("text"),
+                private=message["chat"]["type"] == "private",
+                locale=message["from"].get("language_code"),
+            )
+        )
+
+    await closed_loop(stream["warmup"], handle)
+    await drain()
+    batches_before, run_before, replies_before = len(batch_sizes), in_run[0], replies["count"]
+
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    elapsed, latencies = await closed_loop(stream["main"], handle)
+    if profiler:
+        profiler.disable()
+        print_profile(profiler, profile)
+    main = summary(len(stream["main"]), elapsed, latencies)
+    main_batches = batch_sizes[batches_before:]
+    main["batches"] = len(main_batches)
+    main["mean_batch"] = round(sum(main_batches) / max(1, len(main_batches)), 1)
+    main["writer_busy_share"] = round((in_run[0] - run_before) / elapsed, 3)
+    main["replies"] = replies["count"] - replies_before
+    await drain()
+
+    s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+    steady = summary(len(stream["steady"]), s_elapsed, s_latencies)
+    await drain()
+    flush_task.cancel()
+
+    async with db.begin() as conn:
+        from sqlalchemy import text
+
+        outbox_left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
+        history_rows = (await conn.execute(text("SELECT count(*) FROM history"))).scalar_one()
+    await router.stop()
+    await db.dispose()
+    db_bytes = sum(f.stat().st_size for f in data_dir.iterdir())
+    return {
+        "side": "phare",
+        "durability": "SQLite WAL, synchronous=NORMAL, each step committed before its reply is handed over",
+        "main": main,
+        "steady": {**steady, "rate": stream["steady_rate"]},
+        "peak_rss_mb": peak_rss_mb(),
+        "warmup_messages": len(stream["warmup"]),
+        "replies_total": replies["count"],
+        "error_replies": replies["errors"],
+        "outbox_rows_left": outbox_left,
+        "history_rows": history_rows,
+        "db_bytes": db_bytes,
+    }
+
+
+# --- (b) python-telegram-bot --------------------------------------------------------------------------------
+
+PTB_TEXTS = {
+    "situation": "Prenons une situation professionnelle un peu difficile en ce moment, pas la plus lourde. "
+    "Laquelle s'en rapproche le plus ?",
+    "body": "Laissez revenir la situation : le lieu, ce qui se dit, ce que vous ressentez. Puis remarquez où "
+    "elle se loge dans votre corps : gorge, poitrine, ventre, épaules.",
+    "intensity": "Quelle est son intensité, là, maintenant, de 0 (rien) à 10 (le plus fort imaginable) ?",
+    "mindfulness": "Maintenant, nommez ce qui est là, intérieurement, avec vos mots : « C'est un moment "
+    "difficile. » Simplement le reconnaître, sans rien ajouter.",
+    "humanity": "Cela fait partie du métier, et de la vie. En ce moment même, d'autres thérapeutes portent "
+    "quelque chose de très proche.",
+    "touch": "Si cela vous convient, posez une main sur le cœur, ou là où c'est apaisant. C'est facultatif.",
+    "kindness": "Maintenant, pour vous-même : « Que je puisse m'offrir de la bienveillance. »",
+    "sentence": "Si vous le souhaitez, écrivez cette phrase, avec les mots que vous auriez pour un ami cher.",
+    "after": "Repensez une dernière fois à la situation. Quelle est son intensité maintenant, de 0 à 10 ?",
+    "close": "Avant : {before}/10 → maintenant : {after}/10. Merci d'avoir pris ce moment pour vous.",
+    "again": "Je n'ai pas compris : répondez par un nombre de {lo} à {hi}.",
+    "welcome": "Bonjour, je suis un bot. /break lance la pause d'autocompassion.",
+    "menu": "Que souhaitez-vous faire ? /break lance la pause d'autocompassion.",
+}
+
+
+async def ptb_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import (
+        ApplicationBuilder,
+        CommandHandler,
+        ContextTypes,
+        ConversationHandler,
+        MessageHandler,
+        filters,
+    )
+    from telegram.request import BaseRequest, RequestData
+
+    bot_user = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+    class CannedRequest(BaseRequest):
+        """No network: answers getMe and sendMessage like the Bot API would (sendMessage echoes the chat
+        and text), so PTB still builds the request, serialises it, and parses a full Message back."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        @property
+        def read_timeout(self) -> float | None:
+            return None
+
+        async def initialize(self) -> None:
+            return None
+
+        async def shutdown(self) -> None:
+            return None
+
+        async def do_request(
+            self,
+            url: str,
+            method: str,
+            request_data: RequestData | None = None,
+            read_timeout: Any = None,
+            write_timeout: Any = None,
+            connect_timeout: Any = None,
+            pool_timeout: Any = None,
+        ) -> tuple[int, bytes]:
+            self.calls += 1
+            endpoint = url.rsplit("/", 1)[-1]
+            if endpoint == "getMe":
+                return 200, json.dumps({"ok": True, "result": bot_user}).encode()
+            params = request_data.parameters if request_data else {}
+            chat_id = int(params.get("chat_id", 0))
+            result = {
+                "message_id": self.calls,
+                "date": BASE_DATE,
+                "chat": {"id": chat_id, "type": "private", "first_name": "Therapist"},
+                "from": bot_user,
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                markup = params["reply_markup"]
+                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    situation_keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"s{i}")] for i, label in enumerate(
+            ("Un patient qui n'avance pas", "De l'administratif en retard", "Une relation professionnelle tendue",
+             "Une surcharge de travail", "Autre chose"), start=1)]
+    )  # fmt: skip
+    touch_keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("C'est fait", callback_data="t1"), InlineKeyboardButton("Passer", callback_data="t2")]]
+    )
+    situation, body, before, practice, sentence, after = range(6)
+    practice_steps = (("humanity", None), ("touch", touch_keyboard), ("kindness", None), ("sentence", None))
+
+    async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, markup: Any = None) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, PTB_TEXTS[key], reply_markup=markup)
+
+    def number(update: Update, lo: int, hi: int) -> int | None:
+        text = (update.message.text if update.message else "") or ""
+        value = int(text) if text.strip().isdigit() else None
+        return value if value is not None and lo <= value <= hi else None
+
+    async def start_break(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await say(update, context, "situation", situation_keyboard)
+        return situation
+
+    async def on_situation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        if number(update, 1, 5) is None:
+            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=1, hi=5))  # type: ignore[union-attr]
+            return situation
+        await say(update, context, "body")
+        return body
+
+    async def on_body(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await say(update, context, "intensity")
+        return before
+
+    async def on_before(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        value = number(update, 0, 10)
+        if value is None:
+            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=0, hi=10))  # type: ignore[union-attr]
+            return before
+        assert context.user_data is not None
+        context.user_data["before"], context.user_data["practice"] = value, 0
+        await say(update, context, "mindfulness")
+        return practice
+
+    async def on_practice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        assert context.user_data is not None
+        key, markup = practice_steps[context.user_data["practice"]]
+        context.user_data["practice"] += 1
+        await say(update, context, key, markup)
+        return sentence if key == "sentence" else practice
+
+    async def on_sentence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        assert context.user_data is not None and update.message is not None
+        context.user_data["sentence"] = update.message.text
+        await say(update, context, "after")
+        return after
+
+    async def on_after(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        value = number(update, 0, 10)
+        assert context.user_data is not None and update.effective_chat is not None
+        if value is None:
+            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=0, hi=10))
+            return after
+        text = PTB_TEXTS["close"].format(before=context.user_data["before"], after=value)
+        await context.bot.send_message(update.effective_chat.id, text)
+        return ConversationHandler.END
+
+    async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await say(update, context, "welcome")
+
+    async def on_idle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await say(update, context, "menu")
+
+    async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        return ConversationHandler.END
+
+    text_only = filters.TEXT & ~filters.COMMAND
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler("break", start_break)],
+        states={
+            situation: [MessageHandler(text_only, on_situation)],
+            body: [MessageHandler(text_only, on_body)],
+            before: [MessageHandler(text_only, on_before)],
+            practice: [MessageHandler(text_only, on_practice)],
+            sentence: [MessageHandler(text_only, on_sentence)],
+            after: [MessageHandler(text_only, on_after)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        allow_reentry=True,
+        per_user=True,
+        per_chat=True,
+    )
+    request = CannedRequest()
+    application = ApplicationBuilder().token("4242:bench").request(request).updater(None).build()
+    application.add_handler(conversation)
+    application.add_handler(CommandHandler("start", on_start))
+    application.add_handler(MessageHandler(filters.TEXT, on_idle))
+    await application.initialize()
+    bot = application.bot
+
+    async def handle(raw: str) -> None:
+        await application.process_update(Update.de_json(json.loads(raw), bot))
+
+    await closed_loop(stream["warmup"], handle)
+    calls_before = request.calls
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    elapsed, latencies = await closed_loop(stream["main"], handle)
+    if profiler:
+        profiler.disable()
+        print_profile(profiler, profile)
+    main = summary(len(stream["main"]), elapsed, latencies)
+    main["replies"] = request.calls - calls_before
+    s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+    steady = summary(len(stream["steady"]), s_elapsed, s_latencies)
+    await application.shutdown()
+    return {
+        "side": "ptb",
+        "durability": "none: conversation state in memory, lost on a crash",
+        "main": main,
+        "steady": {**steady, "rate": stream["steady_rate"]},
+        "peak_rss_mb": peak_rss_mb(),
+        "warmup_messages": len(stream["warmup"]),
+        "replies_total": request.calls - 1,  # minus getMe
+    }
+
+
+# --- parent ------------------------------------------------------------------------------------------------
+
+
+def run_child(side: str, stream_file: Path, profile: int) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
+    if profile:
+        command += ["--profile", str(profile)]
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{side} child failed with exit code {done.returncode}")
+    line = done.stdout.strip().splitlines()[-1]
+    print(line, flush=True)
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def describe(result: dict[str, Any]) -> str:
+    main, steady = result["main"], result["steady"]
+    extra = ""
+    if "mean_batch" in main:
+        extra = (
+            f"  [{main['batches']} batches, mean {main['mean_batch']} jobs, writer busy "
+            f"{main['writer_busy_share']:.0%} of the time; outbox rows left {result['outbox_rows_left']}]"
+        )
+    return (
+        f"{result['side']:>5}: throughput {main['throughput']:,.0f} msg/s ({main['messages']} in {main['elapsed_s']} s)"
+        f" | latency p50 {main['p50_ms']} ms, p99 {main['p99_ms']} ms"
+        f" | peak RSS {result['peak_rss_mb']} MB"
+        f" | steady {steady['rate']:g}/s: p50 {steady['p50_ms']} ms, p99 {steady['p99_ms']} ms, max {steady['max_ms']} ms"
+        f"{extra}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--steady-seconds", type=float, default=10.0)
+    parser.add_argument("--steady-rate", type=float, default=200.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", choices=("phare", "ptb"))
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="cProfile the timed closed-loop phase in the child(ren); top N functions to stderr")  # fmt: skip
+    parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
+    parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        stream = json.loads(args.stream.read_text())
+        child = phare_child if args.child == "phare" else ptb_child
+        print(json.dumps(asyncio.run(child(stream, args.profile))), flush=True)
+        return
+
+    started = time.perf_counter()
+    stream = make_stream(args.seed, args.users, args.messages, args.steady_rate, args.steady_seconds)
+    print(
+        f"stream: {args.messages} messages for {args.users} users (seed {args.seed}), after an untimed warm-up of "
+        f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s for {args.steady_seconds:g} s",
+        flush=True,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="phare-bench-stream-") as tmp:
+        stream_file = Path(tmp) / "stream.json"
+        stream_file.write_text(json.dumps(stream, ensure_ascii=False))
+        for side in ("phare", "ptb"):
+            if args.only in (None, side):
+                results[side] = run_child(side, stream_file, args.profile)
+    for result in results.values():
+        print(describe(result))
+    print(f"total wall time {time.perf_counter() - started:.1f} s")
+    if "phare" in results and "ptb" in results:
+        ratio = results["phare"]["main"]["throughput"] / results["ptb"]["main"]["throughput"]
+        print(f"phare_vs_ptb_ratio={ratio:.3f}")
+    else:
+        print("phare_vs_ptb_ratio=n/a")
+
+
+if __name__ == "__main__":
+    main()
