@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -181,16 +182,65 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: kilobytes
 
 
-def print_profile(profiler: cProfile.Profile, top: int) -> None:
-    stats = pstats.Stats(profiler, stream=sys.stderr)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
+class Gauges:
+    """What a phase cost beyond wall time: CPU of the whole process and of the event-loop thread (the rest
+    is other threads, e.g. aiosqlite's worker running SQLite), and garbage-collector pauses."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+        self.start()
+
+    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._gc_started)
+
+    def start(self) -> None:
+        self._cpu, self._thread, self._gc = time.process_time(), time.thread_time(), len(self.pauses)
+
+    def stop(self) -> dict[str, float]:
+        cpu, thread = time.process_time() - self._cpu, time.thread_time() - self._thread
+        pauses = self.pauses[self._gc :]
+        return {
+            "cpu_s": round(cpu, 3),
+            "cpu_loop_thread_s": round(thread, 3),
+            "cpu_other_threads_s": round(cpu - thread, 3),
+            "gc_runs": len(pauses),
+            "gc_total_ms": round(sum(pauses) * 1000, 1),
+            "gc_max_ms": round(max(pauses, default=0.0) * 1000, 1),
+        }
+
+
+class Profiling:
+    """cProfile around one phase (the event-loop thread only: SQLite's own thread is not seen)."""
+
+    def __init__(self, top: int, out: Path | None) -> None:
+        self.top, self.out = top, out
+        self.profiler = cProfile.Profile() if top or out else None
+
+    def __enter__(self) -> None:
+        if self.profiler:
+            self.profiler.enable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.profiler is None:
+            return
+        self.profiler.disable()
+        if self.out:
+            self.profiler.dump_stats(self.out)
+        if self.top:
+            stats = pstats.Stats(self.profiler, stream=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(self.top)
+            stats.sort_stats("tottime").print_stats(self.top)
 
 
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
-async def phare_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
+async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from bot.crisis_hook import load_safety
@@ -211,9 +261,8 @@ async def phare_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
         safety=load_safety(),
     )  # fmt: skip
 
-    # Instrumentation: batches and time inside the writer's transaction (private API, diagnostics only).
-    batch_sizes: list[int] = []
-    in_run = [0.0]
+    # Instrumentation: size and duration of every writer transaction (private API, diagnostics only).
+    batches: list[tuple[int, float]] = []
     original_run = router._run
 
     async def timed_run(jobs: list[Any]) -> list[Delivery]:
@@ -221,8 +270,7 @@ async def phare_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
         try:
             return await original_run(jobs)
         finally:
-            in_run[0] += time.perf_counter() - start
-            batch_sizes.append(len(jobs))
+            batches.append((len(jobs), time.perf_counter() - start))
 
     router._run = timed_run  # type: ignore[method-assign]
 
@@ -274,27 +322,33 @@ async def phare_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
             )
         )
 
+    def writer(since: int, elapsed: float) -> dict[str, float]:
+        sizes = [n for n, _ in batches[since:]]
+        durations = [d for _, d in batches[since:]]
+        return {
+            "batches": len(sizes),
+            "mean_batch": round(sum(sizes) / max(1, len(sizes)), 1),
+            "batch_p50_ms": round(percentile(durations, 50) * 1000, 2),
+            "batch_max_ms": round(max(durations, default=0.0) * 1000, 2),
+            "writer_busy_share": round(sum(durations) / elapsed, 3),
+        }
+
+    gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     await drain()
-    batches_before, run_before, replies_before = len(batch_sizes), in_run[0], replies["count"]
 
-    profiler = cProfile.Profile() if profile else None
-    if profiler:
-        profiler.enable()
-    elapsed, latencies = await closed_loop(stream["main"], handle)
-    if profiler:
-        profiler.disable()
-        print_profile(profiler, profile)
-    main = summary(len(stream["main"]), elapsed, latencies)
-    main_batches = batch_sizes[batches_before:]
-    main["batches"] = len(main_batches)
-    main["mean_batch"] = round(sum(main_batches) / max(1, len(main_batches)), 1)
-    main["writer_busy_share"] = round((in_run[0] - run_before) / elapsed, 3)
+    since, replies_before = len(batches), replies["count"]
+    gauges.start()
+    with Profiling(profile, profile_out):
+        elapsed, latencies = await closed_loop(stream["main"], handle)
+    main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer(since, elapsed)}
     main["replies"] = replies["count"] - replies_before
     await drain()
 
+    since = len(batches)
+    gauges.start()
     s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-    steady = summary(len(stream["steady"]), s_elapsed, s_latencies)
+    steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop(), **writer(since, s_elapsed)}
     await drain()
     flush_task.cancel()
 
@@ -344,7 +398,7 @@ PTB_TEXTS = {
 }
 
 
-async def ptb_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
+async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | None) -> dict[str, Any]:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         ApplicationBuilder,
@@ -507,19 +561,17 @@ async def ptb_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
     async def handle(raw: str) -> None:
         await application.process_update(Update.de_json(json.loads(raw), bot))
 
+    gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     calls_before = request.calls
-    profiler = cProfile.Profile() if profile else None
-    if profiler:
-        profiler.enable()
-    elapsed, latencies = await closed_loop(stream["main"], handle)
-    if profiler:
-        profiler.disable()
-        print_profile(profiler, profile)
-    main = summary(len(stream["main"]), elapsed, latencies)
+    gauges.start()
+    with Profiling(profile, profile_out):
+        elapsed, latencies = await closed_loop(stream["main"], handle)
+    main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop()}
     main["replies"] = request.calls - calls_before
+    gauges.start()
     s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-    steady = summary(len(stream["steady"]), s_elapsed, s_latencies)
+    steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
     await application.shutdown()
     return {
         "side": "ptb",
@@ -535,11 +587,13 @@ async def ptb_child(stream: dict[str, Any], profile: int) -> dict[str, Any]:
 # --- parent ------------------------------------------------------------------------------------------------
 
 
-def run_child(side: str, stream_file: Path, profile: int) -> dict[str, Any]:
+def run_child(side: str, stream_file: Path, profile: int, profile_out: Path | None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
     if profile:
         command += ["--profile", str(profile)]
+    if profile_out:
+        command += ["--profile-out", str(profile_out.with_name(f"{profile_out.stem}-{side}{profile_out.suffix}"))]
     done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=900, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{side} child failed with exit code {done.returncode}")
@@ -549,21 +603,29 @@ def run_child(side: str, stream_file: Path, profile: int) -> dict[str, Any]:
     return result
 
 
-def describe(result: dict[str, Any]) -> str:
+def describe(result: dict[str, Any]) -> list[str]:
     main, steady = result["main"], result["steady"]
-    extra = ""
-    if "mean_batch" in main:
-        extra = (
-            f"  [{main['batches']} batches, mean {main['mean_batch']} jobs, writer busy "
-            f"{main['writer_busy_share']:.0%} of the time; outbox rows left {result['outbox_rows_left']}]"
+    lines = [
+        f"{result['side']}: throughput {main['throughput']:,.0f} msg/s ({main['messages']} messages in"
+        f" {main['elapsed_s']} s) | latency p50 {main['p50_ms']} ms, p99 {main['p99_ms']} ms"
+        f" | peak RSS {result['peak_rss_mb']} MB | steady {steady['rate']:g} msg/s: p99 {steady['p99_ms']} ms"
+        f" (p50 {steady['p50_ms']} ms, max {steady['max_ms']} ms)",
+        f"  durability: {result['durability']}",
+        f"  closed loop: CPU {main['cpu_s']} s ({main['cpu_loop_thread_s']} s event-loop thread,"
+        f" {main['cpu_other_threads_s']} s other threads); GC {main['gc_runs']} runs, max {main['gc_max_ms']} ms",
+    ]
+    if "batches" in main:
+        for name, phase in (("closed loop", main), ("steady", steady)):
+            lines.append(
+                f"  writer, {name}: {phase['batches']} transactions, mean {phase['mean_batch']} jobs,"
+                f" p50 {phase['batch_p50_ms']} ms, max {phase['batch_max_ms']} ms,"
+                f" busy {phase['writer_busy_share']:.0%} of the time"
+            )
+        lines.append(
+            f"  replies {result['replies_total']} (errors {result['error_replies']}), outbox rows left"
+            f" {result['outbox_rows_left']}, history rows {result['history_rows']}, database {result['db_bytes']:,} B"
         )
-    return (
-        f"{result['side']:>5}: throughput {main['throughput']:,.0f} msg/s ({main['messages']} in {main['elapsed_s']} s)"
-        f" | latency p50 {main['p50_ms']} ms, p99 {main['p99_ms']} ms"
-        f" | peak RSS {result['peak_rss_mb']} MB"
-        f" | steady {steady['rate']:g}/s: p50 {steady['p50_ms']} ms, p99 {steady['p99_ms']} ms, max {steady['max_ms']} ms"
-        f"{extra}"
-    )
+    return lines
 
 
 def main() -> None:
@@ -574,8 +636,12 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=200.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("phare", "ptb"))
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="cProfile the timed closed-loop phase in the child(ren); top N functions to stderr")  # fmt: skip
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile the timed closed-loop phase; top N to stderr"
+    )
+    parser.add_argument(
+        "--profile-out", type=Path, metavar="FILE", help="also dump that profile (pstats), one file per side"
+    )
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -583,14 +649,15 @@ def main() -> None:
     if args.child:
         stream = json.loads(args.stream.read_text())
         child = phare_child if args.child == "phare" else ptb_child
-        print(json.dumps(asyncio.run(child(stream, args.profile))), flush=True)
+        print(json.dumps(asyncio.run(child(stream, args.profile, args.profile_out))), flush=True)
         return
 
     started = time.perf_counter()
     stream = make_stream(args.seed, args.users, args.messages, args.steady_rate, args.steady_seconds)
     print(
         f"stream: {args.messages} messages for {args.users} users (seed {args.seed}), after an untimed warm-up of "
-        f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s for {args.steady_seconds:g} s",
+        f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s"
+        f" for {args.steady_seconds:g} s",
         flush=True,
     )
     results: dict[str, dict[str, Any]] = {}
@@ -599,9 +666,9 @@ def main() -> None:
         stream_file.write_text(json.dumps(stream, ensure_ascii=False))
         for side in ("phare", "ptb"):
             if args.only in (None, side):
-                results[side] = run_child(side, stream_file, args.profile)
+                results[side] = run_child(side, stream_file, args.profile, args.profile_out)
     for result in results.values():
-        print(describe(result))
+        print("\n".join(describe(result)))
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     if "phare" in results and "ptb" in results:
         ratio = results["phare"]["main"]["throughput"] / results["ptb"]["main"]["throughput"]

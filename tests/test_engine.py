@@ -1,0 +1,405 @@
+"""The pure engine: every step kind, every bad input, every validation error. No I/O, no clock reads."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dialogues.engine import Engine
+from dialogues.loader import DialogueError, Library, load_dialogue, load_library
+from dialogues.numbers import parse_number
+from dialogues.results import Action, Collect, End, Input, Offer, RecordMeasure, SaveNote, SetProfile, Wait
+from dialogues.state import RunState
+from dialogues.texts import Context
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FR = Context(locale="fr", address="vous")
+FR_TU = Context(locale="fr", address="tu")
+EN = Context(locale="en")
+
+T = '{en: "%s", fr_vous: "%s (vous)", fr_tu: "%s (tu)"}'
+
+
+def text(word: str) -> str:
+    return T % (word, word, word)
+
+
+TOY = f"""
+id: toy
+version: 1
+title: {text("Toy")}
+summary: {text("A toy")}
+start: hello
+steps:
+  hello:
+    kind: say
+    say: {text("Hello")}
+    next: pick
+  pick:
+    kind: choose
+    say: {text("Pick one")}
+    save: picked
+    options:
+      - id: calm
+        label: {{en: "Calm", fr: "Calme"}}
+        next: rate
+        effects: [{{set: address, value: tu}}]
+      - id: busy
+        label: {{en: "Busy", fr: "Occupé"}}
+        next: note
+  rate:
+    kind: scale
+    say: {text("How much")}
+    min: 0
+    max: 10
+    save: level
+    measure: level
+    branches:
+      - {{range: [0, 4], next: low}}
+      - {{range: [5, 10], next: rest}}
+  low:
+    kind: say
+    say: {text("Low {level}")}
+    continue: {{en: "Go", fr: "Allez"}}
+    next: note
+  rest:
+    kind: pause
+    say: {text("Breathe")}
+    seconds: 30
+    done: {text("Time")}
+    next: note
+  note:
+    kind: text
+    say: {text("Write")}
+    save: words
+    max_length: 20
+    optional: true
+    collect: supervision
+    next: sub
+  sub:
+    kind: call
+    dialogue: inner
+    next: bye
+  bye:
+    kind: end
+    say: {text("Bye {picked} {level}")}
+    offer: [inner]
+    effects: [{{action: history}}]
+"""
+
+INNER = f"""
+id: inner
+version: 1
+title: {text("Inner")}
+summary: {text("Inner one")}
+start: ask
+steps:
+  ask:
+    kind: say
+    say: {text("Inside")}
+    continue: {{en: "Ok", fr: "Ok"}}
+    next: done
+  done:
+    kind: end
+    say: {text("Inner done")}
+    offer: [toy]
+"""
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    directory = tmp_path_factory.mktemp("toy")
+    (directory / "toy.yaml").write_text(TOY, encoding="utf-8")
+    (directory / "inner.yaml").write_text(INNER, encoding="utf-8")
+    engine_texts = Path(__file__).parents[1] / "dialogues" / "_engine.yaml"
+    (directory / "_engine.yaml").write_text(engine_texts.read_text(encoding="utf-8"), encoding="utf-8")
+    return load_library(directory)
+
+
+def test_say_chains_into_the_next_waiting_step(toy: Library) -> None:
+    result = Engine(toy).start("toy", EN, NOW)
+    assert [r.text for r in result.replies] == ["Hello", "Pick one"]
+    assert [c.id for c in result.replies[-1].options] == ["calm", "busy"]
+    assert result.state.top.step_id == "pick"
+
+
+def test_choose_by_button_number_and_label(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", FR, NOW).state
+    for answer in (Input(option="busy", seq=start.seq), Input(text="2"), Input(text="  OCCUPE ")):
+        result = engine.handle(start, answer, FR, NOW)
+        assert result.state.top.step_id == "note", answer
+        assert result.state.top.values["picked"] == "busy"
+
+
+def test_choose_effects_change_the_address_at_once(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", FR, NOW).state
+    result = engine.handle(start, Input(text="1"), FR, NOW)
+    assert SetProfile("address", "tu") in result.effects
+    assert result.replies[-1].text == "How much (tu)"
+
+
+def test_unknown_choice_reprompts_and_keeps_state(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", EN, NOW).state
+    result = engine.handle(start, Input(text="banana"), EN, NOW)
+    assert result.state == start and not result.accepted
+    assert "button" in result.replies[0].text
+    assert result.replies[-1].options, "the question is shown again with its buttons"
+
+
+def test_stale_and_forged_buttons_change_nothing(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", EN, NOW).state
+    moved = engine.handle(start, Input(text="1"), EN, NOW).state
+    stale = engine.handle(moved, Input(option="busy", seq=start.seq), EN, NOW)
+    assert stale.state == moved and not stale.accepted
+    assert "earlier question" in stale.replies[0].text
+    forged = engine.handle(start, Input(option="nope", seq=start.seq), EN, NOW)
+    assert forged.state == start and not forged.accepted
+
+
+@pytest.mark.parametrize("typed", ["5", " 5 ", "5/10", "5 sur 10", "cinq", "five", "I'm at 5", "5 out of 10"])
+def test_scale_accepts_what_people_type(toy: Library, typed: str) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    result = engine.handle(at_rate, Input(text=typed), EN, NOW)
+    assert result.accepted, typed
+    assert RecordMeasure("level", 5) in result.effects
+    assert result.state.top.step_id == "rest"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("12", "12 is outside"), ("douze", "12 is outside"), ("-1", "-1 is outside"), ("bof", "number"),
+     ("🙂", "number"), ("4.5", "number"), ("", "few words")],
+)  # fmt: skip
+def test_scale_bad_input_reprompts_kindly(toy: Library, typed: str, expected: str) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    result = engine.handle(at_rate, Input(text=typed), EN, NOW)
+    assert result.state == at_rate and not result.accepted
+    if typed:
+        assert expected in result.replies[0].text
+        assert result.replies[-1].scale == (0, 10)
+
+
+def test_scale_reprompt_is_in_the_users_language(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", FR_TU, NOW).state, Input(text="1"), FR_TU, NOW).state
+    result = engine.handle(at_rate, Input(text="beaucoup"), FR_TU, NOW)
+    assert "Peux-tu" in result.replies[0].text
+
+
+def test_scale_branches_and_values_fill_texts(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    low = engine.handle(at_rate, Input(text="3"), EN, NOW)
+    assert low.state.top.step_id == "low"
+    assert low.replies[-1].text == "Low 3"
+
+
+def test_pause_stores_its_due_time_and_wakes_only_when_due(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    paused = engine.handle(at_rate, Input(text="7"), EN, NOW)
+    assert Wait(NOW + timedelta(seconds=30)) in paused.effects
+    state = RunState.from_dict(paused.state.to_dict())  # survives a restart
+    assert state.wake_at == NOW + timedelta(seconds=30)
+    early = engine.wake(state, EN, NOW + timedelta(seconds=29))
+    assert early.state == state and not early.replies
+    due = engine.wake(state, EN, NOW + timedelta(seconds=30))
+    assert [r.text for r in due.replies][:1] == ["Time"]
+    assert due.state.top.step_id == "note" and due.state.wake_at is None
+
+
+def test_pause_can_be_ended_early_and_cancel_voids_it(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    paused = engine.handle(at_rate, Input(text="7"), EN, NOW).state
+    early = engine.handle(paused, Input(option="continue", seq=paused.seq), EN, NOW)
+    assert early.state.top.step_id == "note"
+    cancelled = engine.cancel(paused, EN)
+    assert cancelled.state.status == "ended" and cancelled.state.wake_at is None
+    assert End("cancelled") in cancelled.effects
+    assert not engine.wake(cancelled.state, EN, NOW + timedelta(hours=1)).replies
+
+
+def test_text_limits_skip_and_notes(toy: Library) -> None:
+    engine = Engine(toy)
+    at_note = engine.handle(engine.start("toy", EN, NOW).state, Input(text="2"), EN, NOW).state
+    too_long = engine.handle(at_note, Input(text="x" * 21), EN, NOW)
+    assert too_long.state == at_note and "21 characters" in too_long.replies[0].text
+    written = engine.handle(at_note, Input(text="kind words"), EN, NOW)
+    assert SaveNote("words", "kind words") in written.effects
+    assert Collect("supervision", "kind words") in written.effects
+    skipped = engine.handle(at_note, Input(option="skip", seq=at_note.seq), EN, NOW)
+    assert not [e for e in skipped.effects if isinstance(e, SaveNote)]
+    assert skipped.state.top.dialogue_id == "inner"
+
+
+def test_call_runs_another_dialogue_and_comes_back(toy: Library) -> None:
+    engine = Engine(toy)
+    at_note = engine.handle(engine.start("toy", EN, NOW).state, Input(text="2"), EN, NOW).state
+    inside = engine.handle(at_note, Input(text="words"), EN, NOW)
+    assert inside.state.top.dialogue_id == "inner" and len(inside.state.frames) == 2
+    done = engine.handle(inside.state, Input(text="ok"), EN, NOW)
+    texts = [r.text for r in done.replies]
+    assert texts == ["Inner done", "Bye busy —"]
+    assert done.state.status == "ended"
+    assert Offer(("inner",)) in done.effects and Action("history") in done.effects
+    assert End("completed") in done.effects
+    assert Offer(("toy",)) not in done.effects, "a called dialogue's offers are not shown"
+
+
+@pytest.mark.parametrize("word", ["/cancel", "stop", "annuler", "Arrêter", "STOP"])
+def test_cancel_words_at_any_step(toy: Library, word: str) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", FR, NOW).state
+    result = engine.handle(start, Input(text=word), FR, NOW)
+    assert result.state.status == "ended" and result.state.outcome == "cancelled"
+    assert "gardé" in result.replies[0].text
+
+
+def test_help_explains_the_current_step_and_keeps_it(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    result = engine.handle(at_rate, Input(text="/help"), EN, NOW)
+    assert result.state == at_rate
+    assert "whole number" in result.replies[0].text and "/cancel" in result.replies[0].text
+
+
+def test_pause_and_resume(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", EN, NOW).state
+    paused = engine.pause(start)
+    assert paused.status == "paused"
+    resumed = engine.resume(paused, EN)
+    assert resumed.state.status == "active" and resumed.state.top.step_id == "pick"
+    assert resumed.replies[-1].options
+
+
+def test_expire_keeps_the_run_as_incomplete_history(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", EN, NOW).state
+    assert engine.is_stale(start, NOW, NOW + timedelta(hours=24))
+    assert not engine.is_stale(start, NOW, NOW + timedelta(hours=23))
+    result = engine.expire(start, EN)
+    assert End("expired") in result.effects and result.state.status == "ended"
+
+
+def test_a_changed_dialogue_ends_an_old_run_gently(toy: Library) -> None:
+    engine = Engine(toy)
+    start = engine.start("toy", EN, NOW).state
+    old = RunState.from_dict({**start.to_dict(), "frames": [{"d": "toy", "v": 0, "s": "pick", "x": {}}]})
+    result = engine.handle(old, Input(text="1"), EN, NOW)
+    assert result.state.status == "ended" and End("incomplete") in result.effects
+    assert "updated" in result.replies[0].text
+
+
+def test_numbers() -> None:
+    assert parse_number("sept") == 7
+    assert parse_number("Zéro") == 0
+    assert parse_number("10/10") == 10
+    assert parse_number("7.5") is None
+    assert parse_number("") is None
+    assert parse_number("5 ou 6") is None
+
+
+# --- validation ---------------------------------------------------------------------------------------
+
+
+def _problems(tmp_path: Path, body: str, name: str = "bad") -> list[str]:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    with pytest.raises(DialogueError) as info:
+        load_dialogue(path)
+    return info.value.problems
+
+
+HEAD = f"""
+id: bad
+version: 1
+title: {text("Bad")}
+summary: {text("Bad")}
+start: a
+"""
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ("  a: {kind: say, say: %s, next: nowhere}\n" % text("x"), "step a: unknown step 'nowhere'"),
+        (
+            "  a: {kind: say, say: %s, next: z}\n  lost: {kind: end}\n  z: {kind: end}\n" % text("x"),
+            "step lost: unreachable",
+        ),
+        (
+            "  a: {kind: choose, say: %s, options: [{id: o, label: %s, next: b}, {id: p, label: %s, next: z}]}\n"
+            "  b: {kind: say, say: %s, continue: %s, next: b2}\n  b2: {kind: say, say: %s, continue: %s, next: b}\n"
+            "  z: {kind: end}\n" % (text("x"), text("o"), text("p"), text("x"), text("c"), text("y"), text("c")),
+            "step b: dead end",
+        ),
+        ("  a: {kind: say, say: {en: Hi, fr_vous: Salut}, next: z}\n  z: {kind: end}\n", "missing translation: fr_tu"),
+        ("  a: {kind: say, say: {fr: Salut}, next: z}\n  z: {kind: end}\n", "missing translation: en"),
+        ("  a: {kind: say, say: Hello, next: z}\n  z: {kind: end}\n", "bare string has no translation"),
+        (
+            "  a: {kind: choose, say: %s, options: [{id: o, label: %s}]}\n  z: {kind: end}\n" % (text("x"), text("o")),
+            "option o: option without target",
+        ),
+        (
+            "  a: {kind: scale, say: %s, save: n, branches: [{range: [0, 4], next: z}]}\n  z: {kind: end}\n"
+            % text("x"),
+            "no branch for [5, 6, 7, 8, 9, 10]",
+        ),
+        (
+            "  a: {kind: scale, say: %s, save: n, branches: [{range: [0, 6], next: z}, {range: [5, 10], next: z}]}\n"
+            "  z: {kind: end}\n" % text("x"),
+            "scale branches overlap",
+        ),
+        ("  a: {kind: wobble, next: z}\n  z: {kind: end}\n", "unknown kind 'wobble'"),
+        ("  a: {kind: say, say: %s, next: z}\n  z: {kind: end}\n" % text("{nothing}"), "unknown value {nothing}"),
+        (
+            "  a: {kind: branch, cases: [{known: n, next: b}], next: b}\n"
+            "  b: {kind: branch, cases: [{known: n, next: a}], next: z}\n  z: {kind: end}\n",
+            "case on unknown value 'n'",
+        ),
+    ],
+)
+def test_validation_names_file_and_step(tmp_path: Path, steps: str, expected: str) -> None:
+    problems = _problems(tmp_path, HEAD + "steps:\n" + steps)
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith("bad.yaml: ") for p in problems), problems
+
+
+def test_validation_rejects_a_loop_that_never_waits(tmp_path: Path) -> None:
+    steps = "  a: {kind: say, say: %s, next: b}\n  b: {kind: say, say: %s, next: a}\n  z: {kind: end}\n" % (
+        text("x"),
+        text("y"),
+    )
+    problems = _problems(tmp_path, HEAD + "steps:\n" + steps)
+    assert any("never wait" in p for p in problems), problems
+
+
+def test_library_rejects_unknown_calls_and_offers(tmp_path: Path) -> None:
+    (tmp_path / "lone.yaml").write_text(
+        HEAD.replace("id: bad", "id: lone")
+        + "steps:\n  a: {kind: call, dialogue: ghost, next: z}\n  z: {kind: end, offer: [phantom]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DialogueError) as info:
+        load_library(tmp_path)
+    text_ = "\n".join(info.value.problems)
+    assert "calls unknown dialogue 'ghost'" in text_ and "offers unknown dialogue 'phantom'" in text_
+
+
+def test_the_shipped_dialogues_load_and_lint_clean() -> None:
+    from dialogues.lint import lint_library
+
+    library = load_library()
+    assert "compassion_break" in library.dialogues and "anchor" in library.dialogues
+    assert lint_library(library) == []
