@@ -217,9 +217,9 @@ class Gauges:
 class Profiling:
     """cProfile around one phase (the event-loop thread only: SQLite's own thread is not seen)."""
 
-    def __init__(self, top: int, out: Path | None) -> None:
+    def __init__(self, top: int, out: Path | None, *, enabled: bool = True) -> None:
         self.top, self.out = top, out
-        self.profiler = cProfile.Profile() if top or out else None
+        self.profiler = cProfile.Profile() if enabled and (top or out) else None
 
     def __enter__(self) -> None:
         if self.profiler:
@@ -240,7 +240,7 @@ class Profiling:
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
-async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | None) -> dict[str, Any]:
+async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | None, phase: str) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from bot.crisis_hook import load_safety
@@ -339,7 +339,7 @@ async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | 
 
     since, replies_before = len(batches), replies["count"]
     gauges.start()
-    with Profiling(profile, profile_out):
+    with Profiling(profile, profile_out, enabled=phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer(since, elapsed)}
     main["replies"] = replies["count"] - replies_before
@@ -347,7 +347,8 @@ async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | 
 
     since = len(batches)
     gauges.start()
-    s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+    with Profiling(profile, profile_out, enabled=phase == "steady"):
+        s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
     steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop(), **writer(since, s_elapsed)}
     await drain()
     flush_task.cancel()
@@ -398,7 +399,7 @@ PTB_TEXTS = {
 }
 
 
-async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | None) -> dict[str, Any]:
+async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | None, phase: str) -> dict[str, Any]:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         ApplicationBuilder,
@@ -565,12 +566,13 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
     await closed_loop(stream["warmup"], handle)
     calls_before = request.calls
     gauges.start()
-    with Profiling(profile, profile_out):
+    with Profiling(profile, profile_out, enabled=phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop()}
     main["replies"] = request.calls - calls_before
     gauges.start()
-    s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+    with Profiling(profile, profile_out, enabled=phase == "steady"):
+        s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
     steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
     await application.shutdown()
     return {
@@ -587,13 +589,13 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
 # --- parent ------------------------------------------------------------------------------------------------
 
 
-def run_child(side: str, stream_file: Path, profile: int, profile_out: Path | None) -> dict[str, Any]:
+def run_child(side: str, stream_file: Path, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
-    if profile:
-        command += ["--profile", str(profile)]
-    if profile_out:
-        command += ["--profile-out", str(profile_out.with_name(f"{profile_out.stem}-{side}{profile_out.suffix}"))]
+    command += ["--profile", str(args.profile), "--profile-phase", args.profile_phase]
+    if args.profile_out:
+        out: Path = args.profile_out
+        command += ["--profile-out", str(out.with_name(f"{out.stem}-{side}{out.suffix}"))]
     done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=900, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{side} child failed with exit code {done.returncode}")
@@ -642,6 +644,7 @@ def main() -> None:
     parser.add_argument(
         "--profile-out", type=Path, metavar="FILE", help="also dump that profile (pstats), one file per side"
     )
+    parser.add_argument("--profile-phase", choices=("main", "steady"), default="main", help="which phase to profile")
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -649,7 +652,7 @@ def main() -> None:
     if args.child:
         stream = json.loads(args.stream.read_text())
         child = phare_child if args.child == "phare" else ptb_child
-        print(json.dumps(asyncio.run(child(stream, args.profile, args.profile_out))), flush=True)
+        print(json.dumps(asyncio.run(child(stream, args.profile, args.profile_out, args.profile_phase))), flush=True)
         return
 
     started = time.perf_counter()
@@ -666,7 +669,7 @@ def main() -> None:
         stream_file.write_text(json.dumps(stream, ensure_ascii=False))
         for side in ("phare", "ptb"):
             if args.only in (None, side):
-                results[side] = run_child(side, stream_file, args.profile, args.profile_out)
+                results[side] = run_child(side, stream_file, args)
     for result in results.values():
         print("\n".join(describe(result)))
     print(f"total wall time {time.perf_counter() - started:.1f} s")

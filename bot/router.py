@@ -614,8 +614,7 @@ class Router:
             state={"engine": result.state.to_dict(), "measures": measures, "notes": notes},
             status=status,
             wake_at=result.state.wake_at if wake_at is not None and result.state.wake_at else None,
-            updated_at=now if result.accepted or run.version == 0 else run.updated_at,
-            version=run.version + 1 if not turn.new_run else 0,
+            updated_at=now if result.accepted or turn.new_run else run.updated_at,
         )
         if end is not None:
             turn.ended.append((turn.run, end.outcome))
@@ -761,7 +760,6 @@ class Router:
                 status="paused",
                 wake_at=None,
                 state={**turn.run.state, "engine": paused.to_dict()},
-                version=turn.run.version + (0 if turn.new_run else 1),
                 updated_at=now,
             )
             turn.replies.append(self._text("paused_for_safety", user))

@@ -52,7 +52,7 @@ class RunRecord:
     dialogue_id: str
     status: str
     state: dict[str, Any]
-    version: int
+    version: int  # as stored: an update writes version + 1 where the row still has this one
     chat_key: str
     started_at: datetime
     updated_at: datetime
@@ -107,17 +107,15 @@ class Changes:
     kept_new: list[KeptNote] = field(default_factory=list)
     forgotten: set[str] = field(default_factory=set)
 
+    # A record created earlier in the same batch is still an insert, with its latest content.
     def user(self, record: UserRecord) -> None:
-        if record.id not in self.users_new:
-            self.users_dirty[record.id] = record
+        (self.users_new if record.id in self.users_new else self.users_dirty)[record.id] = record
 
     def run(self, record: RunRecord) -> None:
-        if record.id not in self.runs_new:
-            self.runs_dirty[record.id] = record
+        (self.runs_new if record.id in self.runs_new else self.runs_dirty)[record.id] = record
 
     def entry(self, record: HistoryRecord) -> None:
-        if record.id not in self.history_new:
-            self.history_dirty[record.id] = record
+        (self.history_new if record.id in self.history_new else self.history_dirty)[record.id] = record
 
     def forget(self, user_id: str) -> None:
         self.forgotten.add(user_id)

@@ -257,7 +257,8 @@ class Repository:
             for record in changes.runs_dirty.values():
                 row = self._run_row(record)
                 row["b_id"] = row.pop("id")
-                row["b_expected"] = record.version - 1
+                row["b_expected"] = record.version
+                row["version"] = record.version + 1
                 rows.append(row)
             stmt = update(runs).where(and_(runs.c.id == bindparam("b_id"), runs.c.version == bindparam("b_expected")))
             result = await conn.execute(stmt, rows)
