@@ -60,7 +60,7 @@ class ConsoleTransport(Transport):
         text = "\n".join(lines)
         if self.transcript is not None:
             # One write per delivery: the transcript line is the delivery mark, so a crash never doubles it.
-            record = json.dumps({"id": delivery.id, "text": text}, ensure_ascii=False)
+            record = json.dumps({"id": delivery.id, "chat": delivery.chat_key, "text": text}, ensure_ascii=False)
             with self.transcript.open("a", encoding="utf-8") as fh:
                 fh.write(record + "\n")
                 fh.flush()
