@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import actions
 from bot.access import Access
 from bot.commands import Command, parse_command
+from bot.identifiers import identifying_details
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
 from dialogues.engine import Engine
@@ -467,6 +468,9 @@ class Router:
             return
         if msg.option is not None and msg.option.startswith(ACTION_PREFIX):
             action = msg.option[len(ACTION_PREFIX) :]
+            if action == "keep_text":
+                self._keep_held_text(turn, now)
+                return
             if action in DEFERRED:
                 self._action(action, turn, now)
                 return
@@ -486,12 +490,34 @@ class Router:
         if msg.kind not in ("text", "option"):
             self._apply(turn, self.engine.handle(state, Input(), ctx, now), now)
             return
+        step = self.engine.step_of(state)
+        typed = msg.text or ""
+        if step is not None and step.kind == "text" and not typed.startswith("/") and identifying_details(typed):
+            self._hold(turn, typed)
+            return
         seq = None
         if msg.option is not None:
             seq = self._seq_from_ref(msg.ref, turn.run)
             if seq is None:
                 seq = -1  # forged or from another run: the engine treats it as a stale button
         self._apply(turn, self.engine.handle(state, Input(msg.text, msg.option, seq), ctx, now), now)
+
+    def _hold(self, turn: _Turn, text: str) -> None:
+        """Text that may identify a patient is held back (in the encrypted run state) until the user
+        rephrases it or chooses to keep it."""
+        assert turn.run is not None
+        turn.run = replace(turn.run, state={**turn.run.state, "held_text": text})
+        keep = Button(ACTION_PREFIX + "keep_text", self._render("keep_as_written", turn.user), "app")
+        turn.replies.append(Outgoing(self._render("identifier_warning", turn.user), (keep,)))
+
+    def _keep_held_text(self, turn: _Turn, now: datetime) -> None:
+        if turn.run is None or not turn.run.state.get("held_text"):
+            turn.replies.append(self._text("nothing_held", turn.user))
+            return
+        text = str(turn.run.state["held_text"])
+        state = RunState.from_dict(turn.run.state["engine"])
+        result = self.engine.handle(state, Input(text=text), self._run_ctx(turn), now)
+        self._apply(turn, result, now)
 
     def _command(self, command: Command, msg: Incoming, turn: _Turn, now: datetime) -> None:
         user = turn.user
@@ -611,7 +637,8 @@ class Router:
         status = "ended" if result.state.status == "ended" else result.state.status
         turn.run = replace(
             run,
-            state={"engine": result.state.to_dict(), "measures": measures, "notes": notes},
+            state={"engine": result.state.to_dict(), "measures": measures, "notes": notes}
+            | ({"held_text": run.state["held_text"]} if "held_text" in run.state and not result.accepted else {}),
             status=status,
             wake_at=result.state.wake_at if wake_at is not None and result.state.wake_at else None,
             updated_at=now if result.accepted or turn.new_run else run.updated_at,
