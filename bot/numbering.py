@@ -7,9 +7,12 @@ from dialogues.numbers import fold, parse_number
 
 
 def match_button(text: str, buttons: tuple[Button, ...]) -> Button | None:
-    """The button a typed answer names. A lone button is matched by label only: "1" there may be an answer."""
+    """The button a typed answer names. A lone button is matched by label (or an empty line) only: "1"
+    there may be an answer to the question itself."""
     if not buttons:
         return None
+    if not text.strip() and len(buttons) == 1:
+        return buttons[0]  # pressing Enter takes the only choice offered (Continue, Skip)
     wanted = fold(text).rstrip(" .!")
     for button in buttons:
         if wanted and wanted == fold(button.label):
