@@ -82,6 +82,40 @@ class _Pending:
 
 
 @dataclass
+class _Cache:
+    users: dict[tuple[str, str], UserRecord] = field(default_factory=dict)
+    runs: dict[str, RunRecord | None] = field(default_factory=dict)  # None: known to have no open run
+    limit: int = 50_000
+
+    def remember(
+        self,
+        users: dict[str, UserRecord],
+        runs: dict[str, RunRecord],
+        forgotten: set[str],
+        blocked: list[str],
+    ) -> None:
+        if len(self.users) > self.limit:
+            self.clear()  # crude bound on memory; a miss only costs one read
+        if forgotten:
+            for key in [k for k, u in self.users.items() if u.id in forgotten]:
+                del self.users[key]
+            for user_id in forgotten:
+                self.runs.pop(user_id, None)
+        for user in users.values():
+            if user.id in forgotten:
+                continue
+            self.users[(user.platform, user.external_id)] = user
+            self.runs[user.id] = runs.get(user.id)
+        for user in self.users.values():
+            if user.id in blocked:
+                user.active = False
+
+    def clear(self) -> None:
+        self.users.clear()
+        self.runs.clear()
+
+
+@dataclass
 class _Batch:
     now: datetime
     deferred: list[tuple[str, str, str]] = field(default_factory=list)  # outbox id, what, user id
@@ -148,6 +182,11 @@ class Router:
         self.access = access or Access()
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self.batches = 0  # committed so far: a figure for benchmarks and logs
+        # SQLite serves one process and this router is its only writer, so what it committed last is the
+        # truth: users and open runs are kept in memory between batches. With PostgreSQL other processes
+        # write too, and every batch reads (and locks) afresh.
+        self._cache: _Cache | None = _Cache() if db.is_sqlite else None
         self._worker: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[list[Delivery]], Awaitable[None] | None]] = []
 
@@ -204,8 +243,15 @@ class Router:
         while True:
             first = await self._queue.get()
             pending = [first]
-            while len(pending) < self.max_batch and not self._queue.empty():
-                pending.append(self._queue.get_nowait())
+            # Linger for two loop turns: the senders whose steps just committed get to queue their next
+            # message, so batches grow under load (group commit) at no cost when idle.
+            for _ in range(2):
+                while len(pending) < self.max_batch and not self._queue.empty():
+                    pending.append(self._queue.get_nowait())
+                if len(pending) >= self.max_batch:
+                    break
+                await asyncio.sleep(0)
+            self.batches += 1
             deliveries = await self._commit_batch(pending)
             for item in pending:
                 if not item.done.done():
@@ -220,6 +266,8 @@ class Router:
         try:
             return await self._run([p.job for p in pending])
         except (ConflictError, IntegrityError, DBAPIError) as exc:
+            if self._cache is not None:
+                self._cache.clear()  # records may have been changed in memory by the failed batch
             log.warning("batch of %d failed (%s); retrying one by one", len(pending), type(exc).__name__)
         deliveries: list[Delivery] = []
         for item in pending:
@@ -241,9 +289,17 @@ class Router:
         by_id = [j for j in jobs if isinstance(j, Wake | Expire)]
         sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
+        cache = self._cache
         async with self.db.begin() as conn:
             if messages:
                 keys = [(m.platform, m.user_key) for m in messages]
+                if cache is not None:
+                    for key in keys:
+                        cached = cache.users.get(key)
+                        if cached is not None:
+                            batch.users[cached.id] = cached
+                            batch.by_key[key] = cached.id
+                    keys = [k for k in keys if k not in batch.by_key]
                 for key, user in (await self.repo.users_by_key(conn, keys, lock=True)).items():
                     batch.users[user.id] = user
                     batch.by_key[key] = user.id
@@ -255,7 +311,11 @@ class Router:
                     found = await self.repo.user_by_id(conn, timer.user_id)
                     if found is not None:
                         batch.users[found.id] = found
-            batch.runs = await self.repo.current_runs(conn, list(batch.users))
+            wanted = list(batch.users)
+            if cache is not None:
+                batch.runs = {u: r for u in wanted if (r := cache.runs.get(u)) is not None}
+                wanted = [u for u in wanted if u not in cache.runs]
+            batch.runs.update(await self.repo.current_runs(conn, wanted))
             for job in jobs:
                 if isinstance(job, Incoming):
                     self._message(job, batch)
@@ -267,6 +327,8 @@ class Router:
                 await self.repo.set_active(conn, user_id, False)
             await self._fill_deferred(conn, batch)
             await self.repo.flush(conn, batch.changes)
+        if cache is not None:
+            cache.remember(batch.users, batch.runs, batch.changes.forgotten, blocked)
         return [self._delivery(r) for r in batch.changes.outbox_new]
 
     def _delivery(self, record: OutboxRecord) -> Delivery:
@@ -326,9 +388,7 @@ class Router:
         if not msg.private:
             self._group(msg, _Turn(user=user, run=run, chat_key=msg.chat_key, platform=msg.platform), batch)
             return
-        turn = _Turn(
-            user=replace(user), run=replace(run) if run else None, chat_key=msg.chat_key, platform=msg.platform
-        )
+        turn = _Turn(user=user.clone(), run=run.clone() if run else None, chat_key=msg.chat_key, platform=msg.platform)
         try:
             self._route(msg, turn, batch.now)
         except Exception as exc:  # noqa: BLE001 — any failure gets a kind reply, the batch goes on
@@ -388,7 +448,7 @@ class Router:
         run = batch.runs.get(job.user_id)
         if user is None or run is None or run.id != job.run_id:
             return
-        turn = _Turn(user=replace(user), run=replace(run), chat_key=run.chat_key, platform=user.platform)
+        turn = _Turn(user=user.clone(), run=run.clone(), chat_key=run.chat_key, platform=user.platform)
         try:
             state = RunState.from_dict(run.state["engine"])
             if isinstance(job, Wake):

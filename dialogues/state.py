@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,11 +19,12 @@ class Frame:
     step_id: str
     values: dict[str, Value] = field(default_factory=dict)
 
+    # Plain constructors rather than dataclasses.replace: these run at every step, replace is slow.
     def at(self, step_id: str) -> Frame:
-        return replace(self, step_id=step_id)
+        return Frame(self.dialogue_id, self.version, step_id, self.values)
 
     def with_value(self, key: str, value: Value) -> Frame:
-        return replace(self, values={**self.values, key: value})
+        return Frame(self.dialogue_id, self.version, self.step_id, {**self.values, key: value})
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class RunState:
         return self.frames[0]
 
     def moved(self, frames: tuple[Frame, ...]) -> RunState:
-        return replace(self, frames=frames, seq=self.seq + 1, wake_at=None)
+        return RunState(frames, self.seq + 1, self.status, None, self.outcome)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -90,6 +90,8 @@ def _show(value: object, locale: str) -> object:
 
 def fill(template: str, values: Mapping[str, object], locale: str = "en") -> str:
     """Put collected values into a text; a name never collected shows as a dash, never a crash."""
+    if "{" not in template and "}" not in template:
+        return template
     safe = _Values({k: _show(v, locale) for k, v in values.items() if v is not None})
     try:
         return _FORMATTER.vformat(template, (), safe)

@@ -40,6 +40,12 @@ class UserRecord:
     active: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def clone(self) -> UserRecord:
+        """A shallow copy (faster than dataclasses.replace, which matters once per message)."""
+        twin = object.__new__(UserRecord)
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     @property
     def consented(self) -> bool:
         return self.consent_version is not None
@@ -57,6 +63,11 @@ class RunRecord:
     started_at: datetime
     updated_at: datetime
     wake_at: datetime | None = None
+
+    def clone(self) -> RunRecord:
+        twin = object.__new__(RunRecord)
+        twin.__dict__.update(self.__dict__)
+        return twin
 
 
 @dataclass

@@ -264,6 +264,8 @@ class Repository:
             result = await conn.execute(stmt, rows)
             if 0 <= result.rowcount < len(rows):
                 raise ConflictError("a run changed under this batch")
+            for record in changes.runs_dirty.values():
+                record.version += 1  # now what the row holds, for a caller that keeps the record
         if changes.history_new:
             await conn.execute(history.insert(), [self._entry_row(h) for h in changes.history_new.values()])
         if changes.history_dirty:
