@@ -13,6 +13,8 @@ _SHAPES = {
     "pause": ('(["', '"])'),
     "call": ('[["', '"]]'),
     "end": ('(("', '"))'),
+    "score": ('[("', '")]'),
+    "branch": ('{"', '"}'),
 }
 
 
@@ -21,6 +23,10 @@ def _label(step: Step, ctx: Context) -> str:
         summary = f"→ {step.dialogue}"
     elif step.kind == "pause":
         summary = f"{step.seconds} s"
+    elif step.kind == "score":
+        summary = ", ".join(f"{f.name}{' (reversed)' if f.reverse else ''}" for f in step.facets)
+    elif step.kind == "branch":
+        summary = "?"
     elif step.say is not None:
         summary = step.say.render(ctx)
     else:
@@ -42,6 +48,8 @@ def mermaid(dialogue: Dialogue, locale: str = "fr") -> str:
         for option in step.options:
             label = option.label.render(ctx).replace('"', "'")
             lines.append(f'    {step.id} -->|"{label}"| {option.next}')
+        for case in step.cases:
+            lines.append(f'    {step.id} -->|"{case.known} known"| {case.next}')
         for branch in step.branches:
             lines.append(f'    {step.id} -->|"{branch.lo}–{branch.hi}"| {branch.next}')
         if step.next is not None:
