@@ -14,15 +14,17 @@ import asyncio
 import cProfile
 import gc
 import json
+import math
 import os
 import pstats
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,8 +122,8 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
+    rank = math.ceil(q / 100 * len(ordered))  # nearest-rank percentile
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 def by_user(items: list[list[Any]]) -> dict[int, list[list[Any]]]:
@@ -207,19 +209,29 @@ class Gauges:
         return {
             "cpu_s": round(cpu, 3),
             "cpu_loop_thread_s": round(thread, 3),
-            "cpu_other_threads_s": round(cpu - thread, 3),
+            "cpu_other_threads_s": round(max(0.0, cpu - thread), 3),
             "gc_runs": len(pauses),
             "gc_total_ms": round(sum(pauses) * 1000, 1),
             "gc_max_ms": round(max(pauses, default=0.0) * 1000, 1),
         }
 
 
-class Profiling:
-    """cProfile around one phase (the event-loop thread only: SQLite's own thread is not seen)."""
+def settle_gc(freeze: bool) -> None:
+    """Start the timed phases from the same point; with `freeze`, move everything alive after start-up and
+    warm-up out of the collector's reach (gc.freeze), so full collections stop walking the libraries."""
+    gc.collect()
+    if freeze:
+        gc.freeze()
 
-    def __init__(self, top: int, out: Path | None, *, enabled: bool = True) -> None:
+
+class Profiling:
+    """cProfile around one phase (the event-loop thread only: SQLite's own thread is not seen). The default
+    clock is the thread's CPU time, so other work on a shared machine does not land on random functions."""
+
+    def __init__(self, top: int, out: Path | None, clock: str, *, enabled: bool = True) -> None:
         self.top, self.out = top, out
-        self.profiler = cProfile.Profile() if enabled and (top or out) else None
+        timer = time.thread_time if clock == "cpu" else time.perf_counter  # cpu: immune to other load
+        self.profiler = cProfile.Profile(timer) if enabled and (top or out) else None
 
     def __enter__(self) -> None:
         if self.profiler:
@@ -235,13 +247,44 @@ class Profiling:
             stats = pstats.Stats(self.profiler, stream=sys.stderr)
             stats.sort_stats("cumulative").print_stats(self.top)
             stats.sort_stats("tottime").print_stats(self.top)
+            print_areas(stats)
+
+
+AREAS = (
+    ("phare", ("/bot/", "/dialogues/", "/storage/")),
+    ("bench harness", ("/bench/",)),
+    ("sqlalchemy", ("/sqlalchemy/",)),
+    ("aiosqlite", ("/aiosqlite/",)),
+    ("greenlet", ("greenlet",)),
+    ("telegram (PTB)", ("/telegram/",)),
+    ("cryptography", ("/cryptography/", "ciphers.", "hmac", "os.urandom")),
+    ("json", ("/json/", "_json")),
+    ("waiting in epoll (idle or other thread)", ("'poll' of 'select.epoll'",)),
+    ("asyncio", ("/asyncio/", "_asyncio", "select.epoll", "_socket", "SimpleQueue", "_contextvars", "selectors.py")),
+)
+
+
+def print_areas(stats: pstats.Stats) -> None:
+    """Own time (tottime) summed by library: where the event-loop thread spends its time."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for (filename, _line, name), (_cc, calls, own, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{name}"
+        area = next((a for a, marks in AREAS if any(m in where for m in marks)), "other (stdlib, builtins)")
+        totals[area][0] += own
+        totals[area][1] += calls
+    grand = sum(own for own, _ in totals.values()) or 1.0
+    print("own time by area (event-loop thread, profiled; with --profile-clock cpu, waits count 0):", file=sys.stderr)
+    for area, (own, calls) in sorted(totals.items(), key=lambda item: -item[1][0]):
+        print(f"  {area:<42} {own:8.3f} s {own / grand:6.1%} {int(calls):>10,} calls", file=sys.stderr)
 
 
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
-async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | None, phase: str) -> dict[str, Any]:
+async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from datetime import UTC, datetime
+
+    from sqlalchemy import text
 
     from bot.crisis_hook import load_safety
     from bot.messages import Delivery, Incoming
@@ -261,18 +304,22 @@ async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | 
         safety=load_safety(),
     )  # fmt: skip
 
-    # Instrumentation: size and duration of every writer transaction (private API, diagnostics only).
+    # Instrumentation: size and duration of every writer transaction (private API, diagnostics only:
+    # skipped if the router no longer has `_run`).
     batches: list[tuple[int, float]] = []
-    original_run = router._run
+    original_run = getattr(router, "_run", None)
 
     async def timed_run(jobs: list[Any]) -> list[Delivery]:
+        assert original_run is not None
         start = time.perf_counter()
         try:
-            return await original_run(jobs)
+            result: list[Delivery] = await original_run(jobs)
+            return result
         finally:
             batches.append((len(jobs), time.perf_counter() - start))
 
-    router._run = timed_run  # type: ignore[method-assign]
+    if original_run is not None:
+        router._run = timed_run  # type: ignore[method-assign]
 
     # "Sent" = handed to the transport by the commit listener. A real deployment deletes sent rows:
     # a flusher marks them in batches through the router, like the Dispatcher does.
@@ -323,6 +370,8 @@ async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | 
         )
 
     def writer(since: int, elapsed: float) -> dict[str, float]:
+        if original_run is None:
+            return {}
         sizes = [n for n, _ in batches[since:]]
         durations = [d for _, d in batches[since:]]
         return {
@@ -336,37 +385,41 @@ async def phare_child(stream: dict[str, Any], profile: int, profile_out: Path | 
     gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     await drain()
+    settle_gc(args.gc_freeze)
 
     since, replies_before = len(batches), replies["count"]
     gauges.start()
-    with Profiling(profile, profile_out, enabled=phase == "main"):
+    with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer(since, elapsed)}
     main["replies"] = replies["count"] - replies_before
     await drain()
 
-    since = len(batches)
-    gauges.start()
-    with Profiling(profile, profile_out, enabled=phase == "steady"):
-        s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-    steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop(), **writer(since, s_elapsed)}
-    await drain()
+    steady: dict[str, Any] | None = None
+    if not args.skip_steady:
+        since = len(batches)
+        gauges.start()
+        with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
+            s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
+        steady.update(writer(since, s_elapsed), rate=stream["steady_rate"])
+        await drain()
     flush_task.cancel()
 
     async with db.begin() as conn:
-        from sqlalchemy import text
-
         outbox_left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
         history_rows = (await conn.execute(text("SELECT count(*) FROM history"))).scalar_one()
     await router.stop()
     await db.dispose()
     db_bytes = sum(f.stat().st_size for f in data_dir.iterdir())
+    shutil.rmtree(data_dir, ignore_errors=True)
     return {
         "side": "phare",
         "durability": "SQLite WAL, synchronous=NORMAL, each step committed before its reply is handed over",
         "main": main,
-        "steady": {**steady, "rate": stream["steady_rate"]},
+        "steady": steady,
         "peak_rss_mb": peak_rss_mb(),
+        "gc_freeze": args.gc_freeze,
         "warmup_messages": len(stream["warmup"]),
         "replies_total": replies["count"],
         "error_replies": replies["errors"],
@@ -399,7 +452,7 @@ PTB_TEXTS = {
 }
 
 
-async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | None, phase: str) -> dict[str, Any]:
+async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         ApplicationBuilder,
@@ -445,7 +498,7 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
             if endpoint == "getMe":
                 return 200, json.dumps({"ok": True, "result": bot_user}).encode()
             params = request_data.parameters if request_data else {}
-            chat_id = int(params.get("chat_id", 0))
+            chat_id = int(str(params.get("chat_id", 0)))
             result = {
                 "message_id": self.calls,
                 "date": BASE_DATE,
@@ -469,9 +522,17 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
     situation, body, before, practice, sentence, after = range(6)
     practice_steps = (("humanity", None), ("touch", touch_keyboard), ("kindness", None), ("sentence", None))
 
+    said: Counter[str] = Counter()  # replies by kind: "again" (not understood) and "menu" should stay at 0
+
     async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, markup: Any = None) -> None:
         assert update.effective_chat is not None
+        said[key] += 1
         await context.bot.send_message(update.effective_chat.id, PTB_TEXTS[key], reply_markup=markup)
+
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, lo: int, hi: int) -> None:
+        assert update.effective_chat is not None
+        said["again"] += 1
+        await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=lo, hi=hi))
 
     def number(update: Update, lo: int, hi: int) -> int | None:
         text = (update.message.text if update.message else "") or ""
@@ -484,7 +545,7 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
 
     async def on_situation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         if number(update, 1, 5) is None:
-            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=1, hi=5))  # type: ignore[union-attr]
+            await again(update, context, 1, 5)
             return situation
         await say(update, context, "body")
         return body
@@ -496,7 +557,7 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
     async def on_before(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         value = number(update, 0, 10)
         if value is None:
-            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=0, hi=10))  # type: ignore[union-attr]
+            await again(update, context, 0, 10)
             return before
         assert context.user_data is not None
         context.user_data["before"], context.user_data["practice"] = value, 0
@@ -520,7 +581,7 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
         value = number(update, 0, 10)
         assert context.user_data is not None and update.effective_chat is not None
         if value is None:
-            await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=0, hi=10))
+            await again(update, context, 0, 10)
             return after
         text = PTB_TEXTS["close"].format(before=context.user_data["before"], after=value)
         await context.bot.send_message(update.effective_chat.id, text)
@@ -564,23 +625,30 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
 
     gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
+    settle_gc(args.gc_freeze)
     calls_before = request.calls
+    said.clear()
     gauges.start()
-    with Profiling(profile, profile_out, enabled=phase == "main"):
+    with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop()}
     main["replies"] = request.calls - calls_before
-    gauges.start()
-    with Profiling(profile, profile_out, enabled=phase == "steady"):
-        s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-    steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
+    main["not_understood"], main["idle_menu"] = said["again"], said["menu"]
+    steady: dict[str, Any] | None = None
+    if not args.skip_steady:
+        gauges.start()
+        with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
+            s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
+        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
+        steady["rate"] = stream["steady_rate"]
     await application.shutdown()
     return {
         "side": "ptb",
         "durability": "none: conversation state in memory, lost on a crash",
         "main": main,
-        "steady": {**steady, "rate": stream["steady_rate"]},
+        "steady": steady,
         "peak_rss_mb": peak_rss_mb(),
+        "gc_freeze": args.gc_freeze,
         "warmup_messages": len(stream["warmup"]),
         "replies_total": request.calls - 1,  # minus getMe
     }
@@ -589,13 +657,18 @@ async def ptb_child(stream: dict[str, Any], profile: int, profile_out: Path | No
 # --- parent ------------------------------------------------------------------------------------------------
 
 
-def run_child(side: str, stream_file: Path, args: argparse.Namespace) -> dict[str, Any]:
+def run_child(side: str, stream_file: Path, args: argparse.Namespace, *, first: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
-    command += ["--profile", str(args.profile), "--profile-phase", args.profile_phase]
-    if args.profile_out:
-        out: Path = args.profile_out
-        command += ["--profile-out", str(out.with_name(f"{out.stem}-{side}{out.suffix}"))]
+    command.append("--gc-freeze" if args.gc_freeze else "--no-gc-freeze")
+    if first:  # the steady phase and any profile: once, in the first round
+        command += ["--profile", str(args.profile), "--profile-phase", args.profile_phase]
+        command += ["--profile-clock", args.profile_clock]
+        if args.profile_out:
+            out: Path = args.profile_out
+            command += ["--profile-out", str(out.with_name(f"{out.stem}-{side}{out.suffix}"))]
+    else:
+        command.append("--skip-steady")
     done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=900, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{side} child failed with exit code {done.returncode}")
@@ -605,24 +678,40 @@ def run_child(side: str, stream_file: Path, args: argparse.Namespace) -> dict[st
     return result
 
 
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median closed-loop throughput stands for the side (so its latency and CPU figures
+    come from one consistent run); the steady phase comes from the first round; peak RSS is the highest."""
+    ranked = sorted(rounds, key=lambda r: r["main"]["throughput"])
+    result = dict(ranked[(len(ranked) - 1) // 2])
+    result["steady"] = rounds[0]["steady"]
+    result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rounds)
+    result["rounds_throughput"] = [r["main"]["throughput"] for r in rounds]
+    return result
+
+
 def describe(result: dict[str, Any]) -> list[str]:
     main, steady = result["main"], result["steady"]
+    each = ", ".join(f"{t:,.0f}" for t in result["rounds_throughput"])
     lines = [
-        f"{result['side']}: throughput {main['throughput']:,.0f} msg/s ({main['messages']} messages in"
-        f" {main['elapsed_s']} s) | latency p50 {main['p50_ms']} ms, p99 {main['p99_ms']} ms"
-        f" | peak RSS {result['peak_rss_mb']} MB | steady {steady['rate']:g} msg/s: p99 {steady['p99_ms']} ms"
+        f"{result['side']}: throughput {main['throughput']:,.0f} msg/s (median of rounds: {each})"
+        f" | latency p50 {main['p50_ms']} ms, p99 {main['p99_ms']} ms | peak RSS {result['peak_rss_mb']} MB"
+        f" | steady {steady['rate']:g} msg/s: p99 {steady['p99_ms']} ms"
         f" (p50 {steady['p50_ms']} ms, max {steady['max_ms']} ms)",
-        f"  durability: {result['durability']}",
-        f"  closed loop: CPU {main['cpu_s']} s ({main['cpu_loop_thread_s']} s event-loop thread,"
-        f" {main['cpu_other_threads_s']} s other threads); GC {main['gc_runs']} runs, max {main['gc_max_ms']} ms",
+        f"  durability: {result['durability']}{'; gc.freeze() after warm-up' if result['gc_freeze'] else ''}",
+        f"  closed loop: {main['messages']} messages in {main['elapsed_s']} s; CPU {main['cpu_s']} s"
+        f" = {main['cpu_s'] / main['messages'] * 1e6:.0f} µs/message"
+        f" ({main['cpu_loop_thread_s']} s event-loop thread, {main['cpu_other_threads_s']} s other threads);"
+        f" GC {main['gc_runs']} runs, {main['gc_total_ms']} ms in all, max {main['gc_max_ms']} ms",
+        f"  steady: CPU {steady['cpu_s']} s over {steady['elapsed_s']} s; GC max {steady['gc_max_ms']} ms",
     ]
-    if "batches" in main:
-        for name, phase in (("closed loop", main), ("steady", steady)):
+    for name, phase in (("closed loop", main), ("steady", steady)):
+        if "batches" in phase:
             lines.append(
                 f"  writer, {name}: {phase['batches']} transactions, mean {phase['mean_batch']} jobs,"
                 f" p50 {phase['batch_p50_ms']} ms, max {phase['batch_max_ms']} ms,"
                 f" busy {phase['writer_busy_share']:.0%} of the time"
             )
+    if "error_replies" in result:
         lines.append(
             f"  replies {result['replies_total']} (errors {result['error_replies']}), outbox rows left"
             f" {result['outbox_rows_left']}, history rows {result['history_rows']}, database {result['db_bytes']:,} B"
@@ -639,40 +728,58 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("phare", "ptb"))
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="cProfile the timed closed-loop phase; top N to stderr"
+        "--rounds", type=int, default=3, help="closed-loop runs per side, alternating sides; the median counts"
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile one phase in the first round; top N to stderr"
+    )
+    parser.add_argument("--profile-phase", choices=("main", "steady"), default="main", help="which phase to profile")
+    parser.add_argument(
+        "--profile-clock", choices=("cpu", "wall"), default="cpu", help="cpu: thread CPU time; wall: includes waits"
     )
     parser.add_argument(
         "--profile-out", type=Path, metavar="FILE", help="also dump that profile (pstats), one file per side"
     )
-    parser.add_argument("--profile-phase", choices=("main", "steady"), default="main", help="which phase to profile")
+    parser.add_argument(
+        "--gc-freeze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="gc.freeze() after warm-up in both children, as `phare run` does (--no-gc-freeze to compare)",
+    )
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-steady", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         stream = json.loads(args.stream.read_text())
         child = phare_child if args.child == "phare" else ptb_child
-        print(json.dumps(asyncio.run(child(stream, args.profile, args.profile_out, args.profile_phase))), flush=True)
+        print(json.dumps(asyncio.run(child(stream, args))), flush=True)
         return
 
-    started = time.perf_counter()
+    started, load = time.perf_counter(), os.getloadavg()
     stream = make_stream(args.seed, args.users, args.messages, args.steady_rate, args.steady_seconds)
     print(
         f"stream: {args.messages} messages for {args.users} users (seed {args.seed}), after an untimed warm-up of "
         f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s"
-        f" for {args.steady_seconds:g} s",
+        f" for {args.steady_seconds:g} s; {args.rounds} round(s)",
         flush=True,
     )
-    results: dict[str, dict[str, Any]] = {}
+    sides = [side for side in ("phare", "ptb") if args.only in (None, side)]
+    rounds: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="phare-bench-stream-") as tmp:
         stream_file = Path(tmp) / "stream.json"
         stream_file.write_text(json.dumps(stream, ensure_ascii=False))
-        for side in ("phare", "ptb"):
-            if args.only in (None, side):
-                results[side] = run_child(side, stream_file, args)
+        for number in range(max(1, args.rounds)):
+            for side in sides:
+                rounds[side].append(run_child(side, stream_file, args, first=number == 0))
+    results = {side: combine(runs) for side, runs in rounds.items()}
     for result in results.values():
         print("\n".join(describe(result)))
-    print(f"total wall time {time.perf_counter() - started:.1f} s")
+    print(
+        f"total wall time {time.perf_counter() - started:.1f} s; machine load average (1 min) {load[0]:.2f} before,"
+        f" {os.getloadavg()[0]:.2f} after (other work on the machine skews the figures)"
+    )
     if "phare" in results and "ptb" in results:
         ratio = results["phare"]["main"]["throughput"] / results["ptb"]["main"]["throughput"]
         print(f"phare_vs_ptb_ratio={ratio:.3f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -54,4 +55,12 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         safety=load_safety(),
         access=settings.access(),
     )
+    freeze_startup_heap()
     return Phare(settings=settings, db=db, library=library, router=router)
+
+
+def freeze_startup_heap() -> None:
+    """Move everything loaded at start (SQLAlchemy, Alembic, dialogues) out of the collector's reach:
+    full collections otherwise walk those libraries every time, pausing replies for 50-200 ms."""
+    gc.collect()
+    gc.freeze()
