@@ -6,6 +6,7 @@ negative facets (self_judgment, isolation, over_identification) reversed as 6 - 
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -146,7 +147,7 @@ def test_statements_alternate_facets(library: Library) -> None:
         if step.kind == "scale":
             order.append(str(step.save)[:2])
     assert len(order) == 12 and sorted(order) == sorted(i[:2] for i in ITEMS)
-    assert all(a != b for a, b in zip(order, order[1:], strict=False)), order
+    assert all(a != b for a, b in itertools.pairwise(order)), order
 
 
 def test_comparison_with_last_time_only_when_known(library: Library) -> None:
