@@ -31,12 +31,14 @@ class Dispatcher:
         concurrency: int = 16,
         max_attempts: int = 8,
         base_backoff: float = 0.5,
+        mark_delay: float = 0.02,
     ) -> None:
         self.transport = transport
         self._mark_sent = mark_sent
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._base_backoff = base_backoff
+        self._mark_delay = mark_delay
         self._chats: dict[str, deque[Delivery]] = {}
         self._busy: set[str] = set()
         self._ready: asyncio.Event = asyncio.Event()
@@ -155,6 +157,9 @@ class Dispatcher:
     async def _flusher(self) -> None:
         while True:
             await self._flush_wanted.wait()
+            # A short wait gathers confirmations into one write, so marking replies sent does not cost a
+            # transaction per message. The price: a crash in these milliseconds resends those replies.
+            await asyncio.sleep(self._mark_delay)
             self._flush_wanted.clear()
             await self._flush()
 
