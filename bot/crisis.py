@@ -1,0 +1,581 @@
+"""The crisis detector: is the person writing in crisis (suicidal thoughts, self-harm, intent)?
+
+Every free-text message goes through `CrisisDetector.check` before any dialogue sees it. A crisis verdict makes
+the router answer at once with the crisis lines of the user's country (`resources`) and pause the exercise.
+Pure Python and regular expressions, no network and no model: it is fast, predictable, and a clinician can
+review every pattern in `bot/crisis_patterns.yaml` (the rules, with examples) and every text in
+`dialogues/_crisis.yaml`.
+
+Design choices, for reviewers:
+
+- Recall first. A false alarm costs one message and a paused exercise; a miss can cost a life. Whenever the
+  detector cannot tell, it shows the lines: a crisis phrase with nobody named before it ("envie d'en finir",
+  "wanna die") counts as the user's; a hedged denial ("je ne dis pas que je veux mourir, mais...",
+  "I'm not saying I want to die") counts as no denial; past attempts and past self-harm told in the first
+  person ("j'ai fait une TS il y a dix ans") show the lines too; so does "I'd rather be dead than...", and so do
+  hyperboles that use "mourir"/"die" literally ("cette réunion me donne envie de mourir", "mdr je veux mourir",
+  "lol kms"): irony does not survive in text.
+- The user, not the patient. Therapists talk about suicide all day; that is work, not crisis. Who a phrase is
+  about comes from the last person named before it in the same sentence: je/j'/moi/me/mon/I/my -> the user;
+  il/elle/ma patiente/un client/he/she/they/my client -> someone else. A verb of saying after someone else
+  ("elle m'a dit", "she told me", "my patient said") makes the "je/I" that follows theirs, until the next clause;
+  so do quotes attributed to someone else, and a colon after such a verb ("Ma patiente m'a dit : je vais me
+  tuer"). A phrase that can only be about the writer ("me suicider", "kill myself", "better off without me",
+  "mes idées noires") is the user's unless it sits in someone else's quoted words.
+- Mixed sentences. Someone else's crisis followed by "moi aussi", "moi non plus", "so do I", "me too",
+  "same for me", "I am too" (same sentence, or at the start of the next one) is the user's crisis.
+- Denials. "pas/plus/jamais/not/never/no" in the three words before a phrase denies it ("je n'ai pas envie de
+  mourir", "I don't want to die"); phrases that already carry the negation are crisis phrases in their own
+  right ("j'ai plus envie de vivre", "I don't want to live"). Denials that a pattern excludes by itself
+  ("je n'ai pas d'idées suicidaires", "I'm not suicidal") never match.
+- Idioms that do NOT trigger: "mourir de rire / de honte / de faim / d'ennui", "to die of embarrassment /
+  laughing / boredom" — fixed phrases where "mourir de X" means "very X", a different sense of the verb, so
+  "j'ai envie de mourir de honte" is not a crisis (shame alone is handled by the exercises; any other cue in
+  the message still triggers); "je suis morte de rire", "je suis crevée", "ça me tue", "ce dossier me tue",
+  "je me tue à la tâche", "this paperwork is killing me", "I'm killing myself trying to...", "I could die for a
+  coffee", "I'm dying to see", "je vais me jeter à l'eau", "crever l'abcès", "disparaître sous terre",
+  "en finir avec ce dossier", "cut back", "cut myself while cooking", "hurt myself at the gym",
+  "ma superviseure va me tuer". Exhaustion alone ("je n'en peux plus", "I can't do this anymore",
+  "I can't take it anymore") is burnout, the app's everyday ground, and does not trigger; "I can't go on
+  living" and "je ne supporte plus de vivre" do. "kill me now" and "tuez-moi" are read as irony.
+- Topics are not feelings: "suicide prevention", "risque suicidaire", "his suicide risk", "le suicide de mon
+  patient", "l'envie de mourir chez les personnes âgées" do not trigger.
+
+Reading a message: casefold, accents removed, doubled letters collapsed (mourrir, dieee), French elisions
+split (j'ai -> j ai), English contractions spelled out (don't -> do not), SMS spellings and typos rewritten
+(chui, g, jveux, wanna, kms), and both languages' rules run on every message (people switch languages).
+The verdict carries a category (suicidal_ideation, self_harm, intent), never the text; nothing is logged.
+
+Speed (it runs on every message): each written word is read once and kept in a small bounded cache, and each
+pattern runs only on sentences holding one of the words it needs. Those words are worked out from the pattern
+itself when the file is loaded, so reviewers never keep a keyword list in step with the patterns.
+bench/crisis_figures.py gives the figures (about 10 µs for an everyday message, 30 µs for one about suicide).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from bot.safety import SafetyVerdict
+from dialogues.loader import DIALOGUE_DIR, load_catalog
+from dialogues.texts import Context, Text
+
+PATTERNS_FILE = Path(__file__).resolve().with_name("crisis_patterns.yaml")
+CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
+CATEGORIES = ("suicidal_ideation", "self_harm", "intent")
+SEVERITY = {name: rank for rank, name in enumerate(CATEGORIES)}
+COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
+COUNTRY_ALIASES = {"UK": "GB"}
+CATALOG_KEYS = ("crisis_opening", "crisis_closing", "crisis_other", "crisis_unknown") + tuple(
+    f"crisis_{c}" for c in COUNTRIES
+)
+SAFE = SafetyVerdict(crisis=False)
+_PARSER: Any = importlib.import_module("re._parser")  # no type stubs: used only to read the patterns
+
+Outcome = Literal["user", "other", "denied", "idiom"]
+
+# Characters folded before accents are stripped: typographic quotes and apostrophes, ligatures, spaces.
+_FOLD = (
+    ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("`", "'"), ("\u00b4", "'"), ("\u2032", "'"),
+    ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u201e", '"'), ("\u201f", '"'),
+    ("\u0153", "oe"), ("\u00e6", "ae"), ("\u2026", "."), ("\u00a0", " "), ("\u202f", " "),
+    ("\u2013", " "), ("\u2014", " "),
+)  # fmt: skip
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_KEPT = frozenset(_LETTERS + '0123456789",.!?;:')
+# One character for one: str.translate stays on its fast path (a message is read on every turn).
+_SPACE_OUT = str.maketrans({c: " " for c in map(chr, range(128)) if c not in _KEPT and c != "'"} | {"\n": "."})
+_ELISIONS = frozenset(["j", "d", "l", "m", "t", "s", "n", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"])
+_CONTRACTED = {"m": " am", "re": " are", "ve": " have", "ll": " will", "d": " would"}
+_NOT = {"can": "can", "won": "will"}
+# "she's" is "she is"; any other "'s" is a possessive and goes
+_IS_BEFORE = frozenset(
+    ["he", "she", "it", "that", "there", "what", "who", "where", "here", "life", "everything", "nothing", "this"]
+)
+_PIECES = re.compile(r"[a-z0-9]+|[^a-z0-9]")
+_REPEAT = re.compile(r"([a-z])\1+")
+_SENTENCE_END = frozenset(".!?;")
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+_BLOCK = re.compile(r"\{([a-z_]+)\}")
+_WORD_CACHE = 20_000
+# How far around a phrase its subject, denial or "me too" is looked for: a sentence's own reach, and it keeps a
+# long pasted message from costing time in proportion to its length squared.
+_REACH = 240
+_MAX_QUOTES = 20
+# A period after these is not the end of a sentence: "Mme D. a des idées suicidaires" is one sentence.
+_ABBREVIATIONS = {"m": "monsieur", "madame": "madame", "mademoisele": "mademoisele", "mr": "mr", "mrs": "mrs",
+                  "ms": "ms", "dr": "dr", "pr": "pr", "st": "st"}  # fmt: skip
+# Spelled out before doubled letters collapse, which would make "Mme" the pronoun "me".
+_TITLES = {"mme": "madame", "mmes": "mesdames", "mlle": "mademoiselle", "mlles": "mesdemoiselles"}
+
+
+class PatternError(ValueError):
+    """The patterns file is malformed: the detector refuses to start rather than run half-blind."""
+
+
+def collapse(pattern: str) -> str:
+    """Collapse doubled letters in a regular expression as in messages, leaving escapes (\\b, \\w) whole."""
+    out: list[str] = []
+    previous = ""
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            out.append(pattern[index : index + 2])
+            previous = ""
+            index += 2
+            continue
+        if "a" <= char <= "z" and char == previous:
+            index += 1
+            continue
+        out.append(char)
+        previous = char if "a" <= char <= "z" else ""
+        index += 1
+    return "".join(out)
+
+
+def _apostrophes(text: str) -> str:
+    """French elisions split (j'ai -> j ai), English contractions spelled out (don't -> do not, I'm -> i am)."""
+    parts = text.split("'")
+    pieces = [parts[0]]
+    for previous, part in itertools.pairwise(parts):
+        left = previous[len(previous.rstrip(_LETTERS)) :]
+        right = part[: len(part) - len(part.lstrip(_LETTERS))]
+        if left in _ELISIONS:
+            pieces.append(" " + part)
+        elif right == "t" and len(left) > 1 and left.endswith("n"):
+            pieces[-1] = pieces[-1][: len(pieces[-1]) - len(left)] + _NOT.get(left, left[:-1]) + " not"
+            pieces.append(part[1:])
+        elif right in _CONTRACTED:
+            pieces.append(_CONTRACTED[right] + part[len(right) :])
+        elif right == "s":
+            pieces.append((" is" if left in _IS_BEFORE else "") + part[1:])
+        else:
+            pieces.append(part)
+    return "".join(pieces)
+
+
+def fold(text: str) -> str:
+    """Lower case, plain ASCII, apostrophes resolved, anything but words and punctuation made a space."""
+    text = text.casefold()
+    if not text.isascii():
+        for char, plain in _FOLD:
+            if char in text:
+                text = text.replace(char, plain)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if "'" in text:
+        text = _apostrophes(text)
+    return text.translate(_SPACE_OUT)
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Literal strings of which every match of this parsed regex contains at least one (None: no such set)."""
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL":
+            run += chr(value)
+            continue
+        if run:
+            candidates.append(frozenset({run}))
+            run = ""
+        found: frozenset[str] | None = None
+        if name == "SUBPATTERN":
+            found = _required(value[-1])
+        elif name == "BRANCH":
+            options = [_required(option) for option in value[1]]
+            if all(option is not None for option in options):
+                found = frozenset().union(*(o for o in options if o is not None))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] >= 1:
+            found = _required(value[2])
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append(frozenset({run}))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (min(_weight(_key(s)[1]) for s in c), -len(c)))
+
+
+# Words in most messages make poor keys: a pattern keyed on "pas" or "want" would run on nearly every sentence.
+# Only speed depends on this list, never what is found.
+_COMMON = frozenset(
+    ["a", "ai", "as", "de", "d", "je", "j", "me", "m", "pas", "plus", "que", "le", "la", "les", "un", "une", "est",
+     "suis", "etre", "en", "et", "vais", "veux", "fait", "fais", "avec", "pour", "y", "tout", "ce", "ca", "ne",
+     "i", "to", "the", "want", "am", "is", "be", "not", "do", "have", "of", "my", "me", "it", "and", "wil", "can",
+     "would", "that", "like", "so", "just", "about", "in", "on", "go", "get", "got", "been", "was", "feel", "ned"]
+)  # fmt: skip
+
+
+def _weight(word: str) -> int:
+    if not word:
+        return -1  # a bare space or comma: never a key if anything else will do
+    return 0 if word in _COMMON else len(word)
+
+
+Key = tuple[str, str]  # (how a word must hold it: exact, prefix, suffix or infix; the letters)
+
+
+def _key(literal: str) -> Key:
+    """The longest word of a literal string, and how a message's word must hold it if the literal is there."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+", literal)]
+    if not spans:
+        return ("infix", "")
+    start, end = max(spans, key=lambda span: (_weight(literal[span[0] : span[1]]), span[1] - span[0]))
+    closed_left, closed_right = start > 0, end < len(literal)
+    kind = {(True, True): "exact", (True, False): "prefix", (False, True): "suffix"}.get(
+        (closed_left, closed_right), "infix"
+    )
+    return (kind, literal[start:end])
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    subject: Literal["open", "self"]
+    noun: bool
+    patterns: tuple[tuple[int, re.Pattern[str]], ...]  # each with the bit that says its words are present
+    unless_after: re.Pattern[str] | None
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One crisis phrase found, and whose it is judged to be; never the text itself."""
+
+    rule: str
+    category: str
+    outcome: Outcome
+
+
+def _alternation(items: Iterable[str]) -> str:
+    return "|".join(f"(?:{item})" for item in items)
+
+
+class CrisisDetector:
+    """Implements `bot.safety.SafetyCheck`: `check` on every message, `resources` when it says crisis."""
+
+    def __init__(self, data: Mapping[str, Any], catalog: Mapping[str, Text], *, wake_up: bool = True) -> None:
+        """`wake_up=False` runs every pattern on every sentence: tests use it to show the shortcut misses nothing."""
+        missing = [k for k in CATALOG_KEYS if k not in catalog]
+        if missing:
+            raise PatternError(f"_crisis.yaml lacks {', '.join(missing)}")
+        self._catalog = dict(catalog)
+        try:
+            self._compile(data)
+            if not wake_up:
+                self._always = (1 << sum(len(rule.patterns) for rule in self.rules)) - 1
+        except (KeyError, TypeError, AttributeError, re.error) as exc:
+            raise PatternError(f"crisis patterns: {type(exc).__name__}: {exc}") from exc
+
+    @classmethod
+    def load(cls, patterns: Path = PATTERNS_FILE, catalog: Path = CATALOG_FILE) -> CrisisDetector:
+        return _load(patterns, catalog)
+
+    # --- building ---------------------------------------------------------------------------------------
+
+    def _expand(self, pattern: str, blocks: Mapping[str, str]) -> str:
+        for _ in range(4):  # blocks may name blocks, a few levels deep
+            expanded = _BLOCK.sub(lambda m: blocks[m.group(1)], pattern)
+            if expanded == pattern:
+                break
+            pattern = expanded
+        if _BLOCK.search(pattern):
+            raise PatternError(f"unresolved block in {pattern[:60]!r}")
+        return collapse(pattern)
+
+    def _after(self, items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
+        parts = [self._expand(str(item), blocks) for item in items]
+        return re.compile(rf"^ *(?:{_alternation(parts)})") if parts else None
+
+    def _compile(self, data: Mapping[str, Any]) -> None:
+        if data.get("version") != 1:
+            raise PatternError("crisis patterns: unknown version")
+        blocks = {str(k): str(v) for k, v in data["blocks"].items()}
+        self._rewrite: dict[str, str] = {}
+        for key, value in data["rewrite"].items():
+            source, target = collapse(str(key)), collapse(str(value))
+            if not re.fullmatch(r"[a-z0-9]+", source):
+                raise PatternError(f"rewrite: {key!r} is not one plain word")
+            if self._rewrite.get(source, target) != target:
+                raise PatternError(f"rewrite: {key!r} collides with another word once letters are collapsed")
+            self._rewrite[source] = target
+        markers = data["markers"]
+        groups = [
+            f"(?P<{kind}>{_alternation(self._expand(str(p), blocks) for p in markers[kind])})"
+            for kind in ("report_other", "other", "report", "first", "reset")
+        ]
+        self._markers = re.compile(rf"(?<![a-z])(?:{'|'.join(groups)})(?![a-z])")
+        self._resets = frozenset(word for item in markers["reset"] for word in str(item).split("|") if " " not in word)
+        self._me_too = re.compile(
+            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
+        )
+        negation = data["negation"]
+        self._negations = frozenset(collapse(str(w)) for w in negation["words"])
+        self._not_negation_after = frozenset(collapse(str(w)) for w in negation["not_after"])
+        self._hedges = re.compile(
+            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
+        )
+        attribution = self._after(data["attribution_after"], blocks)
+        idioms, owner, topic = (self._after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
+        if attribution is None or idioms is None or owner is None or topic is None:
+            raise PatternError("crisis patterns: attribution, idioms, owner and topic lists must not be empty")
+        self._attribution, self._idioms, self._owner, self._topic = attribution, idioms, owner, topic
+        rules: list[Rule] = []
+        keys: list[tuple[int, Key]] = []
+        always = 0
+        keys_seen: list[str] = []
+        seen: set[str] = set()
+        for raw in data["rules"]:
+            rule_id = str(raw["id"])
+            if rule_id in seen:
+                raise PatternError(f"rule {rule_id} defined twice")
+            seen.add(rule_id)
+            if raw["category"] not in SEVERITY or raw["subject"] not in ("open", "self"):
+                raise PatternError(f"rule {rule_id}: unknown category or subject")
+            parts = [self._expand(str(p), blocks) for p in raw["patterns"]]
+            compiled: list[tuple[int, re.Pattern[str]]] = []
+            for part in parts:
+                bit = 1 << len(keys_seen)
+                keys_seen.append(part)
+                compiled.append((bit, re.compile(rf"(?<![a-z])(?:{part})(?![a-z])")))
+                literals = _required(_PARSER.parse(part).data)
+                if literals is None or any(not _key(literal)[1] for literal in literals):
+                    always |= bit  # no word is sure to be there: the pattern runs on every sentence
+                else:
+                    keys.extend((bit, _key(literal)) for literal in literals)
+            rules.append(
+                Rule(
+                    id=rule_id,
+                    category=str(raw["category"]),
+                    subject=raw["subject"],
+                    noun=bool(raw.get("noun", False)),
+                    patterns=tuple(compiled),
+                    unless_after=self._after(raw.get("unless_after") or [], blocks),
+                    examples=tuple(str(e) for e in raw.get("examples") or []),
+                )
+            )
+        if not rules:
+            raise PatternError("crisis patterns: no rules")
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        # A rule runs on a sentence only if one of its words is there: most sentences run no rule at all.
+        self._index: dict[str, dict[str, int]] = {"exact": {}, "prefix": {}, "suffix": {}, "infix": {}}
+        for bit, (kind, letters) in keys:
+            table = self._index[kind]
+            table[letters] = table.get(letters, 0) | bit
+        self._longest = max(len(letters) for _, (_, letters) in keys)
+        self._always = always
+        self._words: dict[str, tuple[tuple[str, ...], int]] = {}
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def _word(self, raw: str) -> tuple[tuple[str, ...], int]:
+        """One written word as the patterns read it (maybe several words, or punctuation), and the rules it wakes."""
+        known = self._words.get(raw)
+        if known is not None:
+            return known
+        words: list[str] = []
+        for piece in _PIECES.findall(raw):
+            if not piece[0].isalnum():
+                words.append(piece)
+                continue
+            piece = _REPEAT.sub(r"\1", _TITLES.get(piece, piece))
+            new = self._rewrite.get(piece)
+            if new is None:
+                if len(piece) > 1 and piece[0] == "j" and piece[1] in _CONSONANTS:
+                    rest = piece[1:]  # SMS French glues "je" to the verb: jveux, jsuis, jme
+                    new = "je " + self._rewrite.get(rest, rest)
+                else:
+                    new = piece
+            words.extend(new.split())
+        mask = 0
+        for word in {w for w in words if w[0].isalnum()}:
+            mask |= self._wakes(word)
+        if len(self._words) >= _WORD_CACHE:
+            self._words.clear()  # bounded: words people write stay in memory only briefly
+        result = (tuple(words), mask)
+        self._words[raw] = result
+        return result
+
+    def _wakes(self, word: str) -> int:
+        """The patterns whose needed words this word holds (as itself, a prefix, a suffix or inside it)."""
+        exact, prefix, suffix, infix = (self._index[k] for k in ("exact", "prefix", "suffix", "infix"))
+        mask = exact.get(word, 0)
+        size, longest = len(word), self._longest
+        for length in range(1, min(size, longest) + 1):
+            mask |= prefix.get(word[:length], 0) | suffix.get(word[size - length :], 0)
+        for start in range(size):
+            for end in range(start + 1, min(size, start + longest) + 1):
+                mask |= infix.get(word[start:end], 0)
+        return mask
+
+    def _sentences(self, text: str) -> list[tuple[str, int]]:
+        sentences: list[tuple[str, int]] = []
+        words: list[str] = []
+        mask = self._always
+        for raw in fold(text).split():
+            found, wakes = self._word(raw)
+            mask |= wakes
+            for word in found:
+                if word in _SENTENCE_END:
+                    if word == "." and words and (len(words[-1]) == 1 or words[-1] in _ABBREVIATIONS):
+                        words[-1] = _ABBREVIATIONS.get(words[-1], words[-1])  # an initial or a title
+                        continue
+                    if words:
+                        sentences.append((" ".join(words), mask))
+                    words, mask = [], self._always
+                else:
+                    words.append(word)
+        if words:
+            sentences.append((" ".join(words), mask))
+        return sentences
+
+    def normalise(self, text: str) -> list[str]:
+        """The message as sentences of plain, spaced words, the way the patterns are written."""
+        return [sentence for sentence, _ in self._sentences(text)]
+
+    def _whose(self, text: str) -> tuple[str | None, bool]:
+        """Who the end of `text` is about ("first", "other" or None) and whether we are inside reported speech."""
+        state: str | None = None
+        reported = False
+        for match in self._markers.finditer(text):
+            kind = match.lastgroup
+            if kind == "reset":
+                reported = False
+            elif kind == "report_other":
+                state, reported = "other", True
+            elif kind == "report":
+                reported = reported or state == "other"
+            elif kind == "other":
+                state, reported = "other", False
+            elif not reported:
+                state = "first"
+        return state, reported
+
+    def _reported_spans(self, sentence: str) -> list[tuple[int, int]]:
+        """Stretches of the sentence quoted from someone else."""
+        spans: list[tuple[int, int]] = []
+        # A few quotes in a sentence are speech; dozens are noise, and unread quotes only make the reading stricter.
+        quotes = [i for i, c in enumerate(sentence) if c == '"'][:_MAX_QUOTES]
+        for index in range(0, len(quotes), 2):
+            start = quotes[index]
+            end = quotes[index + 1] if index + 1 < len(quotes) else len(sentence)
+            state, _ = self._whose(sentence[max(0, start - _REACH) : start])
+            if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
+                spans.append((start, end))
+        colon = sentence.find(":")
+        if colon >= 0 and self._whose(sentence[max(0, colon - _REACH) : colon])[1]:
+            spans.append((colon, len(sentence)))
+        return spans
+
+    def _denied(self, before: str) -> bool:
+        words = before.split()
+        start = len(words)
+        while start > 0 and words[start - 1] not in self._resets:
+            start -= 1
+        clause = words[start:]
+        for index in range(max(0, len(clause) - 3), len(clause)):
+            word = clause[index]
+            if word not in self._negations:
+                continue
+            if index > 0 and clause[index - 1] in self._not_negation_after:
+                continue
+            if word == "no" and index != len(clause) - 1:
+                continue  # "no" denies only what follows it at once: "no wish to die", not "no, I want to die"
+            return not self._hedges.search(before)
+        return False
+
+    def _judge(self, rule: Rule, match: re.Match[str], sentence: str, spans: list[tuple[int, int]]) -> Outcome:
+        """Whose crisis one matched phrase is, or why it is none."""
+        after = sentence[match.end() : match.end() + _REACH]
+        if (rule.unless_after is not None and rule.unless_after.match(after)) or self._idioms.match(after):
+            return "idiom"
+        before = sentence[max(0, match.start() - _REACH) : match.start()]
+        if self._denied(before):
+            return "denied"
+        state, reported = self._whose(before)
+        if any(a <= match.start() < b for a, b in spans):
+            outcome: Outcome = "other"
+        elif rule.noun and (self._owner.match(after) or self._topic.match(after)):
+            outcome = "other"
+        elif rule.subject == "self":
+            outcome = "other" if reported else "user"
+        else:
+            outcome = "other" if state == "other" else "user"
+        if outcome == "other" and self._me_too.search(after):
+            outcome = "user"  # "my patient wants to die, and so do I"
+        return outcome
+
+    def findings(self, text: str) -> list[Finding]:
+        """Every crisis phrase in the message and whose it is; for tests and figures (the text never leaves)."""
+        return list(self._scan(text))
+
+    def _scan(self, text: str) -> Iterator[Finding]:
+        other_before: str | None = None  # someone else's crisis in the previous sentence
+        for sentence, mask in self._sentences(text):
+            if other_before is not None:
+                echo = self._me_too.search(sentence)
+                if echo is not None and echo.start() < 40:
+                    yield Finding("me_too", other_before, "user")
+            other_before = None
+            if not mask:
+                continue
+            spans: list[tuple[int, int]] | None = None
+            for rule in self.rules:
+                for bit, regex in rule.patterns:
+                    if not mask & bit:
+                        continue
+                    for match in regex.finditer(sentence):
+                        if spans is None:
+                            spans = self._reported_spans(sentence)
+                        outcome = self._judge(rule, match, sentence, spans)
+                        if outcome == "other":
+                            other_before = rule.category
+                        yield Finding(rule.id, rule.category, outcome)
+
+    def check(self, text: str) -> SafetyVerdict:
+        if not text or not text.strip():
+            return SAFE
+        worst: str | None = None
+        for finding in self._scan(text):
+            if finding.outcome == "user" and (worst is None or SEVERITY[finding.category] > SEVERITY[worst]):
+                worst = finding.category
+                if worst == CATEGORIES[-1]:
+                    break  # nothing is more serious: answer now
+        return SafetyVerdict(crisis=True, reason=worst) if worst else SAFE
+
+    # --- answering ---------------------------------------------------------------------------------------
+
+    def resources(self, country: str | None, ctx: Context) -> str:
+        """Opening, the lines of the user's country (France's and a directory while it is unknown), closing."""
+        code = (country or "").strip().upper()
+        code = COUNTRY_ALIASES.get(code, code)
+        if not code:
+            lines = ["crisis_FR", "crisis_unknown"]
+        elif code in COUNTRIES:
+            lines = [f"crisis_{code}"]
+        else:
+            lines = ["crisis_other"]
+        keys = ["crisis_opening", *lines, "crisis_closing"]
+        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
+
+
+@lru_cache(maxsize=4)
+def _load(patterns: Path, catalog: Path) -> CrisisDetector:
+    # The detector is immutable: the app and every test share one compiled copy per pair of files.
+    data = yaml.safe_load(patterns.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise PatternError(f"{patterns.name}: not a mapping")
+    return CrisisDetector(data, load_catalog(catalog))

@@ -1,0 +1,272 @@
+"""The crisis detector: the user's own crisis is always caught, talk about patients mostly is not."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.crisis import CATEGORIES, PATTERNS_FILE, CrisisDetector, PatternError, collapse
+from bot.crisis_hook import load_safety
+from bot.safety import SafetyVerdict
+from dialogues.loader import DIALOGUE_DIR, load_catalog
+from dialogues.texts import Context
+from tests.harness import App, User, text_of
+
+DATA = Path(__file__).resolve().parent / "data"
+MIN_SENTENCES = 45
+FALSE_ALARMS_PER = 40  # at most one clinical sentence in 40 may show the lines
+FR, FR_TU, EN = Context("fr", "vous"), Context("fr", "tu"), Context("en")
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return CrisisDetector.load()
+
+
+def sentences(name: str) -> list[str]:
+    lines = (DATA / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+# --- the four files -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["crisis_fr", "crisis_en", "clinical_fr", "clinical_en"])
+def test_each_file_has_enough_distinct_sentences(name: str) -> None:
+    lines = sentences(name)
+    assert len(lines) >= MIN_SENTENCES, f"{name}: {len(lines)} sentences"
+    assert len(set(lines)) == len(lines), f"{name}: duplicates"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_crisis_sentence_is_caught(detector: CrisisDetector, lang: str) -> None:
+    lines = sentences(f"crisis_{lang}")
+    missed = [line for line in lines if not detector.check(line).crisis]
+    assert not missed, f"recall {lang}: {len(lines) - len(missed)}/{len(lines)} caught; missed: {missed}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_clinical_sentences_rarely_trigger(detector: CrisisDetector, lang: str) -> None:
+    lines = sentences(f"clinical_{lang}")
+    flagged = [line for line in lines if detector.check(line).crisis]
+    assert len(flagged) * FALSE_ALARMS_PER <= len(lines), (
+        f"false alarms {lang}: {len(flagged)}/{len(lines)} flagged (at most 1 in {FALSE_ALARMS_PER}): {flagged}"
+    )
+
+
+def test_the_verdict_never_carries_the_text(detector: CrisisDetector) -> None:
+    assert [f.name for f in fields(SafetyVerdict)] == ["crisis", "reason"]
+    rule_ids = {rule.id for rule in detector.rules} | {"me_too"}
+    for line in sentences("crisis_fr") + sentences("crisis_en"):
+        verdict = detector.check(line)
+        assert verdict == SafetyVerdict(crisis=True, reason=verdict.reason)
+        assert verdict.reason in CATEGORIES, "a category name, nothing from the message"
+        for finding in detector.findings(line):  # what tests and figures see: rule names, never words
+            assert finding.rule in rule_ids and finding.category in CATEGORIES
+    assert detector.check("Bonne journée à toutes et à tous") == SafetyVerdict(crisis=False, reason="")
+
+
+# --- the rules and the reader -------------------------------------------------------------------------------
+
+
+def test_every_rule_catches_its_own_examples(detector: CrisisDetector) -> None:
+    problems = []
+    for rule in detector.rules:
+        assert rule.examples, f"{rule.id} has no examples for reviewers"
+        for example in rule.examples:
+            found = detector.findings(example)
+            if not any(f.rule == rule.id and f.outcome == "user" for f in found):
+                problems.append(f"{rule.id}: {example!r} -> {found}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # the brief's hard cases, and the documented decisions
+        ("my patient spoke of suicide", False),
+        ("une patiente a fait une tentative de suicide", False),
+        ("we assessed his suicide risk", False),
+        ("elle a des idées suicidaires, je l'ai orientée", False),
+        ("I'm exhausted after a session about self-harm", False),
+        ("je suis morte de rire", False),
+        ("this paperwork is killing me", False),
+        ("j'ai envie de mourir de honte", False),  # "mourir de X" means "very X": an idiom, not a wish
+        ("I could die for a coffee", False),
+        ("je n'ai pas d'idées suicidaires", False),
+        ("I'm not suicidal", False),
+        ("my patient wants to die, and honestly so do I", True),
+        ("ma patiente veut mourir et moi aussi parfois", True),
+        ("Ma patiente veut mourir. Moi aussi.", True),
+        ("je ne dis pas que je veux mourir", True),  # a hedged denial is no denial
+        ("cette réunion me donne envie de mourir", True),  # hyperbole or not, a literal wish shows the lines
+        ("I'd rather be dead than do this paperwork", True),
+        ("Ma patiente m'a dit : « je veux mourir »", False),
+        ("Elle m'a dit « je veux mourir » et j'ai pensé que moi aussi", True),
+        ("My patient keeps saying I want to die", False),
+        ("I told my supervisor I want to die", True),
+        ("Mme D. a des idées suicidaires", False),
+        ("je n'en peux plus", False),  # exhaustion alone is the exercises' ground
+    ],
+)
+def test_hard_cases(detector: CrisisDetector, text: str, crisis: bool) -> None:
+    assert detector.check(text).crisis is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("J'ai envie d'en finir.", "suicidal_ideation"),
+        ("Je me scarifie encore", "self_harm"),
+        ("I've been cutting again", "self_harm"),
+        ("Je vais me tuer ce soir", "intent"),
+        ("I wrote a goodbye letter and I want to die", "intent"),  # the most serious sign wins
+    ],
+)
+def test_the_reason_is_a_category(detector: CrisisDetector, text: str, reason: str) -> None:
+    assert detector.check(text) == SafetyVerdict(crisis=True, reason=reason)
+
+
+def test_waking_only_the_patterns_whose_words_are_there_misses_nothing(detector: CrisisDetector) -> None:
+    data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
+    every_pattern = CrisisDetector(data, load_catalog(DIALOGUE_DIR / "_crisis.yaml"), wake_up=False)
+    lines = [e for rule in detector.rules for e in rule.examples]
+    for name in ("crisis_fr", "crisis_en", "clinical_fr", "clinical_en"):
+        lines += sentences(name)
+    for line in lines:
+        assert detector.findings(line) == every_pattern.findings(line), line
+
+
+def test_reading_folds_case_accents_repeats_and_sms(detector: CrisisDetector) -> None:
+    assert detector.normalise("J’AI ENVIE DE MOURRRIR!!! Vraiment.") == ["j ai envie de mourir", "vraiment"]
+    assert detector.normalise("I don't wanna be here, I'm done") == ["i do not want to be here , i am done"]
+    assert detector.normalise("chui à bout, jveux plu") == ["je suis a bout , je veux plus"]
+    assert detector.normalise("«je veux» m'a-t-elle dit") == ['" je veux " m a t ele dit']
+    assert collapse(r"\bkill(?:ing)?\s+myself") == r"\bkil(?:ing)?\s+myself"
+
+
+def test_empty_or_odd_messages_are_safe(detector: CrisisDetector) -> None:
+    for text in ("", "   ", "🙂", "...", "/resume", "4/10", "'''", '"', "a" * 5000):
+        assert detector.check(text) == SafetyVerdict(crisis=False)
+
+
+def test_it_is_fast_enough_for_every_message(detector: CrisisDetector) -> None:
+    lines = sentences("clinical_fr") + sentences("clinical_en") + sentences("crisis_fr") + sentences("crisis_en")
+    for line in lines:  # warm the word cache as a running bot would be
+        detector.check(line)
+    start = time.perf_counter()
+    for _ in range(5):
+        for line in lines:
+            detector.check(line)
+    mean = (time.perf_counter() - start) / (5 * len(lines))
+    assert mean < 0.001, f"{mean * 1e6:.0f} µs per message"  # loose: bench/crisis_figures.py gives the figure
+
+
+def test_a_broken_patterns_file_refuses_to_load() -> None:
+    data: dict[str, Any] = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
+    catalog = load_catalog(DIALOGUE_DIR / "_crisis.yaml")
+    data["rules"][0]["category"] = "sadness"
+    with pytest.raises(PatternError):
+        CrisisDetector(data, catalog)
+    data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
+    data["rules"][0]["patterns"] = ["(unclosed"]
+    with pytest.raises(PatternError):
+        CrisisDetector(data, catalog)
+    with pytest.raises(PatternError):
+        CrisisDetector(yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8")), {})
+
+
+def test_the_app_loads_this_detector() -> None:
+    assert isinstance(load_safety(), CrisisDetector)
+
+
+# --- resources ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("country", "numbers"),
+    [
+        ("FR", ["3114", "15", "112", "0805 23 23 36"]),
+        ("BE", ["0800 32 123", "112"]),
+        ("CH", ["143", "144"]),
+        ("CA", ["988", "1 866 APPELLE", "277-3553"]),
+        ("US", ["988"]),
+        ("GB", ["116 123"]),
+        ("IE", ["116 123"]),
+        ("DE", ["findahelpline.com", "112"]),
+        (None, ["3114", "0805 23 23 36", "findahelpline.com"]),
+        ("fr", ["3114"]),
+        ("UK", ["116 123"]),
+    ],
+)
+def test_resources_give_the_country_lines(detector: CrisisDetector, country: str | None, numbers: list[str]) -> None:
+    for ctx in (FR, FR_TU, EN):
+        text = detector.resources(country, ctx)
+        for number in numbers:
+            assert number in text, f"{country} {ctx.locale}: {number} missing"
+
+
+def test_resources_do_not_mix_countries(detector: CrisisDetector) -> None:
+    assert "3114" not in detector.resources("BE", FR)
+    assert "findahelpline.com" not in detector.resources("FR", FR)
+    assert "116 123" not in detector.resources("US", EN)
+
+
+def test_resources_speak_the_users_language_and_say_it_is_a_bot(detector: CrisisDetector) -> None:
+    fr, tu, en = (detector.resources("FR", ctx) for ctx in (FR, FR_TU, EN))
+    assert len({fr, tu, en}) == 3
+    assert "vous" in fr and "vous" not in tu
+    assert "bot" in fr and "bot" in en
+    assert "\u00a0:" in fr  # French typography: a non-breaking space before the colon
+
+
+# --- through the router -------------------------------------------------------------------------------------
+
+
+async def test_a_crisis_mid_exercise_shows_the_lines_and_pauses(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    assert await user.step() == "situation_other"
+    replies = await user.send("j'ai plus envie de vivre")
+    assert "3114" in text_of(replies) and "0805 23 23 36" in text_of(replies)
+    assert "findahelpline.com" not in text_of(replies)
+    dialogue, state = await user.run_state()
+    assert dialogue == "compassion_break" and state is not None
+    assert state.status == "paused" and state.top.step_id == "situation_other"
+    hint = await user.send("4")
+    assert "/resume" in text_of(hint)
+    await user.send("/resume")
+    _, state = await user.run_state()
+    assert state is not None and state.status == "active" and state.top.step_id == "situation_other"
+
+
+async def test_talk_about_a_patient_is_an_ordinary_answer(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    replies = await user.send("Une patiente a fait une tentative de suicide et je me sens coupable.")
+    assert "3114" not in text_of(replies)
+    _, state = await user.run_state()
+    assert state is not None and state.status == "active" and state.top.step_id == "bring_to_mind"
+
+
+async def test_a_crisis_in_english_shows_the_english_lines(app: App) -> None:
+    user = User(app, locale="en")
+    await user.onboard(language="en", country="gb")
+    replies = await user.send("honestly I don't want to be here anymore")
+    assert "116 123" in text_of(replies) and "bot" in text_of(replies)
+
+
+async def test_a_crisis_before_start_gets_the_lines_at_once(app: App) -> None:
+    user = User(app)
+    replies = await user.send("je veux mourir")
+    text = text_of(replies)
+    assert "3114" in text and "findahelpline.com" in text
