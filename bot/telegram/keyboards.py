@@ -1,0 +1,106 @@
+"""Buttons as inline keyboards, and callback data that fits Telegram's 64 bytes and is never trusted.
+
+A button's callback data carries the option id and the button's reference (the run and step it was
+shown at): `o|<ref>|<option id>`. The router checks the reference, so a forged or replayed tap is
+answered as a stale button and changes nothing. When the pair does not fit in 64 bytes, the data is an
+index into the message's buttons (`i|<n>`), resolved from memory; after a restart such a tap is stale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.messages import Button, Outgoing
+
+DATA_LIMIT = 64
+PRIVATE_PREFIX = "private:"
+_DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_KEYPAD_ROW = 6
+_KEYPAD_MAX = 20  # a wider scale is answered by typing: a keypad of a hundred keys helps nobody
+
+
+@dataclass(frozen=True)
+class Tap:
+    """What a tapped button's data says; `index` is set when the data points into remembered buttons."""
+
+    option: str | None = None
+    ref: str | None = None
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class Keyboard:
+    markup: InlineKeyboardMarkup | None
+    buttons: tuple[Button, ...]  # in callback order, for index data
+    indexed: bool  # some data is an index: the buttons must be remembered for this message
+    tappable: bool  # has callback buttons (as opposed to links only)
+
+
+def encode(option: str, ref: str) -> str | None:
+    data = f"o|{ref}|{option}"
+    return data if len(data.encode("utf-8")) <= DATA_LIMIT else None
+
+
+def decode(data: str | None) -> Tap | None:
+    """The tap the data describes, or None when it is not something Phare could have sent."""
+    if not data or len(data.encode("utf-8")) > DATA_LIMIT:
+        return None
+    kind, _, rest = data.partition("|")
+    if kind == "o":
+        ref, sep, option = rest.partition("|")
+        if not sep or not option:
+            return None
+        return Tap(option=option, ref=ref)
+    if kind == "i" and rest.isdigit() and len(rest) <= 3:
+        return Tap(index=int(rest))
+    return None
+
+
+def deep_link(username: str, payload: str) -> str:
+    if _DEEP_LINK_PAYLOAD.fullmatch(payload):
+        return f"https://t.me/{username}?start={payload}"
+    return f"https://t.me/{username}"
+
+
+def keyboard(message: Outgoing, username: str) -> Keyboard:
+    rows: list[list[InlineKeyboardButton]] = []
+    callable_buttons: list[Button] = []
+    indexed = False
+
+    def callback(button: Button, label: str) -> InlineKeyboardButton:
+        nonlocal indexed
+        data = encode(button.id, button.ref)
+        if data is None:
+            indexed = True
+            data = f"i|{len(callable_buttons)}"
+        callable_buttons.append(button)
+        return InlineKeyboardButton(label, callback_data=data)
+
+    if message.scale is not None and message.scale[1] - message.scale[0] <= _KEYPAD_MAX:
+        low, high = message.scale
+        keys = [callback(Button(str(n), str(n), message.scale_ref), str(n)) for n in range(low, high + 1)]
+        rows.extend(keys[i : i + _KEYPAD_ROW] for i in range(0, len(keys), _KEYPAD_ROW))
+    shown: list[InlineKeyboardButton] = []
+    for button in message.buttons:
+        label = button.label or button.id
+        if button.ref.startswith(PRIVATE_PREFIX):
+            shown.append(InlineKeyboardButton(label, url=deep_link(username, button.ref[len(PRIVATE_PREFIX) :])))
+        else:
+            shown.append(callback(button, label))
+    width = _width([b.label or b.id for b in message.buttons])
+    rows.extend(shown[i : i + width] for i in range(0, len(shown), width))
+    markup = InlineKeyboardMarkup(rows) if rows else None
+    return Keyboard(markup, tuple(callable_buttons), indexed, bool(callable_buttons))
+
+
+def _width(labels: list[str]) -> int:
+    """Short labels side by side (Oui / Non), long ones one per row so they are never cut off."""
+    longest = max((len(label) for label in labels), default=0)
+    if longest <= 10 and len(labels) != 4:
+        return 3
+    if longest <= 18:
+        return 2
+    return 1

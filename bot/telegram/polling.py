@@ -1,0 +1,123 @@
+"""Long polling that confirms an update to Telegram only once its step is committed.
+
+python-telegram-bot's Updater confirms updates as soon as they are queued in memory, so a crash between
+fetching and committing would lose them. Here the next getUpdates (whose offset is the confirmation) is
+only asked for after the previous batch is stored; a redelivered update is dropped by the router's
+de-duplication, so a crash costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+
+from bot.telegram.transport import reason, retry_seconds
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+Handle = Callable[[list[Update]], Awaitable[None]]
+
+
+class PhareBot(Bot):
+    async def raw_updates(
+        self, offset: int | None, timeout: float, allowed_updates: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """getUpdates without parsing: one unreadable update must not hide the others, nor its own id."""
+        data = {"offset": offset, "timeout": int(timeout), "allowed_updates": list(allowed_updates)}
+        read_timeout = (self._request[0].read_timeout or 0) + timeout
+        return cast(list[dict[str, Any]], await self._post("getUpdates", data, read_timeout=read_timeout))
+
+
+class StepsNotStored(Exception):
+    """Some updates of a batch could not be committed: they are fetched again rather than confirmed."""
+
+
+class Poller:
+    def __init__(
+        self,
+        bot: PhareBot,
+        handle: Handle,
+        *,
+        timeout: float = 25.0,
+        allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.bot = bot
+        self._handle = handle
+        self._timeout = timeout
+        self._allowed = tuple(allowed_updates)
+        self._max_backoff = max_backoff
+        self._stopping = False
+        self._fetch: asyncio.Task[list[dict[str, Any]]] | None = None
+
+    async def run(self) -> None:
+        """Poll until stop(); an invalid token ends it with InvalidToken (nothing else can work then)."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping:
+            self._fetch = asyncio.create_task(self.bot.raw_updates(offset, self._timeout, self._allowed))
+            try:
+                raw = await self._fetch
+            except asyncio.CancelledError:
+                if self._stopping:
+                    return
+                raise
+            except InvalidToken:
+                log.critical("Telegram rejected the bot token (check PHARE_TELEGRAM_TOKEN)")
+                raise
+            except RetryAfter as exc:
+                await self._pause(retry_seconds(exc))
+                continue
+            except Conflict as exc:
+                log.error("another process is reading this bot's updates (%s)", reason(exc))
+                failures += 1
+                await self._pause(self._backoff(failures))
+                continue
+            except TelegramError as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", reason(exc))
+                await self._pause(self._backoff(failures))
+                continue
+            finally:
+                self._fetch = None
+            updates = self._parse(raw)
+            try:
+                await self._handle(updates)
+            except StepsNotStored:
+                failures += 1
+                log.error("some steps could not be stored; the updates will be read again")
+                await self._pause(self._backoff(failures))
+                continue
+            failures = 0
+            ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
+            if ids:
+                offset = max(ids) + 1
+
+    def _parse(self, raw: list[dict[str, Any]]) -> list[Update]:
+        updates: list[Update] = []
+        for item in raw:
+            try:
+                updates.append(Update.de_json(item, self.bot))
+            except Exception as exc:  # noqa: BLE001 — skip what cannot be read, keep the rest
+                log.error("skipped update %s that could not be read (%s)", item.get("update_id"), type(exc).__name__)
+        return updates
+
+    def _backoff(self, failures: int) -> float:
+        return float(min(self._max_backoff, 0.5 * 2 ** (failures - 1)))
+
+    async def _pause(self, seconds: float) -> None:
+        if not self._stopping:
+            await asyncio.sleep(seconds)
+
+    def stop(self) -> None:
+        """Stop fetching; a batch being handled is finished (its steps are committed) before run() returns."""
+        self._stopping = True
+        if self._fetch is not None:
+            self._fetch.cancel()

@@ -1,0 +1,255 @@
+"""Phare on Telegram: updates in (polling or webhook), replies out (Dispatcher → transport → limiter)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.config import Settings
+from bot.messages import Incoming
+from bot.outbox import Dispatcher
+from bot.router import Router
+from bot.telegram.limiter import Limits, SendLimiter
+from bot.telegram.menu import publish_menu
+from bot.telegram.polling import PhareBot, Poller, StepsNotStored
+from bot.telegram.redact import install_redaction
+from bot.telegram.transport import TelegramTransport, reason
+from bot.telegram.updates import PLATFORM, TapReceipt, UpdateReader
+from bot.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
+from dialogues.texts import Address, Context, Locale
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True)
+class TelegramOptions:
+    token: str
+    base_url: str | None = None  # a local Bot API server (or a test double) instead of api.telegram.org
+    webhook: WebhookConfig | None = None
+    limits: Limits = field(default_factory=Limits)
+    poll_timeout: float = 25.0
+    send_concurrency: int = 16
+    drain_timeout: float = 10.0  # at shutdown; what is not sent by then stays queued for the next start
+
+
+def file_url(base_url: str) -> str:
+    """The Bot API serves files under /file/bot<token>/ next to /bot<token>/."""
+    head, sep, _ = base_url.rpartition("/bot")
+    return f"{head}/file/bot" if sep else base_url
+
+
+class TelegramService:
+    def __init__(self, router: Router, options: TelegramOptions) -> None:
+        self.router = router
+        self.options = options
+        base_url = options.base_url or DEFAULT_API
+        pool = options.send_concurrency * 2 + 8  # sends, keyboard edits and callback answers at once
+        self.bot = PhareBot(
+            options.token,
+            base_url=base_url,
+            base_file_url=file_url(base_url),
+            request=HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0, read_timeout=30.0),
+            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
+        )
+        self.limiter = SendLimiter(options.limits)
+        self.transport: TelegramTransport | None = None
+        self.dispatcher: Dispatcher | None = None
+        self._reader: UpdateReader | None = None
+        self._poller: Poller | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+        self._webhook: WebhookIntake | None = None
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._taps: set[asyncio.Task[None]] = set()
+        self.failed: asyncio.Event = asyncio.Event()
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        secrets = [self.options.token] + ([self.options.webhook.secret] if self.options.webhook else [])
+        install_redaction(*secrets)
+        await self.bot.initialize()  # getMe: checks the token, gives the username for /cmd@name in groups
+        username = self.bot.username
+        if self.router.bot_username is None:
+            self.router.bot_username = username
+        library = self.router.library
+        await publish_menu(self.bot, library, cast(Locale, self._locale(self.router.default_locale)))
+        self.transport = TelegramTransport(
+            self.bot, library, self.limiter, username=username, context_for=self._context_for
+        )
+        self._reader = UpdateReader(self.bot.id, username, self.transport.button_at)
+        self.dispatcher = Dispatcher(self.transport, self.router.mark_sent, concurrency=self.options.send_concurrency)
+        self.router.on_commit(self.dispatcher.enqueue)
+        await self.router.start()
+        await self.dispatcher.start(await self.router.pending(PLATFORM))
+        if self.options.webhook is not None:
+            self._webhook = WebhookIntake(self.bot, self.handle, self.options.webhook)
+            await self._webhook.start()
+            log.info("Telegram: @%s receives updates by webhook on %s:%d", username,
+                     self.options.webhook.listen, self.options.webhook.port)  # fmt: skip
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)  # polling and a webhook exclude each other
+            self._poller = Poller(self.bot, self.handle, timeout=self.options.poll_timeout)
+            self._poll_task = asyncio.create_task(self._poll(self._poller), name="telegram-poll")
+            log.info("Telegram: @%s polls for updates", username)
+
+    async def _poll(self, poller: Poller) -> None:
+        try:
+            await poller.run()
+        except Exception as exc:  # noqa: BLE001 — the runner decides what a dead intake means
+            log.critical("Telegram polling stopped: %s", reason(exc))
+            self.failed.set()
+
+    async def stop(self) -> None:
+        """Stop reading, finish the steps already read, send what can be sent in time, then close."""
+        if self._poller is not None and self._poll_task is not None:
+            self._poller.stop()
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+        if self._webhook is not None:
+            await self._webhook.stop()
+        await asyncio.gather(*self._chains.values(), return_exceptions=True)
+        if self.dispatcher is not None:
+            try:
+                await asyncio.wait_for(self.dispatcher.drain(), self.options.drain_timeout)
+            except TimeoutError:
+                log.warning("some replies were not sent before shutdown; they stay queued for the next start")
+            await self.dispatcher.stop()
+        if self._taps:
+            await asyncio.wait(self._taps, timeout=5.0)
+        if self.transport is not None:
+            await self.transport.close()
+        with contextlib.suppress(TelegramError):
+            await self.bot.shutdown()
+
+    async def idle(self) -> None:
+        """Wait until every step read so far is committed and every resulting reply and edit is done."""
+        while True:
+            await asyncio.gather(*self._chains.values(), *self._taps, return_exceptions=True)
+            if self.dispatcher is not None:
+                await self.dispatcher.drain()
+            if self.transport is not None:
+                await self.transport.idle()
+            if not self._chains and not self._taps:
+                return
+
+    # --- updates in ------------------------------------------------------------------------------------
+
+    async def handle(self, updates: Sequence[Update]) -> None:
+        """Commit these updates' steps (in order per person, people in parallel); raise if one failed."""
+        assert self._reader is not None
+        steps: list[asyncio.Task[None]] = []
+        for update in updates:
+            try:
+                received = self._reader.read(update)
+            except Exception as exc:  # noqa: BLE001 — one odd update must not stop the others
+                log.error("skipped update %s: %s", update.update_id, type(exc).__name__)
+                continue
+            if received is None:
+                continue
+            step = self._submit(received.incoming) if received.incoming is not None else None
+            if step is not None:
+                steps.append(step)
+            if received.tap is not None:
+                self._after_tap(received.tap, step)
+        results = await asyncio.gather(*steps, return_exceptions=True)
+        if any(isinstance(r, BaseException) for r in results):
+            raise StepsNotStored()
+
+    def _submit(self, incoming: Incoming) -> asyncio.Task[None]:
+        """Chain this person's steps so they commit in the order Telegram sent them."""
+        key = incoming.user_key
+        previous = self._chains.get(key)
+
+        async def run() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    await previous
+            await self.router.submit(incoming)
+
+        task = asyncio.create_task(run())
+        self._chains[key] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._chains.get(key) is finished:
+                del self._chains[key]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("a step could not be stored: %s", type(finished.exception()).__name__)
+
+        task.add_done_callback(done)
+        return task
+
+    def _after_tap(self, tap: TapReceipt, step: asyncio.Task[None] | None) -> None:
+        assert self.transport is not None
+        transport = self.transport
+        # Only Phare's own questions lose their keyboard: in a group, a (forged) tap must not strip the link
+        # button of a redirect.
+        where = None
+        if step is not None and tap.chat_id is not None and tap.message_id is not None:
+            where = (tap.chat_id, tap.message_id)
+        if where is not None:
+            transport.tapped(*where)
+
+        async def answer() -> None:
+            with contextlib.suppress(TelegramError):  # a query older than 15 minutes can no longer be answered
+                await self.bot.answer_callback_query(tap.query_id)
+            if step is not None:
+                with contextlib.suppress(Exception):
+                    await step
+            if where is not None:
+                await transport.remove_keyboard(*where)
+
+        task = asyncio.create_task(answer())
+        self._taps.add(task)
+        task.add_done_callback(self._taps.discard)
+
+    # --- texts -----------------------------------------------------------------------------------------
+
+    def _locale(self, value: str | None) -> str:
+        return "en" if value and not value.lower().startswith("fr") else "fr"
+
+    async def _context_for(self, user_id: str | None) -> Context:
+        locale, address = self._locale(self.router.default_locale), "vous"
+        if user_id is not None:
+            async with self.router.db.begin() as conn:
+                user = await self.router.repo.user_by_id(conn, user_id)
+            if user is not None:
+                locale, address = self._locale(user.locale), user.address
+        return Context(
+            locale=cast(Locale, locale),
+            address=cast(Address, address if address in ("vous", "tu") else "vous"),
+            vars={"operator_contact": self.router.operator_contact},
+        )
+
+
+def options_from(settings: Settings) -> TelegramOptions:
+    if settings.telegram_token is None:
+        raise ValueError("PHARE_TELEGRAM_TOKEN is not set")
+    webhook = None
+    if settings.telegram_webhook_url:
+        configured = settings.telegram_webhook_secret
+        webhook = WebhookConfig(
+            url=settings.telegram_webhook_url,
+            secret=webhook_secret(configured.get_secret_value() if configured else None),
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+        )
+    limits = Limits(
+        overall_per_second=settings.telegram_rate_overall,
+        private_per_second=settings.telegram_rate_private,
+        group_per_minute=settings.telegram_rate_group,
+    )
+    return TelegramOptions(
+        token=settings.telegram_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        webhook=webhook,
+        limits=limits,
+    )

@@ -1,0 +1,263 @@
+"""Sending Phare's replies to Telegram: text as HTML, buttons as inline keyboards, files as documents.
+
+Every call goes through the limiter. Failures become DeliveryError so the Dispatcher can wait (429),
+back off (network, 5xx) or give up on a chat that cannot receive (403, chat gone). A reply sent in
+several parts resumes after the last confirmed part, so a retry never repeats what already arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from telegram import Bot, LinkPreviewOptions
+from telegram import Message as TgMessage
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.messages import Attachment, Button, Delivery, Outgoing
+from bot.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
+from bot.telegram.keyboards import Keyboard, keyboard
+from bot.telegram.limiter import SendLimiter
+from bot.telegram.updates import PLATFORM
+from bot.transport import DeliveryError, Transport
+from dialogues.loader import Library
+from dialogues.texts import Context
+
+log = logging.getLogger(__name__)
+# python-telegram-bot 22 warns on every rate limit that time periods will become timedelta; opting in now
+# (its documented switch) silences that, and retry_seconds reads either form.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+PRIVATE_CHAT_PREFIX = "@user:"
+FILES_NOTICE = "telegram_files_notice"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_REMEMBERED = 5_000
+# Telegram's descriptions for chats Phare can no longer write to; retrying cannot help.
+_GONE = (
+    "chat not found", "user not found", "peer_id_invalid", "bot was kicked", "bot was blocked",
+    "not enough rights", "have no rights", "chat_write_forbidden", "user is deactivated",
+    "bot is not a member", "group chat was deleted",
+)  # fmt: skip
+
+ContextFor = Callable[[str | None], Awaitable[Context]]
+
+
+@dataclass(frozen=True)
+class _Part:
+    kind: Literal["text", "document", "photo"]
+    text: str  # light markdown; the caption for a file
+    keys: Keyboard | None = None
+    attachment: Attachment | None = None
+
+
+def chat_id_of(chat_key: str) -> int:
+    """`@user:<id>` (the person's private chat) and plain chat ids both name a Telegram chat id."""
+    raw = chat_key[len(PRIVATE_CHAT_PREFIX) :] if chat_key.startswith(PRIVATE_CHAT_PREFIX) else chat_key
+    return int(raw)
+
+
+def reason(exc: BaseException) -> str:
+    """A short cause for the log: Telegram's description up to its details, which may quote a message."""
+    text = exc.message if isinstance(exc, TelegramError) else type(exc).__name__
+    return ":".join(text.split(":")[:2])[:80]
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return float(value if isinstance(value, int | float) else value.total_seconds())
+
+
+def _gone(exc: TelegramError) -> bool:
+    return isinstance(exc, Forbidden) or any(cause in exc.message.lower() for cause in _GONE)
+
+
+class TelegramTransport(Transport):
+    platform = PLATFORM
+
+    def __init__(
+        self, bot: Bot, library: Library, limiter: SendLimiter, *, username: str, context_for: ContextFor
+    ) -> None:
+        self.bot = bot
+        self.library = library
+        self.limiter = limiter
+        self.username = username
+        self._context_for = context_for
+        self._plans: dict[str, list[_Part]] = {}
+        self._progress: dict[str, int] = {}
+        self._open: OrderedDict[int, int] = OrderedDict()  # chat → the message whose keyboard is live
+        self._indexed: OrderedDict[tuple[int, int], tuple[Button, ...]] = OrderedDict()
+        self._last_was_file: dict[int, bool] = {}
+        self._migrated: dict[int, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- sending ---------------------------------------------------------------------------------------
+
+    async def deliver(self, delivery: Delivery) -> None:
+        try:
+            chat_id = chat_id_of(delivery.chat_key)
+        except ValueError:
+            raise DeliveryError("not a Telegram chat", permanent=True) from None
+        chat_id = self._migrated.get(chat_id, chat_id)
+        try:
+            await self._deliver(delivery, chat_id)
+        except DeliveryError as exc:
+            if exc.permanent:
+                self._forget(delivery.id)
+            raise
+        except RetryAfter as exc:
+            raise DeliveryError("Telegram asks to slow down", retry_after=retry_seconds(exc)) from None
+        except ChatMigrated as exc:
+            self._migrated[chat_id] = exc.new_chat_id
+            raise DeliveryError("the group moved to a new chat id", retry_after=0.0) from None
+        except TelegramError as exc:
+            if _gone(exc):
+                self._forget(delivery.id)
+                raise DeliveryError(f"chat unreachable: {reason(exc)}", permanent=True) from None
+            raise DeliveryError(reason(exc)) from None  # network, 5xx, timeouts: the Dispatcher backs off
+        except Exception as exc:  # noqa: BLE001 — the Dispatcher only understands DeliveryError
+            log.error("unexpected failure sending a reply: %s", type(exc).__name__)
+            raise DeliveryError(type(exc).__name__) from None
+        self._forget(delivery.id)
+
+    async def _deliver(self, delivery: Delivery, chat_id: int) -> None:
+        plan = self._plans.get(delivery.id)
+        if plan is None:
+            plan = self._plans[delivery.id] = await self._plan(delivery, chat_id)
+        if not plan:
+            log.warning("a reply with neither text nor file was not sent")
+        for index in range(self._progress.get(delivery.id, 0), len(plan)):
+            part = plan[index]
+            await self.limiter.acquire(chat_id, delivery.priority)
+            try:
+                sent = await self._send(chat_id, part)
+            except BadRequest as exc:
+                if _gone(exc):
+                    raise
+                # Telegram refuses this part itself (not the chat, not the network): retrying would block
+                # every later reply to this person, so it is skipped, loudly.
+                log.error("Telegram refused one part of a reply, skipped: %s", reason(exc))
+                sent = None
+            self._progress[delivery.id] = index + 1
+            if sent is not None:
+                self._sent(chat_id, part, sent)
+        if plan:
+            self._last_was_file[chat_id] = plan[-1].kind == "document"
+
+    async def _plan(self, delivery: Delivery, chat_id: int) -> list[_Part]:
+        message: Outgoing = delivery.message
+        keys = keyboard(message, self.username) if message.buttons or message.scale else None
+        attachment = message.attachment
+        if attachment is None:
+            texts = split_text(message.text)
+            parts = [_Part("text", t) for t in texts[:-1]]
+            return [*parts, _Part("text", texts[-1], keys)] if texts else []
+        parts = []
+        kind: Literal["document", "photo"] = "photo" if attachment.kind == "image" else "document"
+        if kind == "document" and not self._last_was_file.get(chat_id):
+            # Files stay on Telegram's servers, unlike Phare's encrypted store: the person should know.
+            context = await self._context_for(delivery.user_id)
+            parts.append(_Part("text", self.library.text(FILES_NOTICE).render(context)))
+        caption = message.text if utf16_len(message.text) <= CAPTION_LIMIT else ""
+        if message.text and not caption:
+            parts.extend(_Part("text", t) for t in split_text(message.text))
+        parts.append(_Part(kind, caption, keys, attachment))
+        return parts
+
+    async def _send(self, chat_id: int, part: _Part) -> TgMessage:
+        markup = part.keys.markup if part.keys is not None else None
+        if part.kind == "text":
+            try:
+                return await self.bot.send_message(
+                    chat_id, to_html(part.text), parse_mode=ParseMode.HTML, reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )  # fmt: skip
+            except BadRequest as exc:
+                if _gone(exc):
+                    raise
+                log.warning("Telegram refused the formatting (%s); sending plain text", reason(exc))
+                return await self.bot.send_message(
+                    chat_id, part.text, reply_markup=markup, link_preview_options=NO_PREVIEW
+                )
+        assert part.attachment is not None
+        caption = to_html(part.text) if part.text else None
+        parse_mode = ParseMode.HTML if caption else None
+        if part.kind == "photo":
+            return await self.bot.send_photo(
+                chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
+                parse_mode=parse_mode, reply_markup=markup,
+            )  # fmt: skip
+        return await self.bot.send_document(
+            chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
+            parse_mode=parse_mode, reply_markup=markup,
+        )  # fmt: skip
+
+    def _sent(self, chat_id: int, part: _Part, sent: TgMessage) -> None:
+        keys = part.keys
+        if keys is None or not keys.tappable:
+            return
+        if keys.indexed:
+            self._remember(self._indexed, (chat_id, sent.message_id), keys.buttons)
+        previous = self._open.pop(chat_id, None)
+        self._remember(self._open, chat_id, sent.message_id)
+        if previous is not None and previous != sent.message_id:
+            # Only the latest question keeps its buttons: an answer typed instead of tapped leaves none behind.
+            self.spawn(self.remove_keyboard(chat_id, previous))
+
+    def _forget(self, delivery_id: str) -> None:
+        self._plans.pop(delivery_id, None)
+        self._progress.pop(delivery_id, None)
+
+    @staticmethod
+    def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > _REMEMBERED:
+            store.popitem(last=False)
+
+    # --- keyboards after a tap -------------------------------------------------------------------------
+
+    def button_at(self, chat_id: int, message_id: int, index: int) -> Button | None:
+        buttons = self._indexed.get((chat_id, message_id), ())
+        return buttons[index] if 0 <= index < len(buttons) else None
+
+    def tapped(self, chat_id: int, message_id: int) -> None:
+        """The keyboard of this message is being answered: the next question must not remove it again."""
+        if self._open.get(chat_id) == message_id:
+            del self._open[chat_id]
+
+    async def remove_keyboard(self, chat_id: int, message_id: int) -> None:
+        """Best effort: a keyboard left in place only costs a stale-button answer if it is tapped."""
+        for _ in range(2):
+            await self.limiter.acquire(chat_id, priority=1)
+            try:
+                await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+            except (NetworkError, TelegramError) as exc:
+                log.debug("keyboard left in place: %s", reason(exc))
+                return
+
+    # --- background work -------------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

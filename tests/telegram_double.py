@@ -1,0 +1,446 @@
+"""A local stand-in for Telegram's Bot API: an aiohttp server on 127.0.0.1 speaking the wire format.
+
+Tests inject what people do (text, taps on recorded buttons, stickers, photos, edits, group messages,
+channel posts) as updates served by getUpdates, read back what the bot sent, and script failures
+(429 with retry_after, 5xx, 403, 400) per method and chat. python-telegram-bot sends form-urlencoded
+bodies (multipart with files): structured fields such as reply_markup arrive as JSON strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456789:AAE-test_token-Do-Not-Log-Me_0123456789"
+BOT_ID = 123456789
+BOT_USERNAME = "phare_test_bot"
+_JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities"}
+
+
+@dataclass(frozen=True)
+class TgUser:
+    id: int
+    first_name: str = "Camille"
+    language_code: str | None = "fr"
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass(frozen=True)
+class TgGroup:
+    id: int
+    title: str = "Intervision"
+
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "supergroup", "title": self.title}
+
+
+@dataclass
+class Sent:
+    """One message the bot sent, as the double stored it."""
+
+    chat_id: int
+    message_id: int
+    method: str
+    text: str | None
+    parse_mode: str | None
+    markup: dict[str, Any] | None  # as sent
+    json: dict[str, Any]  # the Message object returned to the bot
+    file_name: str | None = None
+    file_data: bytes | None = None
+    caption: str | None = None
+    keyboard_removed: bool = False
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        if not self.markup:
+            return []
+        return [b for row in self.markup.get("inline_keyboard", []) for b in row]
+
+    @property
+    def labels(self) -> list[str]:
+        return [b["text"] for b in self.buttons]
+
+    def button(self, label: str) -> dict[str, Any]:
+        for button in self.buttons:
+            if button["text"] == label:
+                return button
+        raise AssertionError(f"no button {label!r}; buttons: {self.labels}")
+
+
+@dataclass
+class Failure:
+    method: str
+    status: int
+    chat_id: int | None
+    retry_after: int | None
+    description: str
+    times: int
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+
+
+@dataclass
+class BotApiDouble:
+    token: str = TOKEN
+    username: str = BOT_USERNAME
+    port: int = 0
+    calls: list[Call] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)  # callback query ids
+    webhook: dict[str, Any] = field(default_factory=dict)
+    commands: dict[str | None, list[dict[str, str]]] = field(default_factory=dict)  # by language_code
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._confirmed = 0  # every update id below this was acknowledged by a getUpdates offset
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._query_ids = itertools.count(1)
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._failures: list[Failure] = []
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+
+    # --- server ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._endpoint)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        self._closing = True
+        await self._notify()  # release pending long polls, or teardown waits for their timeout
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if request.content_type == "application/json":
+            body = await request.read()
+            return dict(json.loads(body)) if body else {}
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                params[name] = (value.filename, value.file.read())
+            elif name in _JSON_FIELDS:
+                params[name] = json.loads(value)
+            else:
+                params[name] = value
+        return params
+
+    async def _endpoint(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        call = Call(method, params)
+        self.calls.append(call)
+        failure = self._failure(method, params)
+        if failure is not None:
+            call.status = failure.status
+            body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            await self._notify()
+            return web.json_response(body, status=failure.status)
+        handler = getattr(self, "_api_" + method, None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        result = await handler(params)
+        await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    # --- scripted failures -----------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        description: str | None = None,
+        times: int = 1,
+    ) -> None:
+        default = {429: "Too Many Requests: retry after", 403: "Forbidden: bot was blocked by the user",
+                   400: "Bad Request: chat not found"}.get(status, "Internal Server Error")  # fmt: skip
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._failures.append(Failure(method, status, chat_id, retry_after, description or default, times))
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
+
+    def _failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        chat = params.get("chat_id")
+        for failure in self._failures:
+            if failure.method == method and (failure.chat_id is None or str(failure.chat_id) == str(chat)):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return failure
+        return None
+
+    # --- Bot API methods -------------------------------------------------------------------------------
+
+    def bot_json(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Phare", "username": self.username,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}  # fmt: skip
+
+    async def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return self.bot_json()
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self._confirm(offset)
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            self._changed.notify_all()  # the offset confirmed updates: tests wait on that
+            while not self._closing:
+                ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
+                if ready or time.monotonic() >= deadline:
+                    return ready
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+        return []
+
+    def _confirm(self, offset: int) -> None:
+        if offset - 1 > self._confirmed:
+            self._confirmed = offset - 1
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {}
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands[params.get("language_code")] = params["commands"]
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.answered.append(str(params["callback_query_id"]))
+        return True
+
+    async def _api_sendChatAction(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_close(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_logOut(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _chat_json(self, chat_id: int) -> dict[str, Any]:
+        if chat_id not in self._chats:
+            kind = "private" if chat_id > 0 else "supergroup"
+            self._chats[chat_id] = {"id": chat_id, "type": kind, "first_name": "?", "title": "?"}
+        return self._chats[chat_id]
+
+    def _next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    def _store(self, method: str, params: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message_id = self._next_message_id(chat_id)
+        markup = params.get("reply_markup")
+        message = {"message_id": message_id, "date": int(time.time()), "chat": self._chat_json(chat_id),
+                   "from": self.bot_json(), **extra}  # fmt: skip
+        if markup:
+            message["reply_markup"] = markup
+        file_name, file_data = None, None
+        for key in ("document", "photo"):
+            if isinstance(params.get(key), tuple):
+                file_name, file_data = params[key]
+        self.sent.append(
+            Sent(chat_id, message_id, method, params.get("text"), params.get("parse_mode"), markup, message,
+                 file_name=file_name, file_data=file_data, caption=params.get("caption"))
+        )  # fmt: skip
+        return message
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        return self._store("sendMessage", params, {"text": params["text"]})
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        name = params["document"][0] if isinstance(params.get("document"), tuple) else "file"
+        document = {"file_id": f"doc{len(self.sent)}", "file_unique_id": f"u{len(self.sent)}", "file_name": name}
+        extra: dict[str, Any] = {"document": document}
+        if params.get("caption"):
+            extra["caption"] = params["caption"]
+        return self._store("sendDocument", params, extra)
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        photo = [{"file_id": f"ph{len(self.sent)}", "file_unique_id": f"p{len(self.sent)}", "width": 1, "height": 1}]
+        return self._store("sendPhoto", params, {"photo": photo})
+
+    def _find(self, chat_id: int, message_id: int) -> Sent:
+        for message in self.sent:
+            if message.chat_id == chat_id and message.message_id == message_id:
+                return message
+        raise KeyError((chat_id, message_id))
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        try:
+            message = self._find(int(params["chat_id"]), int(params["message_id"]))
+        except KeyError:
+            return True
+        markup = params.get("reply_markup")
+        message.keyboard_removed = not markup or not markup.get("inline_keyboard")
+        message.json = {k: v for k, v in message.json.items() if k != "reply_markup"}
+        return message.json
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        message = self._find(int(params["chat_id"]), int(params["message_id"]))
+        message.text = params["text"]
+        return message.json
+
+    # --- what people do --------------------------------------------------------------------------------
+
+    def _push(self, kind: str, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, kind: payload})
+        asyncio.get_running_loop().create_task(self._notify())
+        return update_id
+
+    def message_json(
+        self, user: TgUser, chat: dict[str, Any], *, text: str | None = None, reply_to: Sent | None = None,
+        **content: Any,
+    ) -> dict[str, Any]:  # fmt: skip
+        self._chats.setdefault(chat["id"], chat)
+        message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "date": int(time.time()),
+                                   "chat": chat, "from": user.json(), **content}  # fmt: skip
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to.json
+        return message
+
+    def text(self, user: TgUser, text: str, *, group: TgGroup | None = None, reply_to: Sent | None = None) -> int:
+        chat = group.chat() if group else user.chat()
+        return self._push("message", self.message_json(user, chat, text=text, reply_to=reply_to))
+
+    def sticker(self, user: TgUser) -> int:
+        sticker = {"file_id": "stk", "file_unique_id": "stk", "type": "regular", "width": 512, "height": 512,
+                   "is_animated": False, "is_video": False, "emoji": "🙂"}  # fmt: skip
+        return self._push("message", self.message_json(user, user.chat(), sticker=sticker))
+
+    def photo(self, user: TgUser, caption: str | None = None) -> int:
+        photo = [{"file_id": "pic", "file_unique_id": "pic", "width": 90, "height": 90}]
+        extra: dict[str, Any] = {"photo": photo}
+        if caption:
+            extra["caption"] = caption
+        return self._push("message", self.message_json(user, user.chat(), **extra))
+
+    def voice(self, user: TgUser) -> int:
+        voice = {"file_id": "v", "file_unique_id": "v", "duration": 3}
+        return self._push("message", self.message_json(user, user.chat(), voice=voice))
+
+    def location(self, user: TgUser) -> int:
+        return self._push("message", self.message_json(user, user.chat(), location={"latitude": 48.85,
+                                                                                    "longitude": 2.35}))  # fmt: skip
+
+    def service_message(self, user: TgUser, group: TgGroup) -> int:
+        return self._push("message", self.message_json(user, group.chat(), new_chat_members=[user.json()]))
+
+    def edit(self, user: TgUser, message_id: int, text: str, edit_date: int | None = None) -> int:
+        chat = user.chat()
+        message = {"message_id": message_id, "date": int(time.time()) - 5, "edit_date": edit_date or int(time.time()),
+                   "chat": chat, "from": user.json(), "text": text}  # fmt: skip
+        return self._push("edited_message", message)
+
+    def channel_post(self, text: str, channel_id: int = -1009999) -> int:
+        chat = {"id": channel_id, "type": "channel", "title": "Annonces"}
+        post = {"message_id": self._next_message_id(channel_id), "date": int(time.time()), "chat": chat, "text": text}
+        return self._push("channel_post", post)
+
+    def tap(self, user: TgUser, message: Sent, label: str | None = None, *, data: str | None = None) -> int:
+        """Tap a button of a recorded message (even one whose keyboard was removed since), or send any data."""
+        if data is None:
+            assert label is not None
+            data = message.button(label)["callback_data"]
+        query = {"id": f"q{next(self._query_ids)}", "from": user.json(), "chat_instance": f"ci{message.chat_id}",
+                 "data": data, "message": message.json}  # fmt: skip
+        return self._push("callback_query", query)
+
+    # --- reading what happened -------------------------------------------------------------------------
+
+    @property
+    def confirmed(self) -> int:
+        return self._confirmed
+
+    @property
+    def last_update_id(self) -> int:
+        return max([u["update_id"] for u in self._updates], default=self._confirmed)
+
+    def chat(self, chat_id: int) -> list[Sent]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        wanted = None if chat_id is None else str(chat_id)
+        return [c for c in self.calls if c.method == method and wanted in (None, str(c.params.get("chat_id")))]
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        async def wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise AssertionError("the Bot API double did not see the expected calls in time") from None
+
+    async def wait_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
+        await self.wait_until(lambda: self._confirmed >= update_id, timeout)

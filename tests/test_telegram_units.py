@@ -1,0 +1,290 @@
+"""The Telegram transport's parts on their own: limiter, formatting, callback data, update reading, redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.messages import Button, Outgoing
+from bot.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
+from bot.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, keyboard
+from bot.telegram.limiter import Limits, SendLimiter
+from bot.telegram.redact import install_redaction
+from bot.telegram.transport import chat_id_of
+from bot.telegram.updates import Received, UpdateReader
+from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
+
+# --- limiter ------------------------------------------------------------------------------------------------
+
+
+class FakeTime:
+    """Sleeping moves time forward at once: a minute of rate limiting takes no time to test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_private_chat_gets_a_short_burst_then_one_message_a_second() -> None:
+    clock = FakeTime()
+    limiter = SendLimiter(Limits(private_per_second=1.0, private_burst=3), clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for _ in range(3):
+        await limiter.acquire(42)
+    assert clock.now == start, "a reply of three messages goes out at once"
+    for _ in range(5):
+        await limiter.acquire(42)
+    assert clock.now - start == pytest.approx(5.0, abs=0.01)
+    before = clock.now
+    await limiter.acquire(43)
+    assert clock.now == before, "another chat does not wait for this one"
+
+
+async def test_group_gets_at_most_twenty_a_minute() -> None:
+    clock = FakeTime()
+    limiter = SendLimiter(Limits(group_per_minute=20), clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for _ in range(20):
+        await limiter.acquire(-100)
+    assert clock.now == start
+    await limiter.acquire(-100)
+    assert clock.now - start == pytest.approx(60.0, abs=0.01)
+
+
+async def test_overall_rate_is_thirty_a_second() -> None:
+    clock = FakeTime()
+    limiter = SendLimiter(Limits(overall_per_second=30.0), clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for chat in range(1, 91):
+        await limiter.acquire(chat)
+    assert 1.9 <= clock.now - start <= 2.1  # a burst of 30, then 60 more at 30 a second
+
+
+class ManualTime:
+    """Time moves only when the test advances it, so several waiting senders can be watched at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, future))
+        await future
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for due, future in list(self._sleepers):
+            if due <= self.now + 1e-9:
+                self._sleepers.remove((due, future))
+                future.set_result(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
+async def test_interactive_replies_pass_scheduled_ones_waiting_for_the_overall_budget() -> None:
+    clock = ManualTime()
+    limiter = SendLimiter(Limits(overall_per_second=10.0), clock=clock, sleep=clock.sleep)
+    order: list[str] = []
+
+    async def send(name: str, chat: int, priority: int) -> None:
+        await limiter.acquire(chat, priority)
+        order.append(name)
+
+    scheduled = [asyncio.create_task(send(f"check-in {i}", i, 1)) for i in range(1, 31)]
+    await clock.advance(0)
+    assert len(order) == 8, "scheduled messages leave a reserve of the overall budget untouched"
+    reply = asyncio.create_task(send("reply", 999, 0))
+    await clock.advance(0)
+    assert reply.done() and order[-1] == "reply", "an interactive reply uses the reserve at once"
+    while not all(t.done() for t in scheduled):
+        await clock.advance(0.05)
+    assert len(order) == 31
+    assert 2.0 <= clock.now - 1000.0 <= 2.6, "the check-ins still go out at the overall rate"
+
+
+# --- formatting ---------------------------------------------------------------------------------------------
+
+
+def test_light_markdown_becomes_escaped_html() -> None:
+    assert to_html("*Respirer* puis _observer_") == "<b>Respirer</b> puis <i>observer</i>"
+    assert to_html("a < b & c > d") == "a &lt; b &amp; c &gt; d"
+    assert to_html("<b>not mine</b>") == "&lt;b&gt;not mine&lt;/b&gt;"
+    assert to_html("• /compassion_break — snake_case_name") == "• /compassion_break — snake_case_name"
+    assert to_html("2 * 3 * 4") == "2 * 3 * 4"
+
+
+def test_split_prefers_paragraphs_then_lines_then_sentences() -> None:
+    assert split_text("short") == ["short"]
+    paragraphs = "\n\n".join(["A" * 3000, "B" * 3000])
+    assert split_text(paragraphs) == ["A" * 3000, "B" * 3000]
+    lines = "\n".join(["C" * 3000, "D" * 3000])
+    assert split_text(lines) == ["C" * 3000, "D" * 3000]
+    sentences = ("Une phrase assez longue. " * 300).strip()
+    parts = split_text(sentences)
+    assert all(p.endswith(".") for p in parts) and all(utf16_len(p) <= MESSAGE_LIMIT for p in parts)
+    unbroken = "x" * 9000
+    assert [len(p) for p in split_text(unbroken)] == [4096, 4096, 808]
+
+
+def test_split_counts_emoji_as_telegram_does() -> None:
+    text = "🙂" * 3000  # two UTF-16 units each
+    parts = split_text(text)
+    assert all(utf16_len(p) <= MESSAGE_LIMIT for p in parts) and "".join(parts) == text
+
+
+# --- buttons and callback data ------------------------------------------------------------------------------
+
+
+def test_callback_data_round_trip_and_rejects() -> None:
+    data = encode("patient_stuck", "652a825f.3")
+    assert data == "o|652a825f.3|patient_stuck"
+    assert decode(data) == Tap(option="patient_stuck", ref="652a825f.3")
+    assert decode("i|2") == Tap(index=2)
+    for junk in (None, "", "garbage", "o|", "o|ref|", "i|x", "i|12345", "o|r|" + "x" * 70):
+        assert decode(junk) is None, junk
+    assert encode("x" * 60, "ref.1") is None
+
+
+def test_keyboard_scale_keypad_long_ids_and_private_links() -> None:
+    scale = keyboard(Outgoing("How intense?", scale=(0, 10), scale_ref="ab.4"), BOT_USERNAME)
+    assert scale.markup is not None
+    rows = scale.markup.inline_keyboard
+    assert [[b.text for b in row] for row in rows] == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+    assert rows[0][4].callback_data == "o|ab.4|4"
+    long_id = "option_" + "y" * 70
+    wide = keyboard(Outgoing("Pick", (Button(long_id, "Long", "ab.5"), Button("b", "B", "ab.5"))), BOT_USERNAME)
+    assert wide.indexed and wide.buttons[0].id == long_id
+    assert wide.markup is not None
+    datas = [b.callback_data for row in wide.markup.inline_keyboard for b in row]
+    assert datas == ["i|0", "o|ab.5|b"] and all(len(str(d).encode()) <= DATA_LIMIT for d in datas)
+    link = keyboard(Outgoing("Private", (Button("private", "Open", "private:compassion_break"),)), BOT_USERNAME)
+    assert link.markup is not None and not link.tappable
+    assert link.markup.inline_keyboard[0][0].url == f"https://t.me/{BOT_USERNAME}?start=compassion_break"
+    assert deep_link(BOT_USERNAME, "") == f"https://t.me/{BOT_USERNAME}"
+    assert deep_link(BOT_USERNAME, "bad payload!") == f"https://t.me/{BOT_USERNAME}"
+
+
+def test_chat_keys() -> None:
+    assert chat_id_of("@user:42") == 42
+    assert chat_id_of("-100123") == -100123
+    with pytest.raises(ValueError):
+        chat_id_of("@user:abc")
+
+
+# --- reading updates ----------------------------------------------------------------------------------------
+
+
+def _reader(resolve: dict[tuple[int, int, int], Button] | None = None) -> UpdateReader:
+    table = resolve or {}
+    return UpdateReader(BOT_ID, BOT_USERNAME, lambda c, m, i: table.get((c, m, i)))
+
+
+def _read(payload: dict[str, Any], reader: UpdateReader | None = None) -> Received | None:
+    return (reader or _reader()).read(Update.de_json(payload, None))
+
+
+async def test_private_messages_of_every_kind() -> None:
+    double = BotApiDouble()
+    user = TgUser(5, language_code="en-GB")
+    double.text(user, "/start compassion_break")
+    double.sticker(user)
+    double.photo(user, caption="a caption")
+    double.voice(user)
+    double.location(user)
+    double.edit(user, 3, "edited", edit_date=1_900_000_000)
+    received = [_read(u) for u in double._updates]
+    incoming = [r.incoming for r in received if r is not None and r.incoming is not None]
+    assert [(m.kind, m.text) for m in incoming] == [
+        ("text", "/start compassion_break"), ("sticker", None), ("photo", "a caption"), ("voice", None),
+        ("location", None), ("text", "edited"),
+    ]  # fmt: skip
+    first = incoming[0]
+    assert (first.user_key, first.chat_key, first.private, first.locale) == ("5", "5", True, "en-GB")
+    assert first.message_id == "m5:1"
+    assert incoming[-1].edited and incoming[-1].message_id == "e5:3:1900000000"
+
+
+async def test_groups_only_commands_for_phare_and_replies_to_it() -> None:
+    double = BotApiDouble()
+    user, group = TgUser(6), TgGroup(-1001)
+    cases = {
+        "hello everyone": False,
+        "/help": True,
+        f"/help@{BOT_USERNAME.upper()}": True,
+        "/help@another_bot": False,
+        "/": False,
+    }
+    for text, answered in cases.items():
+        double.text(user, text, group=group)
+        received = _read(double._updates[-1])
+        assert (received is not None) == answered, text
+    double.photo(user)
+    bot_message = double.message_json(user, group.chat(), text="x")
+    bot_message["from"] = double.bot_json()
+    reply = double.message_json(user, group.chat(), text="thanks")
+    reply["reply_to_message"] = bot_message
+    received = _read({"update_id": 99, "message": reply})
+    assert received is not None and received.incoming is not None and received.incoming.private is False
+    assert _read({"update_id": 100, "message": double.message_json(user, group.chat(), text="thanks")}) is None
+    double.service_message(user, group)
+    assert _read(double._updates[-1]) is None
+    double.channel_post("/help")
+    assert _read(double._updates[-1]) is None
+
+
+async def test_taps_forged_data_and_remembered_indexes() -> None:
+    double = BotApiDouble()
+    user = TgUser(7)
+    message = {"message_id": 12, "date": 0, "chat": user.chat(), "from": double.bot_json(), "text": "q"}
+
+    def tap(data: str) -> Received:
+        query = {"id": "q1", "from": user.json(), "chat_instance": "c", "data": data, "message": message}
+        received = _read({"update_id": 1, "callback_query": query}, reader)
+        assert received is not None and received.tap is not None
+        return received
+
+    reader = _reader({(7, 12, 0): Button("long", "Long", "ab.2")})
+    plain = tap("o|ab.2|yes").incoming
+    assert plain is not None and (plain.option, plain.ref, plain.kind) == ("yes", "ab.2", "option")
+    assert plain.message_id == "cq1"
+    indexed = tap("i|0").incoming
+    assert indexed is not None and (indexed.option, indexed.ref) == ("long", "ab.2")
+    for junk in ("i|5", "nonsense"):
+        forged = tap(junk).incoming
+        assert forged is not None and forged.option == "" and forged.ref is None, junk
+    message["chat"] = TgGroup(-5).chat()
+    in_group = tap("o|ab.2|yes")
+    assert in_group.incoming is None and in_group.tap is not None, "answered, but nothing reaches the router"
+
+
+# --- redaction ----------------------------------------------------------------------------------------------
+
+
+def test_redaction_covers_arguments_exceptions_and_payload_loggers(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "999:SECRET-unit-token"
+    install_redaction(secret)
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("somewhere").info("GET %s", f"https://api.telegram.org/bot{secret}/getMe")
+    try:
+        raise RuntimeError(f"failed for https://api.telegram.org/bot{secret}/sendMessage")
+    except RuntimeError:
+        logging.getLogger("elsewhere.deep").exception("boom")
+    logging.getLogger("telegram.ext.Updater").debug("Webhook received data: %s", '{"text": "my private words"}')
+    output = caplog.text
+    assert secret not in output and "SECRET-unit-token" not in output
+    assert output.count("[redacted]") >= 2
+    assert "my private words" not in output and "[payload hidden]" in output
