@@ -1,0 +1,829 @@
+"""Phare on Matrix, end to end: matrix-nio with E2EE against a real Synapse, the real router on SQLite.
+
+The people are matrix-nio clients too (with their own crypto stores), so what is checked is what a
+person's client receives: notices, reactions, decryptable messages, encrypted files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadResponse,
+    Event,
+    InviteMemberEvent,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RoomCreateResponse,
+    RoomPreset,
+    RoomSendResponse,
+)
+from nio.crypto import decrypt_attachment
+
+from bot.app import Phare, build, make_cipher
+from bot.config import Settings
+from bot.matrix import MatrixOptions, MatrixService
+from bot.matrix.crosssign import bootstrap
+from bot.matrix.secrets import SecretFile
+from dialogues.state import RunState
+from storage.crypto import Cipher, generate_key
+from storage.records import UserRecord
+from tests.harness import require_services
+from tests.matrix_server import SERVER_NAME, Account, Proxy, Synapse, SynapseUnavailable, ensure_synapse
+
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+OPERATOR = "Dr Matrix (matrix@example.org)"
+TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    """One homeserver for the whole module (about 2.5 s to start), or a skip with the reason."""
+    try:
+        python = ensure_synapse()
+        server = Synapse(_fast_directory(tmp_path_factory), python)
+        server.start()
+    except SynapseUnavailable as exc:
+        message = f"no Synapse homeserver for the Matrix tests: {exc}"
+        if require_services():
+            pytest.fail(message)
+        pytest.skip(message)
+    yield server
+    server.stop()
+    if str(server.directory).startswith("/dev/shm/"):
+        shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def _fast_directory(factory: pytest.TempPathFactory) -> Path:
+    """Memory-backed /dev/shm when there is one, for Synapse's and Phare's SQLite files: every event is
+    a commit, and on an ordinary disk each costs 50-150 ms of fsync."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix="phare-synapse-", dir=shm))
+    return factory.mktemp("synapse")
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# --- a person's Matrix client ------------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """One person's Matrix app (matrix-nio with E2EE): writes, reacts, reads what arrives."""
+
+    account: Account
+    client: AsyncClient
+    events: dict[str, list[Event]] = field(default_factory=dict)
+    invites: list[str] = field(default_factory=list)
+    auto_join: bool = True
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user_id
+
+    @classmethod
+    async def create(cls, synapse: Synapse, directory: Path, prefix: str) -> Person:
+        account = synapse.register(_name(prefix))
+        store = directory / account.user_id.strip("@").replace(":", "_")
+        store.mkdir(parents=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        client = AsyncClient(synapse.url, account.user_id, account.device_id, str(store), config)
+        client.restore_login(account.user_id, account.device_id, account.access_token)
+        person = cls(account, client)
+        client.add_event_callback(person._on_event, Event)
+        client.add_event_callback(person._on_invite, InviteMemberEvent)
+        await client.keys_upload()
+        person.task = asyncio.create_task(client.sync_forever(timeout=3000, full_state=True))
+        return person
+
+    async def another_device(self, synapse: Synapse, directory: Path) -> Person:
+        """The same account signed in on a second device (a new session its owner has not verified)."""
+        store = directory / f"{self.user_id.strip('@').replace(':', '_')}-2"
+        store.mkdir(parents=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        client = AsyncClient(synapse.url, self.user_id, store_path=str(store), config=config)
+        response = await client.login(self.account.password)
+        assert isinstance(response, LoginResponse), response
+        account = Account(self.user_id, self.account.password, response.access_token, response.device_id)
+        person = Person(account, client, auto_join=False)
+        client.add_event_callback(person._on_event, Event)
+        await client.keys_upload()
+        person.task = asyncio.create_task(client.sync_forever(timeout=3000, full_state=True))
+        return person
+
+    async def _on_event(self, room: MatrixRoom, event: Event) -> None:
+        self.events.setdefault(room.room_id, []).append(event)
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == self.user_id and event.membership == "invite" and room.room_id not in self.invites:
+            self.invites.append(room.room_id)
+            if self.auto_join:
+                await self.client.join(room.room_id)
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self.client.close()
+
+    async def dm(self, bot: str, *, encrypted: bool) -> str:
+        response = await self.client.room_create(
+            is_direct=True,
+            invite=[bot],
+            preset=RoomPreset.trusted_private_chat,
+            initial_state=[ENCRYPTION] if encrypted else [],
+        )
+        assert isinstance(response, RoomCreateResponse), response
+        return str(response.room_id)
+
+    async def send(self, room_id: str, text: str) -> str:
+        await wait_until(lambda: room_id in self.client.rooms, "the room to be synced")
+        response = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": text}, ignore_unverified_devices=True
+        )
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    def from_bot(self, room_id: str, bot: str) -> list[Event]:
+        return [e for e in self.events.get(room_id, []) if e.sender == bot]
+
+    def bot_messages(self, room_id: str, bot: str) -> list[dict[str, Any]]:
+        """The content of every message the bot posted here, in order (decrypted where encrypted)."""
+        return [e.source["content"] for e in self.from_bot(room_id, bot) if e.source.get("type") == "m.room.message"]
+
+    def bot_texts(self, room_id: str, bot: str) -> list[str]:
+        return [str(c.get("body", "")) for c in self.bot_messages(room_id, bot)]
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+# --- Phare on Matrix ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bot:
+    synapse: Synapse
+    account: Account
+    data_dir: Path
+    options: MatrixOptions
+    phare: Phare | None = None
+    service: MatrixService | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user_id
+
+    async def start(self, **changes: Any) -> None:
+        if changes:
+            self.options = MatrixOptions(**{**self.options.__dict__, **changes})
+        settings = Settings(data_dir=self.data_dir, operator_contact=OPERATOR, database_url=None)  # type: ignore[call-arg]
+        self.phare = await build(settings)
+        self.service = MatrixService(
+            self.phare.router, self.options, self.data_dir, make_cipher(settings, self.phare.db)
+        )
+        await self.service.start()
+
+    async def stop(self) -> None:
+        if self.service is not None:
+            await self.service.stop()
+            self.service = None
+        if self.phare is not None:
+            await self.phare.close()
+            self.phare = None
+
+    async def processed(self, event_id: str) -> bool:
+        assert self.phare is not None
+        async with self.phare.db.begin() as conn:
+            return bool(await self.phare.router.repo.seen(conn, "matrix", [event_id]))
+
+    async def settle(self, person: Person, room_id: str, event_id: str) -> None:
+        """Wait until Phare has handled this event, sent every reply, and the person has received them."""
+        assert self.service is not None and self.service.transport is not None
+        deadline = time.monotonic() + TIMEOUT
+        while not await self.processed(event_id):
+            assert time.monotonic() < deadline, "Phare did not process the event in time"
+            await asyncio.sleep(0.02)
+        await self.service.idle()
+        last = self.service.transport.last_sent.get(room_id)
+        if last is not None:
+            await wait_until(lambda: any(e.event_id == last for e in person.events.get(room_id, [])), "the replies")
+
+    async def user_record(self, person: Person) -> UserRecord | None:
+        assert self.phare is not None
+        async with self.phare.db.begin() as conn:
+            found = await self.phare.router.repo.users_by_key(conn, [("matrix", person.user_id)])
+        return found.get(("matrix", person.user_id))
+
+    async def step(self, person: Person) -> str | None:
+        assert self.phare is not None
+        user = await self.user_record(person)
+        if user is None:
+            return None
+        async with self.phare.db.begin() as conn:
+            runs = await self.phare.router.repo.current_runs(conn, [user.id])
+        run = runs.get(user.id)
+        return None if run is None else RunState.from_dict(run.state["engine"]).top.step_id
+
+    def shown_options(self, room_id: str) -> list[str]:
+        assert self.service is not None and self.service.state is not None
+        return [b.id for b in self.service.state.current_buttons(room_id)]
+
+    def option_typed(self, room_id: str, option_id: str) -> str:
+        """What a person types to pick an option of the current question: its number, or its label."""
+        assert self.service is not None and self.service.state is not None
+        buttons = self.service.state.current_buttons(room_id)
+        for index, button in enumerate(buttons, start=1):
+            if button.id == option_id:
+                return button.label if len(buttons) == 1 else str(index)
+        raise AssertionError(f"no option {option_id!r}; shown: {[b.id for b in buttons]}")
+
+
+@dataclass
+class Chat:
+    """A person and Phare in one room: say something, wait for every reply."""
+
+    bot: Bot
+    person: Person
+    room_id: str
+    seen: int = 0
+
+    async def say(self, text: str) -> list[str]:
+        event_id = await self.person.send(self.room_id, text)
+        await self.bot.settle(self.person, self.room_id, event_id)
+        return self.new()
+
+    async def choose(self, option_id: str) -> list[str]:
+        """Type the option's number, or its label when it is the only one (a lone "1" may be an answer)."""
+        return await self.say(self.bot.option_typed(self.room_id, option_id))
+
+    def new(self) -> list[str]:
+        texts = self.person.bot_texts(self.room_id, self.bot.user_id)
+        fresh, self.seen = texts[self.seen :], len(texts)
+        return fresh
+
+    async def onboard(self) -> None:
+        for option in ("fr", "vous", "continue", "continue", "yes", "fr"):
+            await self.choose(option)
+
+
+@pytest.fixture
+async def world(synapse: Synapse, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    directory = _fast_directory(tmp_path_factory)  # Phare's SQLite commits too
+    w = World(synapse, directory)
+    yield w
+    await w.close()
+    if str(directory).startswith("/dev/shm/"):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass
+class World:
+    synapse: Synapse
+    directory: Path
+    people: list[Person] = field(default_factory=list)
+    bots: list[Bot] = field(default_factory=list)
+
+    async def person(self, prefix: str = "alice") -> Person:
+        person = await Person.create(self.synapse, self.directory / "people", prefix)
+        self.people.append(person)
+        return person
+
+    async def bot(self, *, start: bool = True, **options: Any) -> Bot:
+        account = self.synapse.register(_name("phare"))
+        base: dict[str, Any] = {
+            "homeserver": self.synapse.url,
+            "user": account.user_id,
+            "password": account.password,
+            "allowed_inviters": (f"*:{SERVER_NAME}",),
+            "sync_timeout_ms": 3000,
+        }
+        bot = Bot(self.synapse, account, self.directory / _name("data"), MatrixOptions(**{**base, **options}))
+        self.bots.append(bot)
+        if start:
+            await bot.start()
+        return bot
+
+    async def chat(self, bot: Bot, person: Person, *, encrypted: bool) -> Chat:
+        room_id = await person.dm(bot.user_id, encrypted=encrypted)
+        chat = Chat(bot, person, room_id)
+        # Phare joins and speaks first: the onboarding's first question.
+        await wait_until(lambda: len(person.bot_messages(room_id, bot.user_id)) >= 1, "Phare's greeting")
+        assert bot.service is not None
+        await bot.service.idle()
+        return chat
+
+    async def close(self) -> None:
+        for bot in self.bots:
+            await bot.stop()
+        for person in self.people:
+            await person.close()
+
+
+# --- conversations ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "e2ee"])
+async def test_a_whole_compassion_break_in_a_direct_chat(world: World, encrypted: bool) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=encrypted)
+    await chat.onboard()
+    await chat.say("/break")
+    assert await bot.step(alice) == "situation"
+    await chat.choose("patient_stuck")
+    await chat.choose("continue")
+    replies = await chat.say("4/10")
+    assert replies and await bot.step(alice) == "mindfulness"
+    await chat.choose("continue")
+    await chat.choose("continue")
+    while (step := await bot.step(alice)) not in ("intensity_after", None):
+        if step == "kind_sentence":
+            await chat.say("Je fais de mon mieux avec ce que j'ai.")
+        else:
+            await chat.choose(bot.shown_options(chat.room_id)[0])
+    closing = await chat.say("trois")
+    assert await bot.step(alice) is None
+    assert "4/10" in "\n".join(closing) and "3/10" in "\n".join(closing)
+    history = await chat.say("/history")
+    assert "4 → 3" in "\n".join(history)
+
+    messages = alice.bot_messages(chat.room_id, bot.user_id)
+    texts = [m for m in messages if m["msgtype"] not in ("m.image", "m.file")]
+    # Replies are notices (bots' convention) with HTML; options are a numbered list.
+    assert {m["msgtype"] for m in texts} == {"m.notice"}
+    assert all(m.get("format") == "org.matrix.custom.html" for m in texts)
+    assert any("<ol><li>" in m["formatted_body"] for m in texts)
+    # Pictures (the before/after chart) are uploaded encrypted in the encrypted chat.
+    for image in (m for m in messages if m["msgtype"] == "m.image"):
+        assert ("file" in image and "url" not in image) if encrypted else ("url" in image)
+    events = alice.from_bot(chat.room_id, bot.user_id)
+    # In the encrypted chat, nothing Phare wrote crossed the homeserver in clear.
+    assert all(getattr(e, "decrypted", False) for e in events if e.source.get("type") == "m.room.message") == encrypted
+
+
+async def test_a_reaction_answers_and_a_reaction_to_an_old_question_changes_nothing(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    question = next(e for e in alice.from_bot(chat.room_id, bot.user_id) if e.source["type"] == "m.room.message")
+    # Phare put the shortcuts under its own question.
+    await wait_until(
+        lambda: {e.source["content"]["m.relates_to"]["key"] for e in alice.from_bot(chat.room_id, bot.user_id)
+                 if e.source.get("type") == "m.reaction"} >= {"1️⃣", "2️⃣"},
+        "Phare's keycap reactions",
+    )  # fmt: skip
+    reaction = await alice.react(chat.room_id, question.event_id, "2️⃣")  # English
+    await bot.settle(alice, chat.room_id, reaction)
+    assert "A few words first" in "\n".join(chat.new())
+    user = await bot.user_record(alice)
+    assert user is not None and user.locale == "en"
+    step = await bot.step(alice)
+    # The language question is behind us: tapping 1️⃣ (Français) on it now is a stale button.
+    stale = await alice.react(chat.room_id, question.event_id, "1️⃣")
+    await bot.settle(alice, chat.room_id, stale)
+    assert "earlier question" in "\n".join(chat.new())
+    user = await bot.user_record(alice)
+    assert user is not None and user.locale == "en" and await bot.step(alice) == step
+
+
+async def test_typing_the_label_chooses_too(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=False)
+    await chat.say("english")
+    user = await bot.user_record(alice)
+    assert user is not None and user.locale == "en"
+
+
+# --- invites and rooms ---------------------------------------------------------------------------------------
+
+
+async def test_an_invite_from_outside_the_allow_list_is_declined(world: World) -> None:
+    alice = await world.person()
+    mallory = await world.person("mallory")
+    bot = await world.bot(allowed_inviters=(alice.user_id,))
+    room_id = await mallory.dm(bot.user_id, encrypted=False)
+
+    def declined() -> bool:
+        room = mallory.client.rooms.get(room_id)
+        return room is not None and bot.user_id not in room.users and bot.user_id not in room.invited_users
+
+    await wait_until(declined, "the invite to be declined")
+    assert not alice.events.get(room_id) and not mallory.from_bot(room_id, bot.user_id)
+    # Someone on the list is welcome.
+    await world.chat(bot, alice, encrypted=False)
+
+
+async def test_a_group_hears_only_its_commands_and_personal_ones_move_to_a_direct_chat(world: World) -> None:
+    bot = await world.bot()
+    alice, bob, carol = await world.person("alice"), await world.person("bob"), await world.person("carol")
+    created = await alice.client.room_create(name="Intervision", invite=[bot.user_id, bob.user_id, carol.user_id])
+    assert isinstance(created, RoomCreateResponse)
+    room_id = str(created.room_id)
+    await wait_until(lambda: bot.service is not None and room_id in bot.service.client.rooms, "Phare to join")
+    await wait_until(lambda: {bob.user_id, carol.user_id} <= set(alice.client.rooms[room_id].users), "joins")
+    await alice.send(room_id, "Bonjour à tous, on commence à 18 h ?")
+    await bob.send(room_id, "/help")  # Element would not even send this; an ordinary word for Phare here
+    asked = await carol.send(room_id, "!phare help")
+    await bot.settle(carol, room_id, asked)
+    texts = carol.bot_texts(room_id, bot.user_id)
+    assert len(texts) == 1 and "discret" in texts[0]
+
+    asked = await bob.send(room_id, "!phare break")
+    await bot.settle(bob, room_id, asked)
+    texts = carol.bot_texts(room_id, bot.user_id)
+    assert len(texts) == 2 and "privé" in texts[1]
+    # Phare opened a direct chat with Bob itself; the exercise (after onboarding) happens there.
+    assert bot.service is not None and bot.service.state is not None
+    await wait_until(lambda: bot.service.state.direct_room(bob.user_id) is not None, "a direct chat for Bob")
+    direct = bot.service.state.direct_room(bob.user_id)
+    assert direct is not None and direct != room_id
+    await wait_until(lambda: bool(bob.bot_texts(direct, bot.user_id)), "Phare to write to Bob in private")
+    assert "Phare" in bob.bot_texts(direct, bot.user_id)[0]
+    assert bob.client.rooms[direct].encrypted
+    assert len(alice.bot_texts(room_id, bot.user_id)) == 2  # nothing more in the group
+
+
+async def test_a_direct_chat_that_gains_a_third_member_is_a_group_at_once(world: World) -> None:
+    bot = await world.bot()
+    alice, bob = await world.person("alice"), await world.person("bob")
+    chat = await world.chat(bot, alice, encrypted=True)
+    await chat.onboard()
+    await alice.client.room_invite(chat.room_id, bob.user_id)
+    await wait_until(lambda: bob.user_id in alice.client.rooms[chat.room_id].users, "Bob to join")
+    await alice.send(chat.room_id, "/history")  # chatter now: nobody asked Phare
+    redirected = await chat.say("!phare history")
+    assert len(redirected) == 1 and "privé" in redirected[0]
+    assert bot.service is not None and bot.service.state is not None
+    await wait_until(lambda: bot.service.state.direct_room(alice.user_id) not in (None, chat.room_id), "a new DM")
+    direct = bot.service.state.direct_room(alice.user_id)
+    assert direct is not None
+    await wait_until(lambda: bool(alice.bot_texts(direct, bot.user_id)), "the history in private")
+    assert "historique" in "\n".join(alice.bot_texts(direct, bot.user_id)).lower()
+    assert not bob.bot_texts(direct, bot.user_id)
+
+
+async def test_phare_run_serves_matrix(world: World) -> None:
+    from bot.runner import run_all
+
+    account = world.synapse.register(_name("phare"))
+    alice = await world.person()
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=world.directory / _name("run"), database_url=None, operator_contact=OPERATOR,
+        matrix_homeserver=world.synapse.url, matrix_user=account.user_id, matrix_password=account.password,
+        matrix_allowed_inviters=alice.user_id,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_all(settings, stop=stop))
+    try:
+        room_id = await alice.dm(account.user_id, encrypted=True)
+        await wait_until(lambda: bool(alice.bot_texts(room_id, account.user_id)), "Phare's greeting")
+        assert "Bonjour, je suis Phare" in alice.bot_texts(room_id, account.user_id)[0]
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(running, 30) == 0
+
+
+# --- restarts ---------------------------------------------------------------------------------------------
+
+
+async def test_the_very_first_start_reads_no_history(world: World) -> None:
+    """The account was already in a room (and invited to another) before Phare first ran: what was
+    written there before is the rooms' history, not messages for Phare."""
+    bot = await world.bot(start=False)
+    alice = await world.person()
+    joined = await alice.dm(bot.user_id, encrypted=False)
+    status, _ = world.synapse.request("POST", f"/_matrix/client/v3/join/{joined}", {}, bot.account.access_token)
+    assert status == 200
+    invited = await alice.dm(bot.user_id, encrypted=True)
+    old = [await alice.send(joined, "/about"), await alice.send(invited, "/about")]
+    await bot.start()
+    assert bot.service is not None
+    # The waiting invite is accepted: Phare greets (onboarding) but answers nothing written before.
+    await wait_until(lambda: bool(alice.bot_texts(invited, bot.user_id)), "the greeting")
+    await bot.service.idle()
+    assert [await bot.processed(e) for e in old] == [False, False]
+    assert not any(OPERATOR in t for room in (joined, invited) for t in alice.bot_texts(room, bot.user_id))
+    new = Chat(bot, alice, joined)
+    assert OPERATOR in "\n".join(await new.say("/about"))  # from now on, it listens
+
+
+async def test_a_restart_answers_nothing_twice_and_loses_nothing(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    about = await chat.say("/about")
+    assert sum(OPERATOR in t for t in about) == 1
+    assert bot.service is not None and bot.service.client is not None
+    device = bot.service.client.device_id
+    await bot.stop()
+    # Written while Phare is down.
+    while_down = [await alice.send(chat.room_id, "/about"), await alice.send(chat.room_id, "/about")]
+    await bot.start()
+    assert bot.service is not None and bot.service.client is not None
+    assert bot.service.client.device_id == device  # same device, same keys: no new session for Alice to trust
+    for event_id in while_down:
+        await bot.settle(alice, chat.room_id, event_id)
+    texts = alice.bot_texts(chat.room_id, bot.user_id)
+    # The first /about answered once, the two sent while down once each; the greeting not repeated.
+    assert sum(OPERATOR in t for t in texts) == 3
+    assert sum(t.startswith("Bonjour, je suis Phare") for t in texts) == 1
+
+
+async def test_a_signed_out_bot_signs_in_again_on_a_new_cross_signed_device(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    assert bot.service is not None and bot.service.client is not None
+    old_device, token = bot.service.client.device_id, bot.service.client.access_token
+    await bot.stop()
+    status, _ = world.synapse.request("POST", "/_matrix/client/v3/logout", {}, token)  # the device is deleted
+    assert status == 200
+    await bot.start()
+    assert bot.service is not None and bot.service.client is not None and bot.service.cross_signing is not None
+    assert bot.service.client.device_id != old_device and bot.service.cross_signing.status == "signed"
+    assert OPERATOR in "\n".join(await chat.say("/about"))  # Alice's client reads the new device's messages
+
+
+async def test_messages_older_than_the_catch_up_window_get_one_offline_notice(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=False)
+    chat.new()
+    await bot.stop()
+    last = ""
+    for _ in range(3):
+        last = await alice.send(chat.room_id, "/about")
+    await asyncio.sleep(1.2)
+    await bot.start(catchup=timedelta(seconds=1))
+    assert bot.service is not None and bot.service.transport is not None
+    transport = bot.service.transport
+    await wait_until(lambda: chat.room_id in transport.last_sent, "the offline notice")
+    notice = transport.last_sent[chat.room_id]
+    await wait_until(lambda: any(e.event_id == notice for e in alice.events[chat.room_id]), "the notice to arrive")
+    await asyncio.sleep(0.3)  # and nothing after it
+    fresh = chat.new()
+    assert len(fresh) == 1 and "hors ligne" in fresh[0]
+    assert not await bot.processed(last)
+
+
+async def test_a_batch_that_could_not_be_stored_is_read_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    chat.new()
+    assert bot.phare is not None
+    router = bot.phare.router
+    submit = router.submit
+    failures = [RuntimeError("database unavailable")]
+
+    async def flaky(job: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await submit(job)
+
+    monkeypatch.setattr(router, "submit", flaky)
+    replies = await chat.say("/about")
+    assert not failures and sum(OPERATOR in r for r in replies) == 1
+
+
+async def test_a_limited_sync_is_completed_from_history(world: World) -> None:
+    """More messages while down than a sync returns: the rest are read back, none is lost."""
+    bot = await world.bot(timeline_limit=2)
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    chat.new()
+    await bot.stop()
+    sent = [await alice.send(chat.room_id, "/about") for _ in range(5)]
+    await bot.start()
+    for event_id in sent:
+        await bot.settle(alice, chat.room_id, event_id)
+    assert sum(OPERATOR in t for t in chat.new()) == 5
+
+
+async def test_a_network_loss_is_survived_and_nothing_is_lost(world: World) -> None:
+    proxy = Proxy(world.synapse.port)
+    await proxy.start()
+    try:
+        bot = await world.bot(homeserver=proxy.url, max_backoff=0.5)
+        alice = await world.person()
+        chat = await world.chat(bot, alice, encrypted=True)
+        assert OPERATOR in "\n".join(await chat.say("/about"))
+        proxy.cut()
+        during = [await alice.send(chat.room_id, "/about") for _ in range(2)]
+        await asyncio.sleep(1.5)  # Phare's sync fails and backs off meanwhile
+        proxy.restore()
+        for event_id in during:
+            await bot.settle(alice, chat.room_id, event_id)
+        assert sum(OPERATOR in t for t in chat.new()) == 2
+    finally:
+        await proxy.stop()
+
+
+# --- files, encryption, identity ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "e2ee"])
+async def test_export_arrives_as_files(world: World, encrypted: bool) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=encrypted)
+    await chat.onboard()
+    await chat.say("/export")
+    files = [m for m in alice.bot_messages(chat.room_id, bot.user_id) if m.get("msgtype") == "m.file"]
+    assert [f["body"].rsplit(".", 1)[1] for f in files] == ["json", "csv"]
+    exported = files[0]
+    if encrypted:
+        # The media repository only holds ciphertext; the key travelled inside the encrypted event.
+        assert "url" not in exported and {"url", "key", "iv", "hashes"} <= set(exported["file"])
+        download = await alice.client.download(exported["file"]["url"])
+        assert isinstance(download, DownloadResponse)
+        assert b"matrix" not in download.body  # ciphertext: not even the platform name is readable
+        data = decrypt_attachment(download.body, exported["file"]["key"]["k"],
+                                  exported["file"]["hashes"]["sha256"], exported["file"]["iv"])  # fmt: skip
+    else:
+        assert "file" not in exported
+        download = await alice.client.download(exported["url"])
+        assert isinstance(download, DownloadResponse)
+        data = download.body
+        assert any("pas chiffrée" in t for t in alice.bot_texts(chat.room_id, bot.user_id))
+    assert json.loads(data)["user"]["platform"] == "matrix"
+
+
+def _canonical(value: dict[str, Any]) -> bytes:
+    stripped = {k: v for k, v in value.items() if k not in ("signatures", "unsigned")}
+    return json.dumps(stripped, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _signed_by(value: dict[str, Any], user_id: str, public: str) -> bool:
+    """An independent check of an ed25519 signature over canonical JSON (not Phare's own code)."""
+    signature = value["signatures"][user_id][f"ed25519:{public}"]
+    unpad = lambda text: base64.b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
+    try:
+        Ed25519PublicKey.from_public_bytes(unpad(public)).verify(unpad(signature), _canonical(value))
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+async def test_the_bot_device_is_cross_signed_by_its_account(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    assert bot.service is not None and bot.service.client is not None
+    device = bot.service.client.device_id
+
+    def chain() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        status, keys = world.synapse.request(
+            "POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot.user_id: []}}, alice.account.access_token
+        )
+        assert status == 200
+        return (keys["master_keys"][bot.user_id], keys["self_signing_keys"][bot.user_id],
+                keys["device_keys"][bot.user_id][device])  # fmt: skip
+
+    master, ssk, device_keys = chain()
+    master_public = next(iter(master["keys"].values()))
+    ssk_public = next(iter(ssk["keys"].values()))
+    assert master["usage"] == ["master"] and ssk["usage"] == ["self_signing"]
+    assert _signed_by(ssk, bot.user_id, master_public)
+    assert _signed_by(device_keys, bot.user_id, ssk_public)
+    # Tampering breaks it: the check above is a real verification.
+    assert not _signed_by({**device_keys, "device_id": "FORGED"}, bot.user_id, ssk_public)
+    # A restart keeps the identity and the device's signature.
+    await bot.stop()
+    await bot.start()
+    assert bot.service is not None and bot.service.cross_signing is not None
+    assert bot.service.cross_signing.status == "already"
+    assert chain()[0] == master
+
+
+async def test_an_unsigned_session_of_a_cross_signing_person_gets_no_keys(world: World) -> None:
+    """Trust on first use, with cross-signing respected: Alice cross-signs her phone; a second session
+    she never verified (someone else's, perhaps) cannot read what Phare writes to her."""
+    bot = await world.bot()
+    alice = await world.person()
+
+    async def as_alice(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return world.synapse.request(method, path, body, alice.account.access_token)
+
+    secrets = SecretFile(world.directory / "alice-cross-signing.json", Cipher([generate_key()]))
+    signed = await bootstrap(as_alice, alice.user_id, alice.account.device_id, secrets, password=alice.account.password)
+    assert signed.status == "signed"
+    stranger = await alice.another_device(world.synapse, world.directory / "people")
+    world.people.append(stranger)
+    chat = await world.chat(bot, alice, encrypted=True)
+    assert bot.service is not None and bot.service.client is not None
+    client = bot.service.client
+    await wait_until(lambda: stranger.account.device_id in client.device_store[alice.user_id], "Phare to see it")
+    chat.new()
+    await chat.say("/about")
+    reply = next(e for e in reversed(alice.from_bot(chat.room_id, bot.user_id)) if e.source["type"] == "m.room.message")
+    assert OPERATOR in reply.source["content"]["body"]  # her verified phone reads it
+    await wait_until(lambda: any(e.event_id == reply.event_id for e in stranger.events.get(chat.room_id, [])), "sync")
+    seen = next(e for e in stranger.events[chat.room_id] if e.event_id == reply.event_id)
+    assert isinstance(seen, MegolmEvent)  # the unverified session only has ciphertext
+    assert client.device_store[alice.user_id][stranger.account.device_id].blacklisted
+
+
+async def test_a_message_phare_cannot_decrypt_gets_a_notice(world: World) -> None:
+    bot = await world.bot(undecryptable_grace=0.3)
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    chat.new()
+    # Alice's client withholds the room key from Phare's device: Phare receives a message it cannot read.
+    assert bot.service is not None and bot.service.client is not None
+    bot_device = alice.client.device_store[bot.user_id][bot.service.client.device_id]
+    alice.client.blacklist_device(bot_device)
+    alice.client.olm.outbound_group_sessions.pop(chat.room_id, None)
+    event_id = await alice.send(chat.room_id, "Est-ce que tu lis ceci ?")
+    event_id = await alice.send(chat.room_id, "Et ceci ?")
+    await wait_until(lambda: any("pas pu lire" in t for t in alice.bot_texts(chat.room_id, bot.user_id)), "the notice")
+    await asyncio.sleep(0.5)
+    # One notice for the two messages (one lost key), and neither was taken as an answer.
+    assert sum("pas pu lire" in t for t in chat.new()) == 1
+    assert not await bot.processed(event_id)
+
+
+async def test_rate_limits_delay_replies_but_lose_none(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    admin = world.synapse.register(_name("admin"), admin=True)
+    bot = await world.bot()
+    status, _ = world.synapse.request(
+        "POST", f"/_synapse/admin/v1/users/{bot.user_id}/override_ratelimit",
+        {"messages_per_second": 5, "burst_count": 2}, admin.access_token,
+    )  # fmt: skip
+    assert status == 200
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=False)
+    chat.new()
+    with caplog.at_level("INFO"):
+        sent = [await alice.send(chat.room_id, text) for text in ("/about", "/exercises", "/about")]
+        for event_id in sent:
+            await bot.settle(alice, chat.room_id, event_id)
+    replies = chat.new()
+    assert "rate limited" in caplog.text  # the homeserver did say 429…
+    # …and still every reply arrived, in order.
+    assert OPERATOR in replies[0] and OPERATOR in replies[-1] and sum(OPERATOR in r for r in replies) == 2
+
+
+async def test_with_every_logger_at_debug_no_words_and_no_token_are_logged(world: World) -> None:
+    words = ["Zéphyrine", "Quetzalcoatl"]
+    lines: list[str] = []
+
+    class Everything(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Everything(logging.DEBUG)
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        bot = await world.bot()
+        alice = await world.person()
+        for encrypted in (False, True):
+            chat = await world.chat(bot, alice, encrypted=encrypted)
+            await chat.say(f"{words[0]} m'a parlé de {words[1]}")
+            await chat.say("/about")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+    log = "\n".join(lines)
+    assert len(lines) > 50, "the loggers really were capturing"
+    for word in words:
+        assert word not in log, f"{word!r} reached a log"
+    assert bot.service is None or bot.service.client is None or bot.service.client.access_token not in log
+    assert bot.account.password not in log and bot.account.access_token[:20] not in log
