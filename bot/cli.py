@@ -73,7 +73,16 @@ async def _console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
     settings = _settings(args)
-    phare = await build(settings)
+    if args.now:
+        from datetime import UTC, datetime
+
+        from bot.console import ConsoleClock
+
+        start = datetime.fromisoformat(args.now)
+        start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+        phare = await build(settings, clock=ConsoleClock(start))
+    else:
+        phare = await build(settings)
     try:
         await run_console(
             phare.router,
@@ -117,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--user", default="local", help="who is talking (several people can share a data dir)")
     console.add_argument("--transcript", help="append every reply, with its id, to this JSON-lines file")
     console.add_argument("--no-start", action="store_true", help="do not send /start first")
+    console.add_argument(
+        "--now",
+        help="a test clock: start at this instant (ISO 8601; UTC unless an offset is given, e.g. 2027-03-28T07:59 "
+        "or 2027-03-28T07:59+01:00) and run on from there; /advance MINUTES jumps ahead",
+    )
 
     run = sub.add_parser("run", help="serve every configured transport (Telegram, Matrix)")
     run.add_argument("--data-dir")

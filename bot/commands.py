@@ -7,7 +7,7 @@ from dataclasses import dataclass
 ALIASES = {"break": "compassion_break", "pause": "compassion_break", "aide": "help", "annuler": "cancel"}
 APP_COMMANDS = (
     "start", "help", "exercises", "history", "export", "forget", "settings", "cancel", "resume", "about",
-    "supervision_notes", "letters",
+    "supervision_notes", "letters", "checkin",
 )  # fmt: skip
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.access import Access
@@ -26,8 +28,46 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     allowed_users: str = Field("", description="comma-separated user ids (or platform:id); empty = open to all")
     invite_codes: SecretStr = Field(SecretStr(""), description="comma-separated codes: `/start CODE` admits a user")
+    checkin_grace: timedelta = Field(
+        timedelta(hours=2), description="a check-in missed by less (downtime) is sent late; older ones are skipped"
+    )
+    checkin_rate: float = Field(25.0, description="check-ins committed per second, all processes together")
+    checkin_tick: float = Field(1.0, description="seconds between two claims of due check-ins")
+    checkin_lease: timedelta = Field(timedelta(minutes=5), description="a claim not committed by then is retried")
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = Field(None, description="public HTTPS URL for updates; unset: polling")
+    telegram_webhook_secret: SecretStr | None = Field(None, description="checked on each webhook call; random if unset")
+    telegram_webhook_listen: str = Field("127.0.0.1", description="address the webhook server listens on")
+    telegram_webhook_port: int = Field(8443, description="port the webhook server listens on")
+    telegram_rate_overall: float = Field(30.0, description="messages per second to Telegram, all chats together")
+    telegram_rate_private: float = Field(1.0, description="messages per second in one private chat (bursts of 3)")
+    telegram_rate_group: int = Field(20, description="messages per minute in one group")
+
+    matrix_homeserver: str | None = Field(None, description="https://matrix.example.org; set to serve Matrix")
+    matrix_user: str | None = Field(None, description="the bot's account, @phare:example.org")
+    matrix_password: SecretStr | None = Field(None, description="its password (login, cross-signing setup)")
+    matrix_access_token: SecretStr | None = Field(None, description="instead of a password: a token of one device")
+    matrix_device_name: str = Field("Phare", description="name of the bot's device, shown to its contacts")
+    matrix_allowed_inviters: str = Field(
+        "", description="who may invite the bot: @user:server, *:server, server; empty = the bot's own server"
+    )
+    matrix_catchup_hours: float = Field(24.0, description="after downtime, answer messages up to this old")
+    matrix_command_prefix: str = Field("!phare", description="how people address Phare in group rooms")
+    matrix_device_trust: str = Field("tofu", description="tofu or all: which devices receive room keys")
+    matrix_cross_signing: str = Field("auto", description="auto, reset or off: cross-signing of the bot's device")
+    matrix_encrypt_new_rooms: bool = Field(True, description="direct chats Phare opens are end-to-end encrypted")
+
+    @field_validator("checkin_grace", "checkin_lease", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """Durations as people write them: 7200 (seconds), 2h, 90m, 45s, or ISO 8601 (PT2H)."""
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hms]?)\s*", value.lower())
+            if match:
+                unit = {"h": 3600, "m": 60, "s": 1, "": 1}[match.group(2)]
+                return timedelta(seconds=float(match.group(1)) * unit)
+        return value
 
     @model_validator(mode="after")
     def _postgres_needs_key(self) -> Settings:

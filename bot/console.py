@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
+import time
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Button, Delivery, Incoming
 from bot.numbering import match_button
 from bot.outbox import Dispatcher
-from bot.router import Router, utc_now
+from bot.router import Router
+from bot.scheduler import CheckinScheduler
 from bot.transport import Transport
 
 PLATFORM = "console"
@@ -75,9 +79,26 @@ async def _read_line(stream: TextIO) -> str | None:
     return None if line == "" else line.rstrip("\n")
 
 
-async def _ticker(router: Router) -> None:
+class ConsoleClock:
+    """`phare console --now 2027-03-28T07:59`: time starts at that instant and runs on with the real clock;
+    `/advance 60` (minutes) jumps ahead, to meet a check-in without waiting for it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.began = time.monotonic()
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.began) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+async def _ticker(router: Router, checkins: CheckinScheduler) -> None:
     while True:
         await router.tick()
+        await checkins.drain()
         wake = await router.next_wake()
         delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - router.clock()).total_seconds()))
         await asyncio.sleep(delay)
@@ -100,7 +121,8 @@ async def run_console(
     await router.start()
     await dispatcher.start(await router.pending(PLATFORM))
     await dispatcher.drain()
-    ticker = asyncio.create_task(_ticker(router))
+    checkins = CheckinScheduler(router, rate=None)  # one person at a terminal: no pacing needed
+    ticker = asyncio.create_task(_ticker(router, checkins))
     echo = not stdin.isatty()
     session = uuid.uuid4().hex[:8]
     count = 0
@@ -114,7 +136,7 @@ async def run_console(
             user_key=user,
             chat_key=user,
             message_id=f"{session}-{count}",
-            received_at=utc_now(),
+            received_at=router.clock(),
             text=None if chosen else text,
             option=chosen.id if chosen else None,
             ref=chosen.ref if chosen else None,
@@ -135,9 +157,18 @@ async def run_console(
                 stdout.write(f"> {line}\n")
             if line.strip().lower() in ("/quit", "/exit"):
                 break
+            advance = re.fullmatch(r"/advance\s+(\d+)", line.strip().lower())
+            if advance and isinstance(router.clock, ConsoleClock):
+                router.clock.advance(minutes=int(advance.group(1)))
+                stdout.write(f"[{router.clock().isoformat(timespec='minutes')}]\n\n")
+                await router.tick()
+                await checkins.drain()
+                await dispatcher.drain()
+                continue
             await send(line)
     finally:
         ticker.cancel()
         await asyncio.gather(ticker, return_exceptions=True)
+        checkins.close()
         await dispatcher.drain()
         await dispatcher.stop()

@@ -21,12 +21,13 @@ from typing import cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import actions
+from bot import actions, checkins
 from bot.access import Access
 from bot.commands import Command, parse_command
 from bot.identifiers import identifying_details
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
+from bot.scheduler import Due, handle_due, sync_schedules
 from dialogues.engine import Engine
 from dialogues.loader import Library
 from dialogues.results import Action, Collect, End, Input, Offer, RecordMeasure, Result, SaveNote, Say, SetProfile, Wait
@@ -72,7 +73,7 @@ class MarkSent:
     blocked: tuple[str, ...] = ()
 
 
-Job = Incoming | Wake | Expire | MarkSent
+Job = Incoming | Wake | Expire | MarkSent | Due  # Due: a check-in claimed by bot/scheduler.py
 
 
 @dataclass
@@ -287,6 +288,7 @@ class Router:
         batch = _Batch(now=now)
         messages = [j for j in jobs if isinstance(j, Incoming)]
         by_id = [j for j in jobs if isinstance(j, Wake | Expire)]
+        dues = [j for j in jobs if isinstance(j, Due)]
         sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
         cache = self._cache
@@ -311,6 +313,8 @@ class Router:
                     found = await self.repo.user_by_id(conn, timer.user_id)
                     if found is not None:
                         batch.users[found.id] = found
+            if dues:
+                await self._load_due_users(conn, dues, batch)
             wanted = list(batch.users)
             if cache is not None:
                 batch.runs = {u: r for u in wanted if (r := cache.runs.get(u)) is not None}
@@ -321,12 +325,16 @@ class Router:
                     self._message(job, batch)
                 elif isinstance(job, Wake | Expire):
                     self._timer(job, batch)
+            if dues:
+                await self._scheduled(conn, dues, batch)
             if sent:
                 await self.repo.delete_outbox(conn, sent)
             for user_id in blocked:
                 await self.repo.set_active(conn, user_id, False)
             await self._fill_deferred(conn, batch)
             await self.repo.flush(conn, batch.changes)
+            changed = [*batch.changes.users_new.values(), *batch.changes.users_dirty.values()]
+            await sync_schedules(conn, changed, now)  # check-in settings changed: their schedules follow
         if cache is not None:
             cache.remember(batch.users, batch.runs, batch.changes.forgotten, blocked)
         return [self._delivery(r) for r in batch.changes.outbox_new]
@@ -460,6 +468,49 @@ class Router:
             return
         self._merge(turn, batch, user, run)
 
+    # --- check-ins (bot/checkins.py, bot/scheduler.py) ----------------------------------------------------
+
+    async def _load_due_users(self, conn: AsyncConnection, dues: list[Due], batch: _Batch) -> None:
+        from storage.schedules import users_by_id
+
+        missing = [d.user_id for d in dues if d.user_id not in batch.users]
+        for user in await users_by_id(conn, missing, lock=True):
+            batch.users[user.id] = user
+
+    async def _scheduled(self, conn: AsyncConnection, dues: list[Due], batch: _Batch) -> None:
+        """Due check-ins: in this batch's transaction, record each prompt's key, queue it, move its schedule."""
+        results = await handle_due(conn, dues, batch.users, batch.runs, batch.now, batch.changes.forgotten)
+        for result in results:
+            user = result.user
+            if result.settings_changed:
+                batch.users[user.id] = user
+                batch.changes.user(user)
+            messages = list(result.messages)
+            if result.daily is not None:
+                day, round_ = result.daily
+                messages.append(checkins.daily_prompt(self.library, self._ctx(user), day, round_))
+            if messages:
+                turn = _Turn(user=user, run=None, chat_key=private_chat(user.external_id), platform=user.platform)
+                turn.replies.extend(messages)
+                self._queue_replies(turn, batch, user_id=user.id)
+
+    def _checkin_button(self, action: str, ref: str | None, turn: _Turn, now: datetime) -> None:
+        if action == "checkin_start":  # "yes" on a prompt: the check-in itself (unlisted, so not a start: button)
+            self._start(checkins.PROMPT_DIALOGUE, turn, now)
+            return
+        reply = checkins.on_button(turn.user, action, ref, now)
+        turn.replies.append(self._text(reply.key, turn.user, **reply.values))
+
+    def _checkin_action(self, name: str, turn: _Turn, now: datetime) -> None:
+        user = turn.user
+        if name == "checkin_reflection":
+            turn.replies.append(self._text(checkins.reflection_for(user, now), user))
+            return
+        status = Outgoing(checkins.status_text(self.library, self._ctx(user), user))
+        # Shown before the question that follows (when called from /settings), so its buttons stay last.
+        at = next((i for i in range(len(turn.replies) - 1, -1, -1) if turn.replies[i].buttons), len(turn.replies))
+        turn.replies.insert(at, status)
+
     def _merge(self, turn: _Turn, batch: _Batch, before: UserRecord, run_before: RunRecord | None) -> None:
         changes = batch.changes
         user = turn.user
@@ -493,7 +544,7 @@ class Router:
             del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
         elif run.status != "deleted":
             changes.run(replace(run, status="ended"))
-        if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET):
+        if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
             return
         changes.history_new[run.id] = HistoryRecord(
             id=run.id,
@@ -510,6 +561,8 @@ class Router:
 
     def _route(self, msg: Incoming, turn: _Turn, now: datetime) -> None:
         user = turn.user
+        if not user.active:
+            user.active = True  # they write again after blocking Phare: deliveries may resume
         if turn.run is not None and now - turn.run.updated_at >= timedelta(hours=24):
             state = RunState.from_dict(turn.run.state["engine"])
             self._apply(turn, self.engine.expire(state, self._run_ctx(turn)), now)
@@ -524,7 +577,11 @@ class Router:
             self._command(command, msg, turn, now)
             return
         if msg.option is not None and msg.option.startswith(START_PREFIX):
-            self._start(msg.option[len(START_PREFIX) :], turn, now)
+            target = msg.option[len(START_PREFIX) :]
+            if target in self._startable():  # button data is not trusted: only listed exercises start
+                self._start(target, turn, now)
+            else:
+                turn.replies.append(self._text("unknown_command", user))
             return
         if msg.option is not None and msg.option.startswith(ACTION_PREFIX):
             action = msg.option[len(ACTION_PREFIX) :]
@@ -533,6 +590,9 @@ class Router:
                 return
             if action in DEFERRED:
                 self._action(action, turn, now)
+                return
+            if action in checkins.BUTTONS:
+                self._checkin_button(action, msg.ref, turn, now)
                 return
         if turn.run is None:
             if not user.onboarded:
@@ -627,6 +687,8 @@ class Router:
             self._start(FORGET, turn, now)
         elif name == "settings":
             self._start(SETTINGS, turn, now)
+        elif name == "checkin":
+            self._start(checkins.SETTINGS_DIALOGUE, turn, now)
         elif name == "about":
             turn.replies.append(self._text("about", user))
         elif name in self._startable():
@@ -736,6 +798,8 @@ class Router:
             user.address = effect.value
         elif effect.key == "country":
             user.country = None if effect.value in ("", "other", "None") else effect.value.upper()
+        elif effect.key in checkins.CHECKIN_KEYS:
+            checkins.apply_setting(user, effect.key, effect.value)
         elif effect.key == "consent":
             if effect.value == "yes":
                 user.consent_version, user.consent_at = NOTICE_VERSION, now
@@ -756,6 +820,8 @@ class Router:
             turn.replies.append(placeholder)
         elif name == "exercises":
             turn.replies.append(self._exercises(user))
+        elif name in ("checkin_reflection", "checkin_status"):
+            self._checkin_action(name, turn, now)
 
     def _offer(self, turn: _Turn, dialogue_ids: tuple[str, ...]) -> None:
         ctx = self._ctx(turn.user)
@@ -820,7 +886,8 @@ class Router:
         if name == "history":
             if not user.consented:
                 return [self._text("history_no_consent", user)]
-            return [Outgoing(actions.history_text(self.library, ctx, entries[:10]))]
+            return [Outgoing(actions.history_text(self.library, ctx, entries[:10])),
+                    *await self._history_chart(ctx, user, entries, batch.now)]  # fmt: skip
         kept_all = await self.repo.kept_of(conn, user.id)
         data = actions.export_data(user, entries, batch.runs.get(user.id), batch.now, kept_all)
         stamp = batch.now.strftime("%Y%m%d")
@@ -831,6 +898,18 @@ class Router:
             ),
             Outgoing("", attachment=Attachment(f"phare-measures-{stamp}.csv", "text/csv", actions.export_csv(data))),
         ]
+
+    async def _history_chart(
+        self, ctx: Context, user: UserRecord, entries: list[HistoryRecord], now: datetime
+    ) -> list[Outgoing]:
+        """/history's chart of the last four weeks (bot/charts.py), drawn off the event loop."""
+        from bot import charts
+
+        data = charts.chart_data(self.library, ctx, user, entries, now)
+        if not data.checkins and not data.exercises:
+            return []
+        png = await asyncio.get_running_loop().run_in_executor(None, charts.render_png, data)
+        return [charts.image_message(png, now)]
 
     # --- safety ------------------------------------------------------------------------------------------
 
@@ -862,7 +941,11 @@ class Router:
         return Context(
             locale=cast(Locale, user.locale if user.locale in ("fr", "en") else "fr"),
             address=cast(Address, user.address if user.address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.operator_contact, **{f"prev_{k}": v for k, v in previous.items()}},
+            vars={
+                "operator_contact": self.operator_contact,
+                "country": user.country or "",  # the time zones a check-in suggests first
+                **{f"prev_{k}": v for k, v in previous.items()},
+            },
         )
 
     def _render(self, key: str, user: UserRecord, **values: object) -> str:

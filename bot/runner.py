@@ -1,20 +1,127 @@
-"""`phare run`: every configured transport in one process."""
+"""`phare run`: every configured transport in one process, until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
+from bot.router import Router
+from bot.scheduler import SchedulerHandle, start_scheduler
+
+if TYPE_CHECKING:
+    from bot.app import Phare
 
 log = logging.getLogger(__name__)
 
 
-async def run_all(settings: Settings) -> int:
-    transports = []
-    if settings.telegram_token is not None:
-        transports.append("telegram")
-    if not transports:
-        log.error("no transport configured: set PHARE_TELEGRAM_TOKEN, or use `phare console`")
+class Service(Protocol):
+    failed: asyncio.Event
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def tick(router: Router) -> None:
+    """Continue paused exercises when their time comes, and close abandoned ones."""
+    while True:
+        wake = None
+        try:
+            await router.tick()
+            wake = await router.next_wake()
+        except Exception as exc:  # noqa: BLE001 — a failed check is retried; it must not stop the process
+            log.error("timer check failed: %s", type(exc).__name__)
+        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - router.clock()).total_seconds()))
+        await asyncio.sleep(delay)
+
+
+async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Serve until `stop` is set (or SIGTERM/SIGINT); 0 on a clean stop, 1 if a transport failed or could not
+    start, 2 if the configuration is incomplete."""
+    telegram = settings.telegram_token is not None
+    matrix = bool(settings.matrix_homeserver)
+    if not telegram and not matrix:
+        log.error(
+            "no transport configured: set PHARE_TELEGRAM_TOKEN or PHARE_MATRIX_HOMESERVER, or use `phare console`"
+        )
         return 2
-    log.error("the %s transport is not available in this build yet", ", ".join(transports))
-    return 2
+    if settings.telegram_token is not None:
+        from bot.telegram.redact import install_redaction
+
+        install_redaction(settings.telegram_token.get_secret_value())  # before anything can log a URL
+    try:
+        factories = _factories(settings, telegram=telegram, matrix=matrix)
+    except (ImportError, ValueError, RuntimeError) as exc:
+        log.error("%s", exc)
+        return 2
+
+    from bot.app import build
+
+    phare = await build(settings)
+    services = [make(phare) for make in factories]
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    started: list[Service] = []
+    ticker: asyncio.Task[None] | None = None
+    checkins: SchedulerHandle | None = None
+    code = 0
+    try:
+        for service in services:
+            started.append(service)  # stopped even if its start fails halfway
+            await service.start()
+        ticker = asyncio.create_task(tick(phare.router), name="phare-ticker")
+        checkins = await start_scheduler(phare)
+        waits = [asyncio.create_task(stop.wait()), *(asyncio.create_task(s.failed.wait()) for s in services)]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if any(s.failed.is_set() for s in services):
+            code = 1
+        log.info("stopping")
+    except Exception as exc:  # noqa: BLE001 — a transport that cannot start (bad token, no network)
+        log.critical("could not start: %s", type(exc).__name__)
+        code = 1
+    finally:
+        if checkins is not None:
+            await checkins.stop()
+        if ticker is not None:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+        for service in reversed(started):
+            try:
+                await service.stop()
+            except Exception as exc:  # noqa: BLE001 — the others must still stop, and the database close
+                log.error("a transport did not stop cleanly: %s", type(exc).__name__)
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await phare.close()
+    return code
+
+
+def _factories(settings: Settings, *, telegram: bool, matrix: bool) -> list[Callable[[Phare], Service]]:
+    """Check each configured transport's settings before anything starts; import only what is used."""
+    factories: list[Callable[[Phare], Service]] = []
+    if telegram:
+        try:
+            from bot.telegram import TelegramService, options_from
+        except ImportError:
+            raise ImportError("Telegram support is not installed: pip install 'phare[telegram]'") from None
+        options = options_from(settings)
+        factories.append(lambda phare: TelegramService(phare.router, options))
+    if matrix:
+        from bot.matrix import options_from as matrix_options
+        from bot.matrix import service_for
+
+        matrix_options(settings)
+        factories.append(lambda phare: service_for(phare, settings))
+    return factories

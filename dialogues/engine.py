@@ -25,7 +25,8 @@ from dialogues.results import (
     Wait,
 )
 from dialogues.state import Frame, RunState
-from dialogues.texts import Address, Context, Locale
+from dialogues.texts import Address, Context, Locale, fill
+from dialogues.validators import suggestions, validate
 
 CANCEL_WORDS = frozenset({"/cancel", "stop", "annuler", "arreter", "cancel", "/stop", "/annuler"})
 CONTINUE_ID = "continue"
@@ -209,6 +210,8 @@ class Engine:
     def _answer_text(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
         if inp.option == SKIP_ID and step.optional:
             return turn.result(self._go(state, step.next, turn))
+        if step.validate is not None:
+            return self._answer_validated(state, step, inp, typed, turn)
         if inp.option is not None or not typed:
             self._say(turn, "text_empty", state)
             self._prompt(state, step, turn)
@@ -221,6 +224,19 @@ class Engine:
         turn.effects.append(SaveNote(step.save, typed))
         if step.collect:
             turn.effects.append(Collect(step.collect, typed))
+        return turn.result(self._go(state, step.next, turn))
+
+    def _answer_validated(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        """An hour, a time zone, a date or days: stored normalised (with a label to show back), or asked again."""
+        assert step.validate is not None and step.save is not None
+        answer = inp.option if inp.option is not None else typed
+        found = validate(step.validate, answer, today=turn.now.date(), locale=turn.ctx.locale) if answer else None
+        if found is None:
+            self._say(turn, f"validate_{step.validate}", state)
+            self._prompt(state, step, turn, repeat=False)
+            return turn.result(state, accepted=False)
+        frame = state.top.with_value(step.save, found.value).with_value(f"{step.save}_label", found.label)
+        state = replace(state, frames=state.frames[:-1] + (frame,))
         return turn.result(self._go(state, step.next, turn))
 
     # --- moving -------------------------------------------------------------------------------------
@@ -306,8 +322,13 @@ class Engine:
         elif step.kind in ("say", "pause"):
             label = step.continue_label or self.library.text("continue")
             options = (Choice(CONTINUE_ID, label.render(turn.ctx)),)
-        elif step.kind == "text" and step.optional:
-            options = (Choice(SKIP_ID, self.library.text("skip").render(turn.ctx)),)
+        elif step.kind == "text" and (step.optional or step.validate):
+            if step.validate and (turn.now != datetime.min or step.validate != "date"):  # dates need today
+                country = str(turn.ctx.vars.get("country") or "") or None
+                found = suggestions(step.validate, today=turn.now.date(), locale=turn.ctx.locale, country=country)
+                options = tuple(Choice(s.value, s.label) for s in found)
+            if step.optional:
+                options += (Choice(SKIP_ID, self.library.text("skip").render(turn.ctx)),)
         elif step.kind == "scale":
             scale = (step.min, step.max)
         if not text and not repeat and turn.replies:
@@ -318,7 +339,9 @@ class Engine:
     def _run_effects(self, state: RunState, specs: tuple[EffectSpec, ...], turn: _Turn) -> RunState:
         for spec in specs:
             if spec.set is not None and spec.value is not None:
-                turn.effects.append(SetProfile(spec.set, spec.value))
+                # A value may name an answer given earlier in the run: `value: "{checkin_hour}"`.
+                value = fill(spec.value, state.top.values, "en") if "{" in spec.value else spec.value
+                turn.effects.append(SetProfile(spec.set, value))
                 if spec.set == "language" and spec.value in ("fr", "en"):
                     turn.ctx = replace(turn.ctx, locale=cast(Locale, spec.value))
                 elif spec.set == "address" and spec.value in ("vous", "tu"):

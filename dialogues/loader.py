@@ -24,6 +24,7 @@ from dialogues.model import (
     StepKind,
 )
 from dialogues.texts import Text, TextError, parse_text, placeholders
+from dialogues.validators import VALIDATORS
 
 DIALOGUE_DIR = Path(__file__).resolve().parent
 BUILTIN_VARS = frozenset({"operator_contact"})
@@ -80,7 +81,7 @@ _STEP_FIELDS: dict[str, set[str]] = {
     "say": {"next", "continue"},
     "choose": {"options", "save"},
     "scale": {"min", "max", "save", "measure", "branches", "next"},
-    "text": {"save", "next", "max_length", "optional", "collect"},
+    "text": {"save", "next", "max_length", "optional", "collect", "validate"},
     "score": {"facets", "min", "max", "save", "measure", "next"},
     "branch": {"cases", "next"},
     "pause": {"seconds", "next", "done"},
@@ -193,6 +194,12 @@ def _step(col: _Collector, step_id: str, raw: object) -> Step | None:
             if raw["collect"] not in COLLECTIONS:
                 col.add(where, f"collect is one of {sorted(COLLECTIONS)}")
             fields["collect"] = raw["collect"]
+        if "validate" in raw:
+            if raw["validate"] not in VALIDATORS:
+                col.add(where, f"validate is one of {list(VALIDATORS)}")
+            elif "collect" in raw:
+                col.add(where, "a validated answer is a setting, not a note: it cannot be collected")
+            fields["validate"] = raw["validate"]
         if not isinstance(raw.get("save"), str):
             col.add(where, "a text step needs `save` (the name of the answer)")
         if say is None:
@@ -287,6 +294,7 @@ def _check_graph(col: _Collector, dialogue: Dialogue) -> None:
     for step_id in reachable - can_end:
         col.add(f"step {step_id}", "dead end: no end step can be reached from here")
     saved = {s.save for s in steps.values() if s.save}
+    saved |= {f"{s.save}_label" for s in steps.values() if s.save and s.validate}  # the value as shown back
     saved |= {f.name for s in steps.values() for f in s.facets}
     known = saved | BUILTIN_VARS
     scales = {s.save for s in steps.values() if s.kind == "scale" and s.save}
@@ -300,6 +308,9 @@ def _check_graph(col: _Collector, dialogue: Dialogue) -> None:
                 col.add(f"step {step.id}", f"case on unknown value {case.known!r}")
     _check_instant_loops(col, steps)
     for step in steps.values():
+        for spec in (*step.effects, *(e for o in step.options for e in o.effects)):
+            for name in placeholders(spec.value or "") - known:
+                col.add(f"step {step.id}", f"effect value uses unknown value {{{name}}} (no step saves it)")
         texts = [step.say, step.help, step.done]
         for text in texts:
             if text is None:

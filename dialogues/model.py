@@ -10,8 +10,23 @@ from dialogues.texts import Text
 StepKind = Literal["say", "choose", "scale", "text", "pause", "call", "end", "score", "branch"]
 STEP_KINDS: tuple[StepKind, ...] = ("say", "choose", "scale", "text", "pause", "call", "end", "score", "branch")
 COLLECTIONS = frozenset({"supervision", "letters"})
-PROFILE_KEYS = frozenset({"language", "address", "country", "consent"})
-ACTIONS = frozenset({"forget", "export", "history", "exercises", "resume", "supervision_notes", "letters"})
+CHECKIN_KEYS = frozenset(
+    {
+        "timezone",
+        "checkin",
+        "checkin_hour",
+        "checkin_days",
+        "checkin_pause_until",
+        "weekly",
+        "weekly_day",
+        "weekly_hour",
+    }
+)
+PROFILE_KEYS = frozenset({"language", "address", "country", "consent"}) | CHECKIN_KEYS
+ACTIONS = frozenset(
+    {"forget", "export", "history", "exercises", "resume", "supervision_notes", "letters", "checkin_reflection",
+     "checkin_status"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,7 @@ class Step:
     max_length: int = 1000
     optional: bool = False
     collect: str | None = None  # also keep the text in a private list (supervision, letters)
+    validate: str | None = None  # hour, timezone, date, days: normalised (dialogues/validators.py) or re-asked
     # score
     facets: tuple[Facet, ...] = ()
     # branch

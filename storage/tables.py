@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -144,4 +145,42 @@ safety_events = Table(
     Column("kind", String(32), nullable=False),  # e.g. crisis_resources_shown: never the text
     Column("country", String(8)),
     Column("at", UTCDateTime(), nullable=False),
+)
+
+
+# --- check-ins (issue 6): one row per user schedule; the prompts sent, keyed by the user's local date ---
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # daily (the check-in), weekly (the review)
+    Column("spec", JSON, nullable=False),  # what next_due was computed from: hour, days, zone, pause, snooze, skip
+    Column("next_due", UTCDateTime()),  # when to look at this row next (UTC); null: nothing planned
+    Column("local_date", String(10)),  # the user's local date the next prompt belongs to
+    Column("round", Integer, nullable=False, server_default="0"),  # 0: the regular prompt; n: the n-th "later"
+    Column("lease_owner", String(32)),  # the claim holding the row; a lease past its time counts as none
+    Column("lease_until", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("user_id", "kind", name="uq_schedules_user_kind"),
+    Index("ix_schedules_next_due", "next_due"),
+)
+
+checkin_prompts = Table(
+    "checkin_prompts",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("local_date", String(10), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("sent_at", UTCDateTime(), nullable=False),  # committed to the outbox at
+)
+
+scheduler_pacing = Table(
+    "scheduler_pacing",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("tokens", Float, nullable=False),  # a token bucket shared by every process: claims per second
+    Column("stamp", UTCDateTime(), nullable=False),
 )

@@ -1,0 +1,631 @@
+"""Check-ins: settings, the daily prompt at the right local time across DST, its buttons, waiting for an
+exercise, downtime, several processes, the weekly review and its chart. Real SQLite and real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import checkins
+from bot.messages import Delivery, Outgoing
+from bot.scheduler import CheckinScheduler, sync_schedules
+from dialogues.validators import parse_date, parse_days, parse_hour, parse_timezone, timezone_suggestions
+from storage import schedules as store
+from storage.records import Changes, UserRecord, new_id
+from storage.tables import checkin_prompts, schedules
+from tests.harness import App, FakeClock, RecordingTransport, User, make_app, text_of
+
+PARIS = "Europe/Paris"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class CheckinUser(User):
+    """A user whose chat includes what Phare sends to their private chat on its own (the prompts)."""
+
+    @property
+    def chat(self) -> list[Outgoing]:
+        keys = (self.key, "@user:" + self.key)
+        return [d.message for d in self.app.transport.sent if d.chat_key in keys]
+
+    def new(self) -> list[Outgoing]:
+        fresh = self.chat[self.seen :]
+        self.seen = len(self.chat)
+        return fresh
+
+
+def prompts(transport: RecordingTransport) -> list[Delivery]:
+    return [d for d in transport.sent if any(b.id == "do:checkin_later" for b in d.message.buttons)]
+
+
+def prompt_keys(deliveries: list[Delivery]) -> Counter[tuple[str, str]]:
+    """(chat, "ci:<local date>:<round>") of each prompt delivered."""
+    return Counter((d.chat_key, d.message.buttons[0].ref) for d in prompts_of(deliveries))
+
+
+def prompts_of(deliveries: list[Delivery]) -> list[Delivery]:
+    return [d for d in deliveries if any(b.id == "do:checkin_later" for b in d.message.buttons)]
+
+
+async def add_users(
+    app: App, count: int, now: datetime, *, hour: str = "08:00", tz: str = PARIS, days: str = "every",
+    weekly: tuple[str, str] | None = None,
+) -> list[UserRecord]:  # fmt: skip
+    """Users who went through onboarding and set a check-in, written the way the router writes them."""
+    users = []
+    for _ in range(count):
+        user = UserRecord(id=new_id(), platform="test", external_id=new_id()[:12], locale="fr", address="vous",
+                          created_at=now, country="FR", consent_version=1, consent_at=now, onboarded=True)  # fmt: skip
+        for key, value in (("timezone", tz), ("checkin_hour", hour), ("checkin_days", days)):
+            checkins.apply_setting(user, key, value)
+        if weekly:
+            checkins.apply_setting(user, "weekly_day", weekly[0])
+            checkins.apply_setting(user, "weekly_hour", weekly[1])
+        users.append(user)
+    async with app.db.begin() as conn:
+        await app.repo.flush(conn, Changes(users_new={u.id: u for u in users}))
+        await sync_schedules(conn, users, now)
+    return users
+
+
+async def row_of(app: App, user_id: str, kind: str = "daily") -> store.ScheduleRow:
+    async with app.db.begin() as conn:
+        return (await store.rows_of(conn, [user_id]))[(user_id, kind)]
+
+
+async def run(app: App, scheduler: CheckinScheduler) -> int:
+    claimed = await scheduler.drain()
+    await app.settle()
+    return claimed
+
+
+# --- the validators (pure) ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("8", "08:00"), ("8h30", "08:30"), ("08:30", "08:30"), ("20.15", "20:15"), ("8 pm", "20:00"),
+     ("7 h 45", "07:45"), ("midi", "12:00"), ("25h", None), ("8h75", None), ("bientôt", None)],
+)  # fmt: skip
+def test_hours_are_read_the_way_people_write_them(typed: str, value: str | None) -> None:
+    found = parse_hour(typed)
+    assert (found.value if found else None) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "value", "shown"),
+    [("Lyon", PARIS, "Lyon"), ("Montréal", "America/Toronto", "Montréal"), ("genève", "Europe/Zurich", "Genève"),
+     ("UTC+2", "UTC+02:00", "UTC+02:00"), ("+02:00", "UTC+02:00", "UTC+02:00"), ("GMT-5", "UTC-05:00", "UTC-05:00"),
+     ("utc+5:30", "UTC+05:30", "UTC+05:30"), ("Europe/Brussels", "Europe/Brussels", "Brussels"),
+     ("Tokyo", "Asia/Tokyo", "Tokyo"), ("Atlantide", None, None), ("UTC+19", None, None)],
+)  # fmt: skip
+def test_time_zones_from_cities_names_and_offsets(typed: str, value: str | None, shown: str | None) -> None:
+    found = parse_timezone(typed)
+    assert (found.value if found else None) == value
+    if found is not None and shown is not None:
+        assert shown in found.label
+
+
+def test_time_zones_suggested_from_the_country() -> None:
+    assert [s.value for s in timezone_suggestions("FR")] == [PARIS]
+    assert [s.value for s in timezone_suggestions("BE")] == ["Europe/Brussels"]
+    assert [s.value for s in timezone_suggestions("CH")] == ["Europe/Zurich"]
+    canada = timezone_suggestions("CA")
+    assert [s.value for s in canada] == ["America/Toronto", "America/Vancouver"] and "Montréal" in canada[0].label
+    assert [s.value for s in timezone_suggestions("US")] == ["America/New_York"]
+    assert [s.value for s in timezone_suggestions("GB")] == ["Europe/London"]
+    assert [s.value for s in timezone_suggestions("IE")] == ["Europe/Dublin"]
+
+
+def test_dates_and_days() -> None:
+    today = date(2027, 3, 20)
+    assert parse_date("12/04", today).value == "2027-04-12"  # type: ignore[union-attr]
+    assert parse_date("12 avril", today).value == "2027-04-12"  # type: ignore[union-attr]
+    assert parse_date("April 12", today, "en").value == "2027-04-12"  # type: ignore[union-attr]
+    assert parse_date("2027-04-12", today).label == "lundi 12 avril 2027"  # type: ignore[union-attr]
+    assert parse_date("15/03", today).value == "2028-03-15", "a day already past is next year's"  # type: ignore[union-attr]
+    assert parse_date("2027-03-01", today) is None and parse_date("31/02", today) is None
+    assert parse_days("lun, mer et ven").value == "mon,wed,fri"  # type: ignore[union-attr]
+    assert parse_days("lundi au vendredi").value == "mon,tue,wed,thu,fri"  # type: ignore[union-attr]
+    assert parse_days("sat sun", "en").label == "Saturday, Sunday"  # type: ignore[union-attr]
+    assert parse_days("parfois") is None
+
+
+def test_reflections_rotate_and_never_repeat_within_two_weeks() -> None:
+    shown: list[list[str]] = []
+    day = date(2027, 1, 1)
+    for n in range(90):
+        today = day + timedelta(days=n if n < 40 else 40 + (n - 40) // 3)  # some days get several
+        key = checkins.pick_reflection(shown, today)
+        recent = [k for k, d in shown if today - date.fromisoformat(d) < timedelta(days=14)]
+        if len(set(recent)) < len(checkins.REFLECTIONS):
+            assert key not in recent
+        shown.append([key, today.isoformat()])
+    assert len({k for k, _ in shown}) == len(checkins.REFLECTIONS)
+
+
+# --- the settings dialogue ---------------------------------------------------------------------------------
+
+
+async def test_settings_reask_kindly_and_store_what_was_meant(app: App) -> None:
+    user = CheckinUser(app)
+    await user.onboard(country="ca")
+    await user.send("/checkin")
+    await user.tap("setup")
+    again = await user.send("vers midi et demi")
+    assert "reconnu une heure" in text_of(again) and await user.step() == "hour"
+    zone = await user.send("12h30")
+    assert [b.label for b in zone[-1].buttons] == ["Montréal / Toronto", "Vancouver"], "suggested from Canada"
+    assert "Montréal" in text_of(await user.send("Montréal"))
+    await user.tap("weekdays")
+    closing = await user.tap("done")
+    assert "du lundi au vendredi, à 12:30 (America/Toronto)" in text_of(closing)
+    async with app.db.begin() as conn:
+        stored = (await app.repo.users_by_key(conn, [("test", user.key)]))[("test", user.key)]
+    assert stored.timezone == "America/Toronto"
+    assert stored.settings["checkin"]["hour"] == "12:30" and stored.settings["checkin"]["days"] == "weekdays"
+    row = await row_of(app, stored.id)
+    assert row.next_due is not None and row.next_due.astimezone(checkins.zone("America/Toronto")).hour == 12
+
+
+async def test_settings_reachable_from_settings_and_an_offset_is_confirmed(app: App) -> None:
+    user = CheckinUser(app)
+    await user.onboard()
+    await user.send("/settings")
+    await user.tap("checkin")
+    await user.tap("setup")
+    await user.tap("18:00")
+    confirmed = await user.send("UTC+2")
+    assert "UTC+02:00" in text_of(confirmed)
+    await user.tap("every")
+    closing = await user.tap("done")
+    words = text_of(closing)
+    assert "à 18:00 (UTC+02:00)" in words and "heure d'été" in words, "a fixed offset is said to be fixed"
+    assert closing[-1].buttons, "back in /settings: its question comes last, with its buttons"
+
+
+# --- the daily prompt at the right instant, across DST -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hour", "start", "fires", "then"),
+    [
+        ("08:00", "2027-03-27T12:00", "2027-03-28T06:00", "2027-03-29T06:00"),  # 08:00 CEST, the change day
+        ("02:30", "2027-03-27T12:00", "2027-03-28T01:30", "2027-03-29T00:30"),  # does not exist: 03:30 CEST
+        ("02:30", "2027-10-30T12:00", "2027-10-31T00:30", "2027-11-01T01:30"),  # happens twice: first one only
+        ("08:00", "2027-10-30T12:00", "2027-10-31T07:00", "2027-11-01T07:00"),  # 08:00 CET after the change
+    ],
+    ids=["spring-08:00", "spring-02:30-gap", "autumn-02:30-twice", "autumn-08:00"],
+)
+async def test_dst_in_paris_fires_once_at_the_right_instant(
+    db_url: str, hour: str, start: str, fires: str, then: str
+) -> None:
+    clock = FakeClock(at(start))
+    app = await make_app(db_url, clock=clock)
+    try:
+        (user,) = await add_users(app, 1, clock(), hour=hour)
+        scheduler = CheckinScheduler(app.router, rate=None)
+        clock.now = at(fires) - timedelta(seconds=1)
+        assert await run(app, scheduler) == 0 and not prompts(app.transport)
+        clock.now = at(fires)
+        assert await run(app, scheduler) == 1
+        assert len(prompts(app.transport)) == 1
+        # Walk the rest of the day minute by minute past the second 02:30 of the autumn change: nothing more.
+        for _ in range(4 * 60):
+            clock.advance(minutes=1)
+            await scheduler.drain()
+        await app.settle()
+        assert len(prompts(app.transport)) == 1
+        row = await row_of(app, user.id)
+        assert row.next_due == at(then)
+    finally:
+        await app.close()
+
+
+async def test_users_in_many_zones_due_in_one_tick(db_url: str) -> None:
+    clock = FakeClock(at("2027-03-27T12:00"))
+    app = await make_app(db_url, clock=clock)
+    try:
+        # All of these are 06:00 UTC on 2027-03-28; for Los Angeles it is still the evening of the 27th.
+        zones = {PARIS: ("08:00", "2027-03-28"), "America/Toronto": ("02:00", "2027-03-28"),
+                 "Asia/Tokyo": ("15:00", "2027-03-28"), "UTC+05:30": ("11:30", "2027-03-28"),
+                 "Europe/London": ("07:00", "2027-03-28"), "America/Los_Angeles": ("23:00", "2027-03-27")}  # fmt: skip
+        users = {}
+        for tz, (hour, _day) in zones.items():
+            (users[tz],) = await add_users(app, 1, clock(), hour=hour, tz=tz)
+        scheduler = CheckinScheduler(app.router, rate=None)
+        clock.now = at("2027-03-28T06:00")
+        assert await scheduler.tick() == len(zones), "one tick takes them all"
+        await app.settle()
+        keys = prompt_keys(app.transport.sent)
+        for tz, (_, day) in zones.items():
+            assert keys[("@user:" + users[tz].external_id, f"ci:{day}:0")] == 1, tz
+    finally:
+        await app.close()
+
+
+# --- downtime ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("down", "sent"), [(timedelta(minutes=90), True), (timedelta(hours=3), False),
+                                            (timedelta(days=3, hours=3), False)])  # fmt: skip
+async def test_downtime_shorter_than_the_grace_sends_late_once_longer_skips(
+    db_url: str, down: timedelta, sent: bool
+) -> None:
+    clock = FakeClock(at("2027-05-02T12:00"))
+    app = await make_app(db_url, clock=clock)
+    try:
+        (user,) = await add_users(app, 1, clock())
+        scheduler = CheckinScheduler(app.router, rate=None, grace=timedelta(hours=2))
+        clock.now = at("2027-05-03T06:00") + down  # the bot was down from before 08:00 until now
+        await run(app, scheduler)
+        await run(app, scheduler)
+        assert len(prompts(app.transport)) == (1 if sent else 0)
+        row = await row_of(app, user.id)
+        assert row.next_due is not None and clock.now < row.next_due <= clock.now + timedelta(days=1)
+        assert row.next_due.astimezone(checkins.zone(PARIS)).strftime("%H:%M") == "08:00"
+    finally:
+        await app.close()
+
+
+# --- processes: crash, restart, race -----------------------------------------------------------------------------
+
+
+async def test_restart_in_the_middle_of_a_drain_loses_and_doubles_nothing(sqlite_db: str) -> None:
+    clock = FakeClock(at("2027-05-02T12:00"))
+    first = await make_app(sqlite_db, clock=clock)
+    users = await add_users(first, 120, clock())
+    clock.now = at("2027-05-03T06:00")
+    a = CheckinScheduler(first.router, rate=None, max_claim=40, lease=timedelta(minutes=5))
+    assert await a.tick() == 40  # committed and sent
+    await first.settle()
+    async with first.db.begin() as conn:  # a second claim, then the process dies before committing it
+        lost = await store.claim(conn, clock(), 30, "dead-claim", timedelta(minutes=5))
+    assert len(lost) == 30
+    await first.dispatcher.stop()  # the sender stops; the next claim commits to the outbox, undelivered
+    assert await a.tick() == 40
+    sent_before = list(first.transport.sent)
+    assert len(prompts_of(sent_before)) == 40
+    await first.router.stop()  # the crash
+    await first.db.dispose()
+
+    second = await make_app(sqlite_db, clock=clock)  # the restart: the outbox sends what was committed
+    try:
+        b = CheckinScheduler(second.router, rate=None)
+        await run(second, b)
+        assert len(prompts_of(second.transport.sent)) == 40 + 10, "the outbox backlog and the free rows"
+        clock.advance(minutes=6)  # the dead claim's lease lapses
+        await run(second, b)
+        keys = prompt_keys(sent_before + second.transport.sent)
+        assert len(keys) == len(users) and set(keys.values()) == {1}
+    finally:
+        await second.close()
+
+
+async def test_two_dispatchers_racing_on_5000_due_rows_send_each_once(pg_url: str) -> None:
+    clock = FakeClock(at("2027-05-02T12:00"))
+    one = await make_app(pg_url, clock=clock)
+    two = await make_app(pg_url, clock=clock, migrate=False)
+    try:
+        await add_users(one, 5000, clock())
+        clock.now = at("2027-05-03T06:00:30")
+        first = CheckinScheduler(one.router, rate=None, max_claim=400)
+        second = CheckinScheduler(two.router, rate=None, max_claim=400)
+        claimed = await asyncio.gather(first.drain(), second.drain())
+        await asyncio.gather(one.settle(), two.settle())
+        assert sum(claimed) == 5000
+        keys = prompt_keys(one.transport.sent + two.transport.sent)
+        assert len(keys) == 5000 and set(keys.values()) == {1}
+        async with one.db.begin() as conn:
+            recorded = (await conn.execute(select(func.count()).select_from(checkin_prompts))).scalar_one()
+            waiting = (await conn.execute(select(func.count()).where(schedules.c.next_due <= clock()))).scalar_one()
+        assert recorded == 5000 and waiting == 0
+    finally:
+        await two.close()
+        await one.close()
+
+
+async def test_claims_are_paced_to_the_configured_rate(sqlite_db: str) -> None:
+    clock = FakeClock(at("2027-05-02T12:00"))
+    app = await make_app(sqlite_db, clock=clock)
+    try:
+        await add_users(app, 50, clock())
+        clock.now = at("2027-05-03T06:00")
+        scheduler = CheckinScheduler(app.router, rate=10, tick_seconds=1.0)
+        assert await scheduler.tick() == 20, "a fresh bucket holds two ticks' worth"
+        assert await scheduler.tick() == 0, "no time passed: no new tokens"
+        clock.advance(seconds=0.5)
+        assert await scheduler.tick() == 5
+        clock.advance(seconds=10)
+        assert await scheduler.tick() == 20, "a burst is at most two ticks' worth"
+    finally:
+        await app.close()
+
+
+# --- what the user sees: waiting for an exercise, later, tonight, skip --------------------------------------------
+
+
+async def checkin_user(app: App, hour: str = "08:00") -> CheckinUser:
+    user = CheckinUser(app)
+    await user.onboard()
+    await user.send("/checkin")
+    await user.tap("setup")
+    await user.send(hour)
+    await user.tap(PARIS)
+    await user.tap("every")
+    await user.tap("done")
+    user.new()
+    return user
+
+
+async def test_the_prompt_waits_while_an_exercise_is_running(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app)
+    scheduler = CheckinScheduler(app.router, rate=None)
+    app.clock.now = at("2027-05-03T05:58")
+    await user.send("/break")
+    await user.tap("overload")
+    app.clock.now = at("2027-05-03T06:00")
+    await run(app, scheduler)
+    assert not user.new(), "no prompt in the middle of the break"
+    app.clock.advance(minutes=3)
+    await user.send("stop")
+    user.new()
+    app.clock.advance(seconds=61)
+    await run(app, scheduler)
+    arrived = user.new()
+    assert len(arrived) == 1 and arrived[0].scheduled and "petit point" in arrived[0].text
+
+
+async def test_a_prompt_still_waiting_when_the_day_ends_is_skipped(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app, "23:30")
+    scheduler = CheckinScheduler(app.router, rate=None)
+    app.clock.now = at("2027-05-02T21:20")
+    await user.send("/break")
+    for minutes in range(0, 80, 5):  # the break is still open at local midnight (22:00 UTC)
+        app.clock.now = at("2027-05-02T21:25") + timedelta(minutes=minutes)
+        await run(app, scheduler)
+    assert not prompts(app.transport)
+    assert (await row_of(app, await _user_id(app, user))).local_date == "2027-05-03"
+
+
+async def _user_id(app: App, user: User) -> str:
+    async with app.db.begin() as conn:
+        return (await app.repo.users_by_key(conn, [("test", user.key)]))[("test", user.key)].id
+
+
+async def test_later_comes_back_in_an_hour_once_and_tomorrow_still_comes(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app)
+    scheduler = CheckinScheduler(app.router, rate=None)
+    app.clock.now = at("2027-05-03T06:00")
+    await run(app, scheduler)
+    user.new()
+    app.clock.advance(minutes=1)
+    assert "vers 09:01" in text_of(await user.tap("do:checkin_later"))
+    app.clock.advance(minutes=59)
+    await run(app, scheduler)
+    assert not user.new()
+    app.clock.advance(minutes=1)
+    await run(app, scheduler)
+    again = user.new()
+    assert len(again) == 1 and "comme convenu" in again[0].text
+    app.clock.advance(hours=2)
+    await run(app, scheduler)
+    assert not user.new()
+    app.clock.now = at("2027-05-04T06:00")
+    await run(app, scheduler)
+    assert "petit point" in text_of(user.new())
+
+
+async def test_skip_today_and_tonight(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app)
+    scheduler = CheckinScheduler(app.router, rate=None)
+    app.clock.now = at("2027-05-03T06:00")
+    await run(app, scheduler)
+    user.new()
+    assert "vers 20:00" in text_of(await user.tap("do:checkin_tonight"))
+    assert "demain" in text_of(await user.tap("do:checkin_skip")), "changing one's mind: skip wins"
+    for hour in range(7, 23):
+        app.clock.now = at("2027-05-03T00:00") + timedelta(hours=hour)
+        await run(app, scheduler)
+    assert not user.new()
+    app.clock.now = at("2027-05-04T06:00")
+    await run(app, scheduler)
+    tomorrow = user.new()
+    assert len(tomorrow) == 1
+    stale = await user.tap("do:checkin_later", ref="ci:2027-05-03:0")
+    assert "passé" in text_of(stale), "yesterday's button says so and changes nothing"
+
+
+async def test_a_user_who_blocked_the_bot_is_paused_not_retried(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    (user,) = await add_users(app, 1, app.clock())
+    scheduler = CheckinScheduler(app.router, rate=None)
+    async with app.db.begin() as conn:
+        await app.repo.set_active(conn, user.id, False)
+    app.router._cache = None  # the router reads the flag from storage, as after a restart
+    app.clock.now = at("2027-05-03T06:00")
+    await run(app, scheduler)
+    assert not prompts(app.transport)
+    assert (await row_of(app, user.id)).next_due == at("2027-05-04T06:00")
+
+
+async def test_stop_and_forget_remove_the_schedule(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app)
+    user_id = await _user_id(app, user)
+    await user.send("/checkin")
+    await user.tap("stop")
+    assert "arrêtés" in text_of(await user.tap("yes"))
+    async with app.db.begin() as conn:
+        assert await store.rows_of(conn, [user_id]) == {}
+    await checkin_user_again(user)
+    await user.send("/forget")
+    await user.tap(user.last_buttons()[0].id)
+    async with app.db.begin() as conn:
+        assert await store.rows_of(conn, [user_id]) == {}
+        assert await app.repo.rows_about(conn, user_id) == 0
+
+
+async def checkin_user_again(user: CheckinUser) -> None:
+    await user.send("/checkin")
+    await user.tap("setup")
+    await user.send("9h")
+    await user.tap(PARIS)
+    await user.tap("every")
+    await user.tap("done")
+
+
+async def test_a_fine_day_gets_a_reflection_prompt_never_the_same_twice_in_two_weeks(app: App) -> None:
+    app.clock.now = at("2027-05-02T12:00")
+    user = await checkin_user(app)
+    scheduler = CheckinScheduler(app.router, rate=None)
+    seen: list[str] = []
+    for day in range(3, 17):
+        app.clock.now = at(f"2027-05-{day:02d}T06:00")
+        await run(app, scheduler)
+        user.new()
+        await user.tap("do:checkin_start")
+        await user.send("8")
+        await user.tap("skip")
+        replies = await user.tap("fine")
+        seen.append(replies[-1].text)
+    assert len(set(seen)) == len(seen) == 14
+
+
+# --- the weekly review and the chart ---------------------------------------------------------------------------
+
+
+def png_size_and_spread(data: bytes) -> tuple[int, int, float]:
+    from PIL import Image, ImageStat
+
+    image = Image.open(io.BytesIO(data)).convert("L")
+    return image.width, image.height, ImageStat.Stat(image).stddev[0]
+
+
+async def test_the_weekly_review_has_a_summary_and_a_legible_chart(app: App) -> None:
+    app.clock.now = at("2027-05-01T12:00")
+    user = await checkin_user(app)
+    for day in range(2, 8):  # a week of check-ins, one exercise
+        app.clock.now = at(f"2027-05-0{day}T15:00")
+        await _checkin(user, 3 + day % 5)
+    app.clock.now = at("2027-05-07T16:00")
+    await user.send("/break")
+    for step in ("overload", "continue", "5", "continue", "continue", "done", "continue", "skip", "3"):
+        await (user.send(step) if step.isdigit() else user.tap(step))
+    await user.send("/checkin")
+    await user.tap("weekly")
+    await user.tap("sun")
+    await user.send("18h")
+    await user.tap("done")
+    user.new()
+    scheduler = CheckinScheduler(app.router, rate=None)
+    app.clock.now = at("2027-05-09T16:00")  # Sunday 18:00 in Paris
+    await run(app, scheduler)
+    review = user.new()
+    summary = text_of(review).replace("\u00a0", " ")
+    assert "Votre semaine" in summary and "5 → 3" in summary
+    assert "Points du jour : 5," in summary, "the last seven local days: 3 to 9 May"
+    image = next(m.attachment for m in review if m.attachment is not None)
+    assert image.kind == "image" and image.mime == "image/png"
+    width, height, spread = png_size_and_spread(image.data)
+    assert width >= 1080 and height >= 1080 and spread > 20, "a phone-sized picture with something drawn"
+    history = await user.send("/history")
+    assert any(m.attachment is not None and m.attachment.kind == "image" for m in history), "/history sends it too"
+
+
+async def _checkin(user: CheckinUser, mood: int) -> None:
+    await user._submit(user._incoming(option="do:checkin_start", ref="", kind="option"))
+    await user.send(str(mood))
+    await user.tap("skip")
+    await user.tap("nothing")
+
+
+def test_chart_in_english_says_so_and_draws_nothing_for_nothing() -> None:
+    from bot import charts
+    from tests.harness import library
+
+    user = UserRecord("u", "test", "x", "en", "vous", at("2027-05-01T00:00"), consent_version=1)
+    empty = charts.chart_data(library(), _ctx("en"), user, [], at("2027-05-09T16:00"))
+    assert empty.title == "Your last four weeks" and empty.ticks[0][1] == "12 Apr"
+    assert not empty.checkins and not empty.exercises
+    width, _, spread = png_size_and_spread(charts.render_png(empty))
+    assert width == 1080 and spread > 5
+
+
+def _ctx(locale: Any) -> Any:
+    from dialogues.texts import Context
+
+    return Context(locale=locale)
+
+
+# --- the engine's `validate:` on text steps (pure) -------------------------------------------------------------
+
+VALIDATED = """
+id: when
+version: 1
+title: {en: "When", fr: "Quand"}
+summary: {en: "When", fr: "Quand"}
+start: hour
+steps:
+  hour:
+    kind: text
+    validate: hour
+    save: at
+    say: {en: "When?", fr: "Quand ?"}
+    next: ok
+  ok:
+    kind: say
+    say: {en: "At {at_label}.", fr: "À {at_label}."}
+    effects: [{set: checkin_hour, value: "{at}"}]
+    next: done
+  done:
+    kind: end
+"""
+
+
+def test_a_validated_text_step_normalises_reasks_and_feeds_an_effect(tmp_path: Any) -> None:
+    from dialogues.engine import Engine
+    from dialogues.loader import Library, load_dialogue
+    from dialogues.results import Input, SaveNote, SetProfile
+    from dialogues.texts import Context
+    from tests.harness import library as shipped
+
+    path = tmp_path / "when.yaml"
+    path.write_text(VALIDATED, encoding="utf-8")
+    engine = Engine(Library({"when": load_dialogue(path)}, shipped().catalog))
+    ctx, now = Context(locale="fr"), at("2027-05-02T12:00")
+    started = engine.start("when", ctx, now)
+    assert [c.label for c in started.replies[-1].options] == ["08:00", "12:30", "18:00", "21:00"]
+    again = engine.handle(started.state, Input(text="bientôt"), ctx, now)
+    assert not again.accepted and "reconnu une heure" in again.replies[0].text
+    assert again.replies[-1].options, "the suggestions come back with the re-prompt"
+    done = engine.handle(again.state, Input(text="7 h 45"), ctx, now)
+    assert done.replies[0].text == "À 07:45."
+    assert SetProfile("checkin_hour", "07:45") in done.effects
+    assert not any(isinstance(e, SaveNote) for e in done.effects), "a setting is not a private note"
+    tapped = engine.handle(started.state, Input(option="18:00", seq=started.state.seq), ctx, now)
+    assert SetProfile("checkin_hour", "18:00") in tapped.effects
+
+
+def test_the_checker_rejects_an_unknown_validator_and_unknown_values_in_effects(tmp_path: Any) -> None:
+    from dialogues.loader import DialogueError, load_dialogue
+
+    path = tmp_path / "when.yaml"
+    for broken, problem in ((VALIDATED.replace("validate: hour", "validate: mood"), "validate is one of"),
+                            (VALIDATED.replace('"{at}"', '"{never}"'), "unknown value {never}")):  # fmt: skip
+        path.write_text(broken, encoding="utf-8")
+        with pytest.raises(DialogueError) as caught:
+            load_dialogue(path)
+        assert problem in "\n".join(caught.value.problems)
