@@ -45,6 +45,7 @@ START_PREFIX = "start:"
 ACTION_PREFIX = "do:"
 DEFERRED = frozenset({"history", "export", "supervision_notes", "letters", "clear_supervision"})
 PROCESSED_KEEP = timedelta(days=7)
+HEARTBEAT_DEAD = timedelta(seconds=60)  # a process silent this long is gone: its queued replies are adopted
 
 Clock = Callable[[], datetime]
 
@@ -184,6 +185,8 @@ class Router:
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self.batches = 0  # committed so far: a figure for benchmarks and logs
+        self.instance = new_id()  # names this process on the outbox rows it queues
+        self._last_adoption = datetime.min.replace(tzinfo=UTC)
         # SQLite serves one process and this router is its only writer, so what it committed last is the
         # truth: users and open runs are kept in memory between batches. With PostgreSQL other processes
         # write too, and every batch reads (and locks) afresh.
@@ -219,12 +222,23 @@ class Router:
         await done
 
     async def tick(self) -> None:
-        """Continue runs whose pause is over and close runs untouched for 24 h."""
+        """Continue runs whose pause is over and close runs untouched for 24 h; on PostgreSQL, keep this
+        process's heartbeat and send the replies that a dead process left behind."""
         now = self.clock()
+        orphans: list[Delivery] = []
         async with self.db.begin() as conn:
             due = await self.repo.due_runs(conn, now)
             stale = await self.repo.stale_runs(conn, now - timedelta(hours=24))
             await self.repo.prune_processed(conn, now - PROCESSED_KEEP)
+            if self.db.is_postgres:
+                await self.repo.heartbeat(conn, self.instance, utc_now())
+                if utc_now() - self._last_adoption >= HEARTBEAT_DEAD:
+                    self._last_adoption = utc_now()
+                    await self.repo.forget_dead_processes(conn, utc_now() - 10 * HEARTBEAT_DEAD)
+                    records = await self.repo.pending_outbox(conn, None, self.instance, utc_now() - HEARTBEAT_DEAD)
+                    orphans = [self._delivery(r) for r in records if r.owner != self.instance]
+        if orphans:
+            await self._notify(orphans)
         jobs: list[Job] = [*(Wake(u, r) for u, r in due), *(Expire(u, r) for u, r in stale)]
         await asyncio.gather(*(self.submit(job) for job in jobs))
 
@@ -233,9 +247,12 @@ class Router:
             return await self.repo.next_wake(conn)
 
     async def pending(self, platform: str) -> list[Delivery]:
-        """Replies committed but not confirmed sent (after a crash): the transport sends them again."""
+        """Replies committed but not confirmed sent by a process that is gone (this one before a crash, or
+        another one on PostgreSQL): the transport sends them again. A live process's rows are its own."""
         async with self.db.begin() as conn:
-            records = await self.repo.pending_outbox(conn, platform)
+            if self.db.is_postgres:
+                await self.repo.heartbeat(conn, self.instance, utc_now())
+            records = await self.repo.pending_outbox(conn, platform, self.instance, utc_now() - HEARTBEAT_DEAD)
         return [self._delivery(r) for r in records]
 
     # --- the writer -----------------------------------------------------------------------------------
@@ -258,10 +275,13 @@ class Router:
                 if not item.done.done():
                     item.done.set_result(None)
             if deliveries:
-                for listener in self._listeners:
-                    outcome = listener(deliveries)
-                    if outcome is not None:
-                        await outcome
+                await self._notify(deliveries)
+
+    async def _notify(self, deliveries: list[Delivery]) -> None:
+        for listener in self._listeners:
+            outcome = listener(deliveries)
+            if outcome is not None:
+                await outcome
 
     async def _commit_batch(self, pending: list[_Pending]) -> list[Delivery]:
         try:
@@ -446,6 +466,7 @@ class Router:
                 priority=SCHEDULED if reply.scheduled else INTERACTIVE,
                 payload=reply.to_dict(),
                 created_at=batch.now,
+                owner=self.instance,
             )
             batch.changes.outbox_new.append(record)
             if id(reply) in turn.deferred and user_id is not None:

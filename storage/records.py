@@ -91,6 +91,7 @@ class OutboxRecord:
     priority: int
     payload: dict[str, Any]
     created_at: datetime
+    owner: str | None = None
 
 
 @dataclass

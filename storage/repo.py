@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import Cipher
 from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id
-from storage.tables import history, kept_notes, outbox, processed, runs, safety_events, users
+from storage.tables import history, kept_notes, outbox, processed, processes, runs, safety_events, users
 
 
 class ConflictError(RuntimeError):
@@ -198,9 +198,35 @@ class Repository:
             found.update(r[0] for r in await conn.execute(query))
         return found
 
-    async def pending_outbox(self, conn: AsyncConnection, platform: str, limit: int = 1000) -> list[OutboxRecord]:
-        query = select(outbox).where(outbox.c.platform == platform).order_by(outbox.c.id).limit(limit)
-        return [self._reply(row) for row in (await conn.execute(query)).mappings()]
+    async def pending_outbox(
+        self,
+        conn: AsyncConnection,
+        platform: str | None,
+        me: str,
+        alive_since: datetime,
+        limit: int = 5000,
+    ) -> list[OutboxRecord]:
+        """Replies left by processes that are gone (no heartbeat since `alive_since`), adopted by `me`."""
+        alive = select(processes.c.id).where(processes.c.heartbeat_at >= alive_since, processes.c.id != me)
+        query = select(outbox).where(outbox.c.owner.is_(None) | outbox.c.owner.not_in(alive))
+        if platform is not None:
+            query = query.where(outbox.c.platform == platform)
+        query = query.order_by(outbox.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # two processes never adopt the same rows
+        records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
+        orphans = [r.id for r in records if r.owner != me]
+        for chunk in _chunks(orphans):
+            await conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(owner=me))
+        return records
+
+    async def heartbeat(self, conn: AsyncConnection, me: str, now: datetime) -> None:
+        updated = await conn.execute(update(processes).where(processes.c.id == me).values(heartbeat_at=now))
+        if updated.rowcount == 0:
+            await conn.execute(processes.insert().values(id=me, started_at=now, heartbeat_at=now))
+
+    async def forget_dead_processes(self, conn: AsyncConnection, before: datetime) -> None:
+        await conn.execute(delete(processes).where(processes.c.heartbeat_at < before))
 
     async def delete_outbox(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         for chunk in _chunks(list(ids)):
@@ -215,6 +241,7 @@ class Repository:
             priority=row["priority"],
             payload=json.loads(self.cipher.decrypt(row["payload_enc"])),
             created_at=row["created_at"],
+            owner=row["owner"],
         )
 
     async def kept_of(self, conn: AsyncConnection, user_id: str, collection: str | None = None) -> list[KeptNote]:
@@ -307,6 +334,7 @@ class Repository:
             "priority": record.priority,
             "payload_enc": self.cipher.encrypt(json.dumps(record.payload, separators=(",", ":"))),
             "created_at": record.created_at,
+            "owner": record.owner,
         }
 
     async def forget(self, conn: AsyncConnection, user_id: str) -> None:

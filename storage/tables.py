@@ -123,7 +123,16 @@ outbox = Table(
     Column("priority", Integer, nullable=False),
     Column("payload_enc", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("owner", String(32)),  # the process that queued it; another resends it only once that one is dead
     Index("ix_outbox_platform", "platform", "id"),
+)
+
+processes = Table(
+    "processes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
 )
 
 kept_notes = Table(

@@ -213,3 +213,36 @@ async def test_concurrent_steps_from_two_routers_on_postgres_do_not_lose_updates
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_starting_process_resends_only_what_dead_processes_left(pg_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from storage.tables import processes
+
+    clock = FakeClock()
+    one = await make_app(pg_url, clock=clock)
+    await one.dispatcher.stop()  # one's replies stay queued, as if its platform were slow
+    one.router._listeners.clear()
+    try:
+        user = User(one)
+        await one.router.tick()  # heartbeat of a live process
+        await one.router.submit(user._incoming(text="/start"))
+        two = await make_app(pg_url, clock=clock, migrate=False)
+        try:
+            assert await two.router.pending("test") == [], "a live process's replies are its own"
+            async with one.db.begin() as conn:
+                old = datetime.now(UTC) - timedelta(minutes=5)
+                await conn.execute(
+                    update(processes).where(processes.c.id == one.router.instance).values(heartbeat_at=old)
+                )
+            adopted = await two.router.pending("test")
+            assert [d.chat_key for d in adopted] == [user.key], "a dead process's replies are sent by another"
+            assert await two.router.pending("test") == adopted, "adopted rows now belong to the new process"
+        finally:
+            await two.close()
+    finally:
+        await one.router.stop()
+        await one.db.dispose()
