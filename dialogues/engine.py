@@ -231,6 +231,13 @@ class Engine:
         assert step.validate is not None and step.save is not None
         answer = inp.option if inp.option is not None else typed
         found = validate(step.validate, answer, today=turn.now.date(), locale=turn.ctx.locale) if answer else None
+        if found is None and typed.isdigit() and inp.option is None:
+            # "1" where it is no valid answer itself picks the first suggestion shown, as on a choose step.
+            country = str(turn.ctx.vars.get("country") or "") or None
+            shown = suggestions(step.validate, today=turn.now.date(), locale=turn.ctx.locale, country=country)
+            if 1 <= int(typed) <= len(shown):
+                picked = shown[int(typed) - 1].value
+                found = validate(step.validate, picked, today=turn.now.date(), locale=turn.ctx.locale)
         if found is None:
             self._say(turn, f"validate_{step.validate}", state)
             self._prompt(state, step, turn, repeat=False)

@@ -403,3 +403,18 @@ def test_the_shipped_dialogues_load_and_lint_clean() -> None:
     library = load_library()
     assert "compassion_break" in library.dialogues and "anchor" in library.dialogues
     assert lint_library(library) == []
+
+
+def test_a_typed_number_picks_a_validated_steps_suggestion() -> None:
+    """At the time-zone question, "1" is no zone: it picks the first zone suggested, as a button would."""
+    engine = Engine(load_library())
+    ctx = Context(locale="fr", vars={"country": "FR"})
+    state = engine.start("checkin", ctx, NOW).state
+    state = engine.handle(state, Input(text="1"), ctx, NOW).state
+    assert state.top.step_id == "hour"
+    state = engine.handle(state, Input(text="8h30"), ctx, NOW).state
+    assert state.top.step_id == "zone"
+    picked = engine.handle(state, Input(text="1"), ctx, NOW)
+    assert picked.accepted and picked.state.top.values["timezone"] == "Europe/Paris"
+    wrong = engine.handle(state, Input(text="7"), ctx, NOW)
+    assert not wrong.accepted and wrong.state == state
