@@ -32,8 +32,8 @@ from dialogues.validators import (
 )
 from storage.records import UserRecord
 
-DAILY, WEEKLY = "daily", "weekly"
-KINDS = (DAILY, WEEKLY)
+DAILY, WEEKLY, LETTER = "daily", "weekly", "letter"
+KINDS = (DAILY, WEEKLY, LETTER)  # a letter reminder fires once, at the daily hour, on the chosen date
 PROMPT_DIALOGUE = "checkin_prompt"
 SETTINGS_DIALOGUE = "checkin"
 BUTTON_PREFIX = "checkin_"  # do:checkin_start, do:checkin_later, do:checkin_tonight, do:checkin_skip
@@ -58,10 +58,19 @@ def _prefs(user: UserRecord) -> dict[str, Any]:
     return dict(user.settings.get("checkin") or {})
 
 
-def apply_setting(user: UserRecord, key: str, value: str) -> None:
+def apply_setting(user: UserRecord, key: str, value: str, now: datetime | None = None) -> None:
     """A SetProfile effect from the check-in dialogue. Values were validated by the dialogue; anything else
     is ignored rather than stored."""
     prefs = _prefs(user)
+    if key == "letter_reminder":
+        # "3" or "7" days from today in the user's zone; anything else cancels a pending reminder.
+        tz = user.timezone or suggested_zone(user.country)
+        if value.isdigit() and 0 < int(value) <= 60 and now is not None:
+            prefs["letter_on"] = (local_date(now, tz) + timedelta(days=int(value))).isoformat()
+        else:
+            prefs.pop("letter_on", None)
+        user.settings = {**user.settings, "checkin": prefs}
+        return
     if key == "timezone":
         found = parse_timezone(value)
         if found is not None:
@@ -109,6 +118,11 @@ def spec_for(user: UserRecord, kind: str) -> dict[str, Any] | None:
     """What the user's schedule of this kind is computed from; None when there is none."""
     prefs = _prefs(user)
     tz = user.timezone or suggested_zone(user.country)
+    if kind == LETTER:
+        if not prefs.get("letter_on"):
+            return None
+        hour = prefs.get("hour", DEFAULT_HOUR)
+        return {"hour": hour, "days": EVERY_DAY, "tz": tz, "resume": prefs["letter_on"], "once": True}
     if kind == DAILY:
         if not prefs.get("on"):
             return None
@@ -190,6 +204,8 @@ def after_prompt(
 ) -> tuple[datetime, str] | None:
     """The next regular prompt once the one of `handled_date` is dealt with (sent, skipped or too late):
     on a later local date, and not one already too late to send."""
+    if spec.get("once"):
+        return None
     tz = zone(spec["tz"])
     start = local_midnight(date.fromisoformat(handled_date) + timedelta(days=1), tz)
     return next_prompt(spec, max(start, now - grace))
@@ -231,6 +247,15 @@ def busy(run_status: str | None, run_updated: datetime | None, now: datetime) ->
     if run_status is None or run_updated is None:
         return False
     return run_status == "paused" or now - run_updated < BUSY_FOR
+
+
+def clear_letter(user: UserRecord) -> bool:
+    """The letter reminder fired (or was too late): it is done."""
+    prefs = _prefs(user)
+    if prefs.pop("letter_on", None) is None:
+        return False
+    user.settings = {**user.settings, "checkin": prefs}
+    return True
 
 
 def clear_handled(user: UserRecord, handled_date: str) -> bool:

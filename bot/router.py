@@ -820,7 +820,7 @@ class Router:
         elif effect.key == "country":
             user.country = None if effect.value in ("", "other", "None") else effect.value.upper()
         elif effect.key in checkins.CHECKIN_KEYS:
-            checkins.apply_setting(user, effect.key, effect.value)
+            checkins.apply_setting(user, effect.key, effect.value, now)
         elif effect.key == "consent":
             if effect.value == "yes":
                 user.consent_version, user.consent_at = NOTICE_VERSION, now

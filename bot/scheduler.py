@@ -140,7 +140,10 @@ async def handle_due(
         if verdict == "wait":
             moves.append((job.schedule_id, Planned(now + checkins.RECHECK, job.local_date, job.round, job.spec)))
             continue
-        changed = checkins.clear_handled(user, job.local_date) if job.kind == DAILY else False
+        if job.kind == DAILY:
+            changed = checkins.clear_handled(user, job.local_date)
+        else:
+            changed = checkins.clear_letter(user) if job.kind == checkins.LETTER else False
         spec = spec_for(user, job.kind) or job.spec
         after = checkins.after_prompt(spec, job.local_date, now, timedelta(0) if verdict == "late" else job.grace)
         plan = Planned(after[0], after[1], 0, spec) if after else Planned(None, None, 0, spec)
@@ -229,8 +232,19 @@ class CheckinScheduler:
         messages: tuple[Outgoing, ...] = ()
         if row.kind == WEEKLY:
             messages = await self._weekly(row.user_id)
+        elif row.kind == checkins.LETTER:
+            messages = await self._letter(row.user_id)
         return Due(row.id, row.user_id, row.kind, row.next_due, row.local_date, row.round, row.spec, owner,
                    self.grace, messages)  # fmt: skip
+
+    async def _letter(self, user_id: str) -> tuple[Outgoing, ...]:
+        router = self.router
+        async with router.db.begin() as conn:
+            user = await router.repo.user_by_id(conn, user_id)
+        if user is None:
+            return ()
+        text = router.library.text("letter_reminder").render(router._ctx(user))
+        return (Outgoing(text, scheduled=True),)
 
     async def _weekly(self, user_id: str) -> tuple[Outgoing, ...]:
         """The weekly review, read and drawn outside the router's writer (a chart takes ~0.1 s of CPU)."""

@@ -20,6 +20,7 @@ CHECKIN_KEYS = frozenset(
         "weekly",
         "weekly_day",
         "weekly_hour",
+        "letter_reminder",
     }
 )
 PROFILE_KEYS = frozenset({"language", "address", "country", "consent"}) | CHECKIN_KEYS

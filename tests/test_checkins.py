@@ -629,3 +629,53 @@ def test_the_checker_rejects_an_unknown_validator_and_unknown_values_in_effects(
         with pytest.raises(DialogueError) as caught:
             load_dialogue(path)
         assert problem in "\n".join(caught.value.problems)
+
+
+async def test_a_letter_reminder_comes_once_on_the_chosen_day(db_url: str) -> None:
+    """After /letter, "in 3 days" sends one reminder on that day at the check-in hour, then never again."""
+    from datetime import UTC, datetime
+
+    from bot.scheduler import CheckinScheduler
+    from tests.harness import FakeClock, User, make_app, text_of
+
+    clock = FakeClock(datetime(2027, 3, 26, 9, 0, tzinfo=UTC))
+    app = await make_app(db_url, clock=clock)
+    scheduler = CheckinScheduler(app.router)
+    try:
+        user = User(app, locale="en")
+        await user.onboard(language="en")
+        await user.send("/letter")
+        while await user.step() not in ("reminder", None):
+            buttons = user.last_buttons()
+            if await user.step() in ("judged", "letter"):
+                await user.send("Dear me, you did what you could.")
+            elif buttons:
+                await user.tap(buttons[0].id)
+            else:
+                clock.advance(seconds=60)
+                await app.router.tick()
+                await app.settle()
+        await user.tap("in_3_days")
+        assert await user.step() is None
+
+        def reminders() -> list[str]:
+            everything = app.transport.chat(user.key) + app.transport.chat(f"@user:{user.key}")
+            return [m.text for m in everything if "letter" in m.text and "few days ago" in m.text]
+
+        for hours in (24, 24, 21):  # 2027-03-29 06:00 UTC, 08:00 in Paris (summer time): before 08:30
+            clock.advance(hours=hours)
+            await scheduler.drain()
+            await app.settle()
+        assert reminders() == []
+        clock.advance(minutes=40)  # past 08:30 CEST on the third day
+        await scheduler.drain()
+        await app.settle()
+        assert len(reminders()) == 1
+        clock.advance(days=3)
+        await scheduler.drain()
+        await app.settle()
+        assert len(reminders()) == 1, "once, not every day"
+        assert "reread" in text_of([m for m in app.transport.chat(f"@user:{user.key}")])
+    finally:
+        scheduler.close()
+        await app.close()
