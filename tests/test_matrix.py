@@ -513,6 +513,21 @@ async def test_phare_run_serves_matrix(world: World) -> None:
         room_id = await alice.dm(account.user_id, encrypted=True)
         await wait_until(lambda: bool(alice.bot_texts(room_id, account.user_id)), "Phare's greeting")
         assert "Bonjour, je suis Phare" in alice.bot_texts(room_id, account.user_id)[0]
+
+        async def say(text: str) -> None:
+            seen = len(alice.bot_texts(room_id, account.user_id))
+            await alice.send(room_id, text)
+            await wait_until(lambda: len(alice.bot_texts(room_id, account.user_id)) > seen, f"an answer to {text!r}")
+
+        # A whole exercise in the encrypted DM through `phare run`: onboarding, then the break by typing.
+        for answer in ("1", "1", "ok", "ok", "1", "1", "!break", "2", "ok", "cinq", "ok", "ok", "2", "ok"):
+            await say(answer)
+        await say("Je fais de mon mieux.")
+        await say("4/10")
+        await wait_until(
+            lambda: any("5/10" in t and "4/10" in t for t in alice.bot_texts(room_id, account.user_id)),
+            "the closing before → after",
+        )
     finally:
         stop.set()
         assert await asyncio.wait_for(running, 30) == 0

@@ -532,8 +532,18 @@ async def test_phare_run_serves_telegram_until_stopped(double: BotApiDouble, tmp
     running = asyncio.create_task(run_all(settings, stop=stop))
     await double.wait_until(lambda: bool(double.calls_to("getUpdates")))
     user = TgUser(88, language_code="fr")
-    double.text(user, "/start")
-    await double.wait_until(lambda: bool(double.chat(88)))
+
+    async def say(text: str) -> None:
+        seen = len(double.chat(88))
+        double.text(user, text)
+        await double.wait_until(lambda: len(double.chat(88)) > seen)
+
+    # A whole exercise through `phare run`: onboarding, then the break by typing.
+    for answer in ("/start", "Français", "1", "ok", "ok", "1", "1", "/break", "2", "ok", "cinq"):
+        await say(answer)
+    for answer in ("ok", "ok", "2", "ok", "Je fais de mon mieux.", "4/10"):
+        await say(answer)
+    await double.wait_until(lambda: any("5/10" in (m.text or "") and "4/10" in (m.text or "") for m in double.chat(88)))
     stop.set()
     assert await asyncio.wait_for(running, 10) == 0
 
