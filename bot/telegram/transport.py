@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from telegram import Bot, LinkPreviewOptions
-from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -169,43 +168,51 @@ class TelegramTransport(Transport):
         parts.append(_Part(kind, caption, keys, attachment))
         return parts
 
-    async def _send(self, chat_id: int, part: _Part) -> TgMessage:
+    async def _send_text(self, chat_id: int, text: str, markup: Any, html: bool) -> int:
+        # Through the Bot's request path (same HTTP stack, errors and logging) but without turning the answer
+        # into a full Message object: only its id is needed, and parsing it cost more than sending.
+        data: dict[str, Any] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
+        if html:
+            data["parse_mode"] = ParseMode.HTML
+        if markup is not None:
+            data["reply_markup"] = markup
+        result = await self.bot._post("sendMessage", data)
+        return int(result["message_id"])
+
+    async def _send(self, chat_id: int, part: _Part) -> int:
         markup = part.keys.markup if part.keys is not None else None
         if part.kind == "text":
             try:
-                return await self.bot.send_message(
-                    chat_id, to_html(part.text), parse_mode=ParseMode.HTML, reply_markup=markup,
-                    link_preview_options=NO_PREVIEW,
-                )  # fmt: skip
+                return await self._send_text(chat_id, to_html(part.text), markup, html=True)
             except BadRequest as exc:
                 if _gone(exc):
                     raise
                 log.warning("Telegram refused the formatting (%s); sending plain text", reason(exc))
-                return await self.bot.send_message(
-                    chat_id, part.text, reply_markup=markup, link_preview_options=NO_PREVIEW
-                )
+                return await self._send_text(chat_id, part.text, markup, html=False)
         assert part.attachment is not None
         caption = to_html(part.text) if part.text else None
         parse_mode = ParseMode.HTML if caption else None
         if part.kind == "photo":
-            return await self.bot.send_photo(
+            photo = await self.bot.send_photo(
                 chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
                 parse_mode=parse_mode, reply_markup=markup,
             )  # fmt: skip
-        return await self.bot.send_document(
+            return photo.message_id
+        document = await self.bot.send_document(
             chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
             parse_mode=parse_mode, reply_markup=markup,
         )  # fmt: skip
+        return document.message_id
 
-    def _sent(self, chat_id: int, part: _Part, sent: TgMessage) -> None:
+    def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
         keys = part.keys
         if keys is None or not keys.tappable:
             return
         if keys.indexed:
-            self._remember(self._indexed, (chat_id, sent.message_id), keys.buttons)
+            self._remember(self._indexed, (chat_id, sent), keys.buttons)
         previous = self._open.pop(chat_id, None)
-        self._remember(self._open, chat_id, sent.message_id)
-        if previous is not None and previous != sent.message_id:
+        self._remember(self._open, chat_id, sent)
+        if previous is not None and previous != sent:
             # Only the latest question keeps its buttons: an answer typed instead of tapped leaves none behind.
             self.spawn(self.remove_keyboard(chat_id, previous))
 
@@ -236,7 +243,8 @@ class TelegramTransport(Transport):
         for _ in range(2):
             await self.limiter.acquire(chat_id, priority=1)
             try:
-                await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+                # Without reply_markup, Telegram removes the keyboard; the edited message is not parsed back.
+                await self.bot._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
                 return
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
