@@ -26,7 +26,7 @@ from bot.access import Access
 from bot.commands import Command, parse_command
 from bot.identifiers import identifying_details
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
-from bot.safety import SafetyCheck, SafetyVerdict
+from bot.safety import SafetyCheck
 from bot.scheduler import Due, handle_due, sync_schedules
 from dialogues.engine import Engine
 from dialogues.loader import Library
@@ -395,8 +395,8 @@ class Router:
             if not self._invited(msg, user):
                 # Not admitted on this instance: a kind answer, nothing stored (crisis resources all the same).
                 refused = _Turn(user=user, run=None, chat_key=msg.chat_key, platform=msg.platform)
-                if msg.text and self.safety is not None and self.safety.check(msg.text).crisis:
-                    refused.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+                if self._in_crisis(msg.text):
+                    refused.replies.append(self._resources(user))
                 elif msg.private:
                     refused.replies.append(self._text("access_denied", user))
                 self._queue_replies(refused, batch, user_id=None)
@@ -438,9 +438,8 @@ class Router:
         personal commands are redirected to a private chat, and ordinary chatter gets no answer."""
         user = turn.user
         private = _Turn(user=user, run=None, chat_key=private_chat(msg.user_key), platform=msg.platform)
-        if msg.text and self.safety is not None and self.safety.check(msg.text).crisis:
-            assert self.safety is not None
-            private.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+        if self._in_crisis(msg.text):
+            private.replies.append(self._resources(user))
             if not transient:
                 batch.changes.safety_new.append((user.id, "crisis_resources_shown_private", user.country, batch.now))
             self._queue_replies(private, batch, user_id=None if transient else user.id)
@@ -588,11 +587,9 @@ class Router:
             state = RunState.from_dict(turn.run.state["engine"])
             self._apply(turn, self.engine.expire(state, self._run_ctx(turn)), now)
             turn.replies.append(self._text("expired_notice", user))
-        if msg.text and self.safety is not None:
-            verdict = self.safety.check(msg.text)
-            if verdict.crisis:
-                self._crisis(turn, verdict, now)
-                return
+        if self._in_crisis(msg.text):
+            self._crisis(turn, now)
+            return
         command = parse_command(msg.text, self.bot_username) if msg.text else None
         if command is not None:
             self._command(command, msg, turn, now)
@@ -934,10 +931,16 @@ class Router:
 
     # --- safety ------------------------------------------------------------------------------------------
 
-    def _crisis(self, turn: _Turn, verdict: SafetyVerdict, now: datetime) -> None:
-        user = turn.user
+    def _in_crisis(self, text: str | None) -> bool:
+        return bool(text) and self.safety is not None and self.safety.check(text or "").crisis
+
+    def _resources(self, user: UserRecord) -> Outgoing:
         assert self.safety is not None
-        turn.replies.append(Outgoing(self.safety.resources(user.country, self._ctx(user))))
+        return Outgoing(self.safety.resources(user.country, self._ctx(user)))
+
+    def _crisis(self, turn: _Turn, now: datetime) -> None:
+        user = turn.user
+        turn.replies.append(self._resources(user))
         turn.safety.append(("crisis_resources_shown", user.country))
         if turn.run is not None and turn.run.status == "active":
             state = RunState.from_dict(turn.run.state["engine"])
@@ -975,18 +978,19 @@ class Router:
     def _text(self, key: str, user: UserRecord, **values: object) -> Outgoing:
         return Outgoing(self._render(key, user, **values))
 
-    def _menu(self, user: UserRecord) -> Outgoing:
+    def _exercise_buttons(self, user: UserRecord) -> tuple[Button, ...]:
         ctx = self._ctx(user)
-        buttons = tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
-        return Outgoing(self._render("idle_menu", user), buttons)
+        return tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
+
+    def _menu(self, user: UserRecord) -> Outgoing:
+        return Outgoing(self._render("idle_menu", user), self._exercise_buttons(user))
 
     def _exercises(self, user: UserRecord) -> Outgoing:
         ctx = self._ctx(user)
         lines = [self._render("exercises_header", user)]
         for dialogue in self.library.listed():
             lines.append(f"• /{dialogue.id} — *{dialogue.title.render(ctx)}*: {dialogue.summary.render(ctx)}")
-        buttons = tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
-        return Outgoing("\n".join(lines), buttons)
+        return Outgoing("\n".join(lines), self._exercise_buttons(user))
 
     @staticmethod
     def _seq_from_ref(ref: str | None, run: RunRecord) -> int | None:
