@@ -765,6 +765,23 @@ def main() -> None:
         f" for {args.steady_seconds:g} s; {args.rounds} round(s)",
         flush=True,
     )
+    compare(args, stream, run_child, describe, "phare_vs_ptb_ratio", started, load)
+
+
+Child = Callable[..., dict[str, Any]]
+
+
+def compare(
+    args: argparse.Namespace,
+    stream: dict[str, Any],
+    child: Child,
+    describe_side: Callable[[dict[str, Any]], list[str]],
+    ratio_name: str,
+    started: float,
+    load: tuple[float, float, float],
+) -> None:
+    """Both sides, in alternating child processes, for the rounds asked; the median round of each side is
+    described, and the last line is `<ratio_name>=<phare throughput / ptb throughput>`."""
     sides = [side for side in ("phare", "ptb") if args.only in (None, side)]
     rounds: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="phare-bench-stream-") as tmp:
@@ -772,19 +789,19 @@ def main() -> None:
         stream_file.write_text(json.dumps(stream, ensure_ascii=False))
         for number in range(max(1, args.rounds)):
             for side in sides:
-                rounds[side].append(run_child(side, stream_file, args, first=number == 0))
+                rounds[side].append(child(side, stream_file, args, first=number == 0))
     results = {side: combine(runs) for side, runs in rounds.items()}
     for result in results.values():
-        print("\n".join(describe(result)))
+        print("\n".join(describe_side(result)))
     print(
         f"total wall time {time.perf_counter() - started:.1f} s; machine load average (1 min) {load[0]:.2f} before,"
         f" {os.getloadavg()[0]:.2f} after (other work on the machine skews the figures)"
     )
     if "phare" in results and "ptb" in results:
         ratio = results["phare"]["main"]["throughput"] / results["ptb"]["main"]["throughput"]
-        print(f"phare_vs_ptb_ratio={ratio:.3f}")
+        print(f"{ratio_name}={ratio:.3f}")
     else:
-        print("phare_vs_ptb_ratio=n/a")
+        print(f"{ratio_name}=n/a")
 
 
 if __name__ == "__main__":

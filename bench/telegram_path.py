@@ -38,7 +38,7 @@ from bench.core import (  # noqa: E402
     Gauges,
     Profiling,
     closed_loop,
-    combine,
+    compare,
     make_stream,
     peak_rss_mb,
     ptb_child,
@@ -303,26 +303,7 @@ def main() -> None:
         f"{len(stream['warmup'])} onboarding messages; {args.rounds} round(s); done = reply delivered",
         flush=True,
     )
-    sides = [side for side in ("phare", "ptb") if args.only in (None, side)]
-    rounds: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
-    with tempfile.TemporaryDirectory(prefix="phare-bench-stream-") as tmp:
-        stream_file = Path(tmp) / "stream.json"
-        stream_file.write_text(json.dumps(stream, ensure_ascii=False))
-        for number in range(max(1, args.rounds)):
-            for side in sides:
-                rounds[side].append(run_child(side, stream_file, args, first=number == 0))
-    results = {side: combine(runs) for side, runs in rounds.items()}
-    for result in results.values():
-        print("\n".join(describe(result)))
-    print(
-        f"total wall time {time.perf_counter() - started:.1f} s; machine load average (1 min) {load[0]:.2f} before,"
-        f" {os.getloadavg()[0]:.2f} after (other work on the machine skews the figures)"
-    )
-    if "phare" in results and "ptb" in results:
-        ratio = results["phare"]["main"]["throughput"] / results["ptb"]["main"]["throughput"]
-        print(f"phare_telegram_vs_ptb_ratio={ratio:.3f}")
-    else:
-        print("phare_telegram_vs_ptb_ratio=n/a")
+    compare(args, stream, run_child, describe, "phare_telegram_vs_ptb_ratio", started, load)
 
 
 if __name__ == "__main__":
