@@ -108,9 +108,10 @@ class _Cache:
                 continue
             self.users[(user.platform, user.external_id)] = user
             self.runs[user.id] = runs.get(user.id)
-        for user in self.users.values():
-            if user.id in blocked:
-                user.active = False
+        if blocked:  # rare: scan the cache only when someone blocked Phare in this batch
+            for user in self.users.values():
+                if user.id in blocked:
+                    user.active = False
 
     def clear(self) -> None:
         self.users.clear()
@@ -562,7 +563,7 @@ class Router:
         changes = batch.changes
         if run.id in changes.runs_new:
             del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
-        elif run.status != "deleted":
+        else:
             changes.run(replace(run, status="ended"))
         if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
             return
