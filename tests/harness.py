@@ -193,6 +193,12 @@ class User:
         await self.tap("yes" if consent else "no")
         await self.tap(country)
 
+    async def break_at_intensity(self, situation: str = "overload") -> None:
+        """Open the self-compassion break on a situation and reach its first intensity question."""
+        await self.send("/break")
+        await self.tap(situation)
+        await self.tap("continue")
+
     async def run_state(self) -> tuple[str | None, RunState | None]:
         async with self.app.db.begin() as conn:
             users = await self.app.repo.users_by_key(conn, [(self.platform, self.key)])

@@ -16,9 +16,7 @@ from tests.harness import App, FakeClock, User, make_app, text_of
 async def test_two_messages_at_once_never_interleave(app: App) -> None:
     user = User(app)
     await user.onboard()
-    await user.send("/break")
-    await user.tap("overload")
-    await user.tap("continue")
+    await user.break_at_intensity("overload")
     # Two answers sent at the same instant: they are handled one after the other, in order.
     first, second = user._incoming(text="4"), user._incoming(text="ok")
     await asyncio.gather(app.router.submit(first), app.router.submit(second))
@@ -62,9 +60,7 @@ async def test_an_internal_error_gets_a_kind_reply_and_logs_no_user_text(
 async def test_non_text_mid_exercise_is_answered_and_changes_nothing(app: App, kind: str) -> None:
     user = User(app)
     await user.onboard()
-    await user.send("/break")
-    await user.tap("overload")
-    await user.tap("continue")
+    await user.break_at_intensity("overload")
     replies = await user.other(kind)
     assert "texte" in text_of(replies)
     assert replies[-1].scale == (0, 10), "the question is shown again"
@@ -94,9 +90,7 @@ async def test_starting_another_exercise_closes_the_open_one(app: App) -> None:
 async def test_without_consent_exercises_run_and_nothing_is_kept(app: App) -> None:
     user = User(app)
     await user.onboard(consent=False)
-    await user.send("/break")
-    await user.tap("paperwork")
-    await user.tap("continue")
+    await user.break_at_intensity("paperwork")
     await user.send("4")
     await user.send("stop")
     history = await user.send("/history")
@@ -177,9 +171,7 @@ async def test_two_routers_on_one_postgres_keep_one_users_order(pg_url: str) -> 
     try:
         user = User(one)
         await user.onboard()
-        await user.send("/break")
-        await user.tap("overload")
-        await user.tap("continue")
+        await user.break_at_intensity("overload")
         # Alternate processes for each answer; each one reads what the other committed.
         answers = ["4", "ok", "ok", "1", "ok", "Doucement.", "3"]
         for index, answer in enumerate(answers):
@@ -202,9 +194,7 @@ async def test_concurrent_steps_from_two_routers_on_postgres_do_not_lose_updates
     try:
         user = User(one)
         await user.onboard()
-        await user.send("/break")
-        await user.tap("overload")
-        await user.tap("continue")
+        await user.break_at_intensity("overload")
         first, second = user._incoming(text="4"), user._incoming(text="ok")
         await asyncio.gather(two.router.submit(first), one.router.submit(second))
         step = await user.step()

@@ -59,9 +59,7 @@ async def test_a_whole_break_works_on_both_backends(db_url: str) -> None:
     try:
         user = User(app)
         await user.onboard()
-        await user.send("/break")
-        await user.tap("patient_stuck")
-        await user.tap("continue")
+        await user.break_at_intensity("patient_stuck")
         await user.send("5")
         assert await user.step() == "mindfulness"
         # A fresh app on the same database continues where the first one was.
@@ -194,9 +192,7 @@ async def test_duplicate_message_ids_are_processed_once(app: App) -> None:
 async def test_a_run_untouched_for_a_day_expires_and_is_kept(app: App, clock: FakeClock) -> None:
     user = User(app)
     await user.onboard()
-    await user.send("/break")
-    await user.tap("paperwork")
-    await user.tap("continue")
+    await user.break_at_intensity("paperwork")
     await user.send("4")
     clock.advance(hours=25)
     await app.router.tick()
