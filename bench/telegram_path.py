@@ -3,9 +3,9 @@
 Run from the repository root:  .venv/bin/python bench/telegram_path.py  (see bench/README.md for the options).
 
 Same stream and same PTB child as bench/core.py (imported from it). The Phare child runs the real
-TelegramService: each payload is parsed with `Update.de_json` (as the polling loop does) and handed to
-`TelegramService.handle` (UpdateReader → router.submit → commit); the commit listener feeds the outbox
-Dispatcher, which calls `TelegramTransport.deliver` → limiter → `Bot.send_message` through a canned
+TelegramService: each payload is parsed with `json.loads` and handed, as the Bot API's JSON object (as the
+polling loop does), to `TelegramService.handle` (UpdateReader → router.submit → commit); the commit listener feeds the outbox
+Dispatcher, which calls `TelegramTransport.deliver` → limiter → the Bot's request path (`sendMessage`) through a canned
 in-process BaseRequest (no network), then marks the replies sent. A message is done when every reply it
 caused has been delivered (handed to the canned request and its answer parsed), not merely committed.
 The send limiter is configured with limits far above any reachable rate, so the figure is Phare's own
@@ -113,7 +113,6 @@ def canned_request_class() -> type:
 
 async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import text
-    from telegram import Update
 
     from bot.crisis_hook import load_safety
     from bot.messages import Delivery
@@ -147,7 +146,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         get_updates_request=updates_request,
     )  # fmt: skip
     await service.start()  # getMe, menu, deleteWebhook, transport, Dispatcher, poller (its getUpdates waits)
-    bot, transport = service.bot, service.transport
+    transport = service.transport
     assert transport is not None
     loop = asyncio.get_running_loop()
 
@@ -180,9 +179,8 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     transport.deliver = deliver  # type: ignore[method-assign]
 
     async def handle(raw: str) -> None:
-        update = Update.de_json(json.loads(raw), bot)  # what Poller._parse does with each getUpdates item
-        assert update.effective_chat is not None
-        chat = update.effective_chat.id
+        update = json.loads(raw)  # the poller hands getUpdates' JSON objects to the service as they are
+        chat = update["message"]["chat"]["id"]
         await service.handle([update])  # what the polling loop calls: read → submit (chained per person)
         if outstanding[chat]:
             waiter = waiters[chat] = loop.create_future()

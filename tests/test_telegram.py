@@ -297,6 +297,19 @@ async def test_sticker_photo_voice_location_mid_exercise(env: Env) -> None:
     assert await phone.step() == "bring_to_mind"
 
 
+async def test_an_update_of_an_unexpected_shape_is_skipped_and_the_next_ones_are_answered(env: Env) -> None:
+    phone = env.phone("fr")
+    await onboard(phone)
+    await phone.say("/break")
+    odd = env.double.message_json(phone.user, phone.user.chat(), text="1")
+    odd["from"] = {"id": "not a number"}
+    env.double._push("message", odd)
+    env.double._push("message", {"chat": "nowhere"})
+    replies = await phone.tap("patient_stuck")
+    assert replies and await phone.step() == "bring_to_mind", "the tap after two unreadable updates is answered"
+    assert "Je ne sais lire" not in texts(replies), "nothing is said about updates that were not understood"
+
+
 class FlagSafety:
     """A stand-in safety layer: flags one word, so the test is about the transport, not the detector."""
 

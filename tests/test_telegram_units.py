@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import pytest
-from telegram import Update
+from telegram import InlineKeyboardMarkup
 
 from bot.messages import Button, Outgoing
 from bot.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
@@ -15,7 +16,7 @@ from bot.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, k
 from bot.telegram.limiter import Limits, SendLimiter
 from bot.telegram.redact import install_redaction
 from bot.telegram.transport import chat_id_of
-from bot.telegram.updates import Received, UpdateReader
+from bot.telegram.updates import Received, UnreadableUpdate, UpdateReader
 from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
 
 # --- limiter ------------------------------------------------------------------------------------------------
@@ -159,21 +160,27 @@ def test_callback_data_round_trip_and_rejects() -> None:
     assert encode("x" * 60, "ref.1") is None
 
 
+def _markup(serialised: str | None) -> InlineKeyboardMarkup:
+    """The keyboard as python-telegram-bot reads the Bot API's JSON: it must be valid markup."""
+    assert serialised is not None
+    markup = InlineKeyboardMarkup.de_json(json.loads(serialised), None)
+    assert not markup.api_kwargs, "fields the Bot API does not know"
+    return markup
+
+
 def test_keyboard_scale_keypad_long_ids_and_private_links() -> None:
     scale = keyboard(Outgoing("How intense?", scale=(0, 10), scale_ref="ab.4"), BOT_USERNAME)
-    assert scale.markup is not None
-    rows = scale.markup.inline_keyboard
+    rows = _markup(scale.markup).inline_keyboard
     assert [[b.text for b in row] for row in rows] == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
     assert rows[0][4].callback_data == "o|ab.4|4"
     long_id = "option_" + "y" * 70
     wide = keyboard(Outgoing("Pick", (Button(long_id, "Long", "ab.5"), Button("b", "B", "ab.5"))), BOT_USERNAME)
     assert wide.indexed and wide.buttons[0].id == long_id
-    assert wide.markup is not None
-    datas = [b.callback_data for row in wide.markup.inline_keyboard for b in row]
+    datas = [b.callback_data for row in _markup(wide.markup).inline_keyboard for b in row]
     assert datas == ["i|0", "o|ab.5|b"] and all(len(str(d).encode()) <= DATA_LIMIT for d in datas)
     link = keyboard(Outgoing("Private", (Button("private", "Open", "private:compassion_break"),)), BOT_USERNAME)
-    assert link.markup is not None and not link.tappable
-    assert link.markup.inline_keyboard[0][0].url == f"https://t.me/{BOT_USERNAME}?start=compassion_break"
+    assert not link.tappable
+    assert _markup(link.markup).inline_keyboard[0][0].url == f"https://t.me/{BOT_USERNAME}?start=compassion_break"
     assert deep_link(BOT_USERNAME, "") == f"https://t.me/{BOT_USERNAME}"
     assert deep_link(BOT_USERNAME, "bad payload!") == f"https://t.me/{BOT_USERNAME}"
 
@@ -194,7 +201,7 @@ def _reader(resolve: dict[tuple[int, int, int], Button] | None = None) -> Update
 
 
 def _read(payload: dict[str, Any], reader: UpdateReader | None = None) -> Received | None:
-    return (reader or _reader()).read(Update.de_json(payload, None))
+    return (reader or _reader()).read(payload)
 
 
 async def test_private_messages_of_every_kind() -> None:
@@ -244,6 +251,31 @@ async def test_groups_only_commands_for_phare_and_replies_to_it() -> None:
     assert _read(double._updates[-1]) is None
     double.channel_post("/help")
     assert _read(double._updates[-1]) is None
+
+
+def test_updates_of_an_unexpected_shape_are_refused_not_half_read() -> None:
+    user = {"id": 8, "is_bot": False, "first_name": "A"}
+    chat = {"id": 8, "type": "private"}
+    good = {"message_id": 1, "date": 0, "chat": chat, "from": user, "text": "hello"}
+    received = _read({"update_id": 1, "message": good})
+    assert received is not None and received.incoming is not None and received.incoming.text == "hello"
+    odd_messages = [
+        {**good, "chat": "8"}, {**good, "message_id": "1"}, {**good, "from": {**user, "id": True}},
+        {**good, "text": 42}, {**good, "chat": {"type": "private"}},
+    ]  # fmt: skip
+    for message in odd_messages:
+        with pytest.raises(UnreadableUpdate):
+            _read({"update_id": 2, "message": message})
+    for query in (
+        {"id": "q", "from": "8"},
+        {"id": "", "from": user},
+        {"id": "q", "from": user, "message": {"chat": chat}},
+    ):
+        with pytest.raises(UnreadableUpdate):
+            _read({"update_id": 3, "callback_query": query})
+    with pytest.raises(UnreadableUpdate):
+        _read({"update_id": 4, "message": None})
+    assert _read({"update_id": 5, "my_chat_member": {}}) is None, "kinds Phare does not ask for are ignored"
 
 
 async def test_taps_forged_data_and_remembered_indexes() -> None:

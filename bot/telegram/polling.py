@@ -13,23 +13,25 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.telegram.transport import reason, retry_seconds
+from bot.telegram.updates import RawUpdate
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
-Handle = Callable[[list[Update]], Awaitable[None]]
+Handle = Callable[[Sequence[RawUpdate]], Awaitable[None]]
 
 
 class PhareBot(Bot):
     async def raw_updates(
         self, offset: int | None, timeout: float, allowed_updates: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """getUpdates without parsing: one unreadable update must not hide the others, nor its own id."""
+        """getUpdates as the Bot API's JSON: the reader takes what it needs, and one unreadable update hides
+        neither the others nor its own id."""
         data = {"offset": offset, "timeout": int(timeout), "allowed_updates": list(allowed_updates)}
         read_timeout = (self._request[0].read_timeout or 0) + timeout
         return cast(list[dict[str, Any]], await self._post("getUpdates", data, read_timeout=read_timeout))
@@ -87,27 +89,17 @@ class Poller:
                 continue
             finally:
                 self._fetch = None
-            updates = self._parse(raw)
             try:
-                await self._handle(updates)
+                await self._handle(raw)
             except StepsNotStored:
                 failures += 1
                 log.error("some steps could not be stored; the updates will be read again")
                 await self._pause(self._backoff(failures))
                 continue
             failures = 0
-            ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
+            ids = [item["update_id"] for item in raw if isinstance(item, dict) and type(item.get("update_id")) is int]
             if ids:
                 offset = max(ids) + 1
-
-    def _parse(self, raw: list[dict[str, Any]]) -> list[Update]:
-        updates: list[Update] = []
-        for item in raw:
-            try:
-                updates.append(Update.de_json(item, self.bot))
-            except Exception as exc:  # noqa: BLE001 — skip what cannot be read, keep the rest
-                log.error("skipped update %s that could not be read (%s)", item.get("update_id"), type(exc).__name__)
-        return updates
 
     def _backoff(self, failures: int) -> float:
         return float(min(self._max_backoff, 0.5 * 2 ** (failures - 1)))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from telegram import Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
@@ -22,7 +21,7 @@ from bot.telegram.menu import publish_menu
 from bot.telegram.polling import PhareBot, Poller, StepsNotStored
 from bot.telegram.redact import install_redaction
 from bot.telegram.transport import TelegramTransport, reason
-from bot.telegram.updates import PLATFORM, TapReceipt, UpdateReader
+from bot.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
 from bot.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
 from dialogues.texts import Address, Context, Locale
 
@@ -143,7 +142,7 @@ class TelegramService:
 
     # --- updates in ------------------------------------------------------------------------------------
 
-    async def handle(self, updates: Sequence[Update]) -> None:
+    async def handle(self, updates: Sequence[RawUpdate]) -> None:
         """Commit these updates' steps (in order per person, people in parallel); raise if one failed."""
         assert self._reader is not None
         steps: list[asyncio.Task[None]] = []
@@ -151,7 +150,8 @@ class TelegramService:
             try:
                 received = self._reader.read(update)
             except Exception as exc:  # noqa: BLE001 — one odd update must not stop the others
-                log.error("skipped update %s: %s", update.update_id, type(exc).__name__)
+                update_id = update.get("update_id") if isinstance(update, Mapping) else None
+                log.error("skipped update %s that could not be read: %s", update_id, type(exc).__name__)
                 continue
             if received is None:
                 continue

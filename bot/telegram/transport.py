@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -35,7 +35,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 PRIVATE_CHAT_PREFIX = "@user:"
 FILES_NOTICE = "telegram_files_notice"
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = '{"is_disabled":true}'  # LinkPreviewOptions, serialised once
 _REMEMBERED = 5_000
 # Telegram's descriptions for chats Phare can no longer write to; retrying cannot help.
 _GONE = (
@@ -70,6 +70,15 @@ def reason(exc: BaseException) -> str:
 def retry_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return float(value if isinstance(value, int | float) else value.total_seconds())
+
+
+def _text_data(chat_id: int, text: str, markup: str | None, *, html: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
+    if html:
+        data["parse_mode"] = ParseMode.HTML
+    if markup is not None:
+        data["reply_markup"] = markup
+    return data
 
 
 def _gone(exc: TelegramError) -> bool:
@@ -168,41 +177,32 @@ class TelegramTransport(Transport):
         parts.append(_Part(kind, caption, keys, attachment))
         return parts
 
-    async def _send_text(self, chat_id: int, text: str, markup: Any, html: bool) -> int:
-        # Through the Bot's request path (same HTTP stack, errors and logging) but without turning the answer
-        # into a full Message object: only its id is needed, and parsing it cost more than sending.
-        data: dict[str, Any] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
-        if html:
-            data["parse_mode"] = ParseMode.HTML
-        if markup is not None:
-            data["reply_markup"] = markup
-        result = await self.bot._post("sendMessage", data)
+    async def _call(self, method: str, data: dict[str, Any]) -> int:
+        # Through the Bot's request path (same HTTP stack, errors and logging) but without python-telegram-bot's
+        # objects either way: the keyboard is already JSON, and of the answer only the message id is needed.
+        result = await self.bot._post(method, data)
         return int(result["message_id"])
 
     async def _send(self, chat_id: int, part: _Part) -> int:
         markup = part.keys.markup if part.keys is not None else None
         if part.kind == "text":
             try:
-                return await self._send_text(chat_id, to_html(part.text), markup, html=True)
+                return await self._call("sendMessage", _text_data(chat_id, to_html(part.text), markup, html=True))
             except BadRequest as exc:
                 if _gone(exc):
                     raise
                 log.warning("Telegram refused the formatting (%s); sending plain text", reason(exc))
-                return await self._send_text(chat_id, part.text, markup, html=False)
+                return await self._call("sendMessage", _text_data(chat_id, part.text, markup, html=False))
         assert part.attachment is not None
-        caption = to_html(part.text) if part.text else None
-        parse_mode = ParseMode.HTML if caption else None
-        if part.kind == "photo":
-            photo = await self.bot.send_photo(
-                chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
-                parse_mode=parse_mode, reply_markup=markup,
-            )  # fmt: skip
-            return photo.message_id
-        document = await self.bot.send_document(
-            chat_id, part.attachment.data, filename=part.attachment.filename, caption=caption,
-            parse_mode=parse_mode, reply_markup=markup,
-        )  # fmt: skip
-        return document.message_id
+        field = "photo" if part.kind == "photo" else "document"
+        data: dict[str, Any] = {
+            "chat_id": chat_id, field: InputFile(part.attachment.data, filename=part.attachment.filename)
+        }  # fmt: skip
+        if part.text:
+            data.update(caption=to_html(part.text), parse_mode=ParseMode.HTML)
+        if markup is not None:
+            data["reply_markup"] = markup
+        return await self._call("sendPhoto" if part.kind == "photo" else "sendDocument", data)
 
     def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
         keys = part.keys

@@ -1,24 +1,41 @@
 """Telegram updates as platform-neutral Incoming messages; what Phare must not answer is dropped here.
 
+Updates are read as the Bot API's JSON objects, not as python-telegram-bot's Update: Phare needs a dozen
+fields of them, and building the full object tree cost as much as the rest of a step. Every field is read
+with its type checked, so an update of an unexpected shape is skipped (by the caller), never half-read.
+
 Message ids are stable across redeliveries (the router drops one it has already processed):
 `m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>` for an edit, `c<query id>` for a tap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
+from typing import Any
 
 from bot.messages import Button, Incoming, InputKind
 from bot.telegram.keyboards import decode
 
 PLATFORM = "telegram"
 
+RawUpdate = Mapping[str, Any]
 ResolveIndex = Callable[[int, int, int], Button | None]
+
+# What a message may carry instead of text, in the order that decides its kind. An animation also fills
+# `document`, but it is not a file the person meant to share, so it is checked first.
+_KINDS: tuple[tuple[str, InputKind], ...] = (
+    ("sticker", "sticker"), ("photo", "photo"), ("voice", "voice"), ("audio", "voice"),
+    ("video_note", "voice"), ("animation", "other"), ("document", "document"), ("location", "location"),
+    ("venue", "location"), ("video", "other"), ("contact", "other"), ("dice", "other"), ("game", "other"),
+    ("poll", "other"), ("invoice", "other"), ("story", "other"), ("paid_media", "other"),
+    ("successful_payment", "other"), ("passport_data", "other"), ("checklist", "other"),
+)  # fmt: skip
+
+
+class UnreadableUpdate(ValueError):
+    """A field Phare relies on is missing or of the wrong type."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _object(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, Mapping):
+        raise UnreadableUpdate(key)
+    return value
+
+
+def _optional_object(parent: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = parent.get(key)
+    return value if isinstance(value, Mapping) else None
+
+
+def _int(parent: Mapping[str, Any], key: str) -> int:
+    value = parent.get(key)
+    if type(value) is not int:  # bool is an int subclass, and no id is a bool
+        raise UnreadableUpdate(key)
+    return value
+
+
+def _optional_str(parent: Mapping[str, Any], key: str) -> str | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnreadableUpdate(key)
+    return value
+
+
 class UpdateReader:
     def __init__(self, bot_id: int, username: str, resolve: ResolveIndex, clock: Callable[[], datetime] = _now) -> None:
         self.bot_id = bot_id
@@ -47,46 +92,53 @@ class UpdateReader:
         self._resolve = resolve
         self._clock = clock
 
-    def read(self, update: Update) -> Received | None:
-        """What to do with an update; None for anything Phare ignores (channel posts, service messages)."""
-        if update.callback_query is not None:
-            return self._tap(update.callback_query)
-        if update.message is not None:
-            return self._message(update.message, edited=False)
-        if update.edited_message is not None:
-            return self._message(update.edited_message, edited=True)
+    def read(self, update: RawUpdate) -> Received | None:
+        """What to do with an update; None for anything Phare ignores (channel posts, service messages).
+
+        Raises UnreadableUpdate when a field Phare needs is missing or malformed."""
+        if not isinstance(update, Mapping):
+            raise UnreadableUpdate("update")
+        if "callback_query" in update:
+            return self._tap(_object(update, "callback_query"))
+        if "message" in update:
+            return self._message(_object(update, "message"), edited=False)
+        if "edited_message" in update:
+            return self._message(_object(update, "edited_message"), edited=True)
         return None
 
-    def _message(self, message: Message, *, edited: bool) -> Received | None:
-        chat, user = message.chat, message.from_user
-        if user is None or user.is_bot or chat.type == ChatType.CHANNEL:
+    def _message(self, message: Mapping[str, Any], *, edited: bool) -> Received | None:
+        chat = _object(message, "chat")
+        user = _optional_object(message, "from")
+        chat_type = chat.get("type")
+        if user is None or user.get("is_bot") is True or chat_type == "channel":
             return None
-        private = chat.type == ChatType.PRIVATE
+        chat_id, user_id, message_number = _int(chat, "id"), _int(user, "id"), _int(message, "message_id")
+        private = chat_type == "private"
         kind: InputKind = "text"
-        text = message.text
+        text = _optional_str(message, "text")
         if text is None:
             found = _kind(message)
             if found is None:
                 return None  # a service message: someone joined, a pin, a title change
-            kind, text = found, message.caption  # a caption is read by the safety check like any text
+            kind, text = found, _optional_str(message, "caption")  # a caption is read by the safety check too
         if not private and (kind != "text" or edited or not (self._addressed(text) or self._answers_me(message))):
             return None  # privacy in groups: only commands for Phare and replies to Phare are read
         if edited and kind != "text":
             return None
         if edited:
-            stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
-            message_id = f"e{chat.id}:{message.message_id}:{stamp}"
+            stamp = message.get("edit_date")
+            message_id = f"e{chat_id}:{message_number}:{stamp if type(stamp) is int else 0}"
         else:
-            message_id = f"m{chat.id}:{message.message_id}"
+            message_id = f"m{chat_id}:{message_number}"
         incoming = Incoming(
             platform=PLATFORM,
-            user_key=str(user.id),
-            chat_key=str(chat.id),
+            user_key=str(user_id),
+            chat_key=str(chat_id),
             message_id=message_id,
             received_at=self._clock(),
             text=text,
             private=private,
-            locale=user.language_code,
+            locale=_optional_str(user, "language_code"),
             kind=kind,
             edited=edited,
         )
@@ -99,21 +151,30 @@ class UpdateReader:
         name, _, target = head.partition("@")
         return bool(name) and (not target or target.lower() == self.username)
 
-    def _answers_me(self, message: Message) -> bool:
-        replied = message.reply_to_message
-        return replied is not None and replied.from_user is not None and replied.from_user.id == self.bot_id
+    def _answers_me(self, message: Mapping[str, Any]) -> bool:
+        replied = _optional_object(message, "reply_to_message")
+        author = _optional_object(replied, "from") if replied is not None else None
+        return author is not None and author.get("id") == self.bot_id
 
-    def _tap(self, query: CallbackQuery) -> Received:
-        message = query.message
-        chat_id = message.chat.id if message is not None else None
-        message_id = message.message_id if message is not None else None
-        receipt = TapReceipt(query.id, chat_id, message_id)
-        if message is not None and message.chat.type != ChatType.PRIVATE:
+    def _tap(self, query: Mapping[str, Any]) -> Received:
+        query_id = _optional_str(query, "id")
+        user = _object(query, "from")
+        user_id = _int(user, "id")
+        if not query_id:
+            raise UnreadableUpdate("id")
+        # The tapped message may be "inaccessible" (date 0, no content) but still names its chat and id.
+        message = _optional_object(query, "message")
+        chat = _object(message, "chat") if message is not None else None
+        chat_id = _int(chat, "id") if chat is not None else None
+        message_id = _int(message, "message_id") if message is not None else None
+        receipt = TapReceipt(query_id, chat_id, message_id)
+        if chat is not None and chat.get("type") != "private":
             return Received(None, receipt)  # Phare posts no tappable buttons in groups: nothing to do
         # Data Phare could not have sent becomes a tap on a button of no question: the router answers it
         # as a stale button, kindly, and changes nothing.
         option, ref = "", None
-        tap = decode(query.data)
+        data = query.get("data")
+        tap = decode(data) if isinstance(data, str) else None
         if tap is not None and tap.index is None:
             option, ref = tap.option or "", tap.ref
         elif tap is not None and tap.index is not None and chat_id is not None and message_id is not None:
@@ -122,32 +183,21 @@ class UpdateReader:
                 option, ref = button.id, button.ref
         incoming = Incoming(
             platform=PLATFORM,
-            user_key=str(query.from_user.id),
-            chat_key=str(chat_id if chat_id is not None else query.from_user.id),
-            message_id=f"c{query.id}",
+            user_key=str(user_id),
+            chat_key=str(chat_id if chat_id is not None else user_id),
+            message_id=f"c{query_id}",
             received_at=self._clock(),
             option=option,
             ref=ref,
             private=True,
-            locale=query.from_user.language_code,
+            locale=_optional_str(user, "language_code"),
             kind="option",
         )
         return Received(incoming, receipt)
 
 
-def _kind(message: Message) -> InputKind | None:
-    if message.sticker is not None:
-        return "sticker"
-    if message.photo:
-        return "photo"
-    if message.voice is not None or message.audio is not None or message.video_note is not None:
-        return "voice"
-    if message.animation is not None:
-        return "other"  # an animation also fills `document`: it is not a file the person meant to share
-    if message.document is not None:
-        return "document"
-    if message.location is not None or message.venue is not None:
-        return "location"
-    if message.effective_attachment is not None:
-        return "other"
+def _kind(message: Mapping[str, Any]) -> InputKind | None:
+    for key, kind in _KINDS:
+        if message.get(key):
+            return kind
     return None

@@ -51,8 +51,8 @@ class _CommittingQueue(asyncio.Queue[object]):
         self._handle = handle
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            await self._handle([item])
+        if isinstance(item, Update):  # parsed by the server; read back as the JSON it came as
+            await self._handle([item.to_dict()])
 
 
 class WebhookIntake:
