@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ PRIVATE_CHAT_PREFIX = "@user:"
 FILES_NOTICE = "telegram_files_notice"
 NO_PREVIEW = '{"is_disabled":true}'  # LinkPreviewOptions, serialised once
 _REMEMBERED = 5_000
+_REMOVERS = 4  # concurrent keyboard removals: each waits a round trip, and they are not urgent
 # Telegram's descriptions for chats Phare can no longer write to; retrying cannot help.
 _GONE = (
     "chat not found", "user not found", "peer_id_invalid", "bot was kicked", "bot was blocked",
@@ -102,7 +103,14 @@ class TelegramTransport(Transport):
         self._indexed: OrderedDict[tuple[int, int], tuple[Button, ...]] = OrderedDict()
         self._last_was_file: dict[int, bool] = {}
         self._migrated: dict[int, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Keyboards of questions answered by typing wait here for a few removal workers: a task for each would
+        # cost more than the removal itself, and they need no order.
+        self._stale: deque[tuple[int, int]] = deque()
+        self._stale_wanted = asyncio.Event()
+        self._removals_done = asyncio.Event()
+        self._removals_done.set()
+        self._removing = 0
+        self._removers: list[asyncio.Task[None]] = []
 
     # --- sending ---------------------------------------------------------------------------------------
 
@@ -214,7 +222,11 @@ class TelegramTransport(Transport):
         self._remember(self._open, chat_id, sent)
         if previous is not None and previous != sent:
             # Only the latest question keeps its buttons: an answer typed instead of tapped leaves none behind.
-            self.spawn(self.remove_keyboard(chat_id, previous))
+            self._stale.append((chat_id, previous))
+            self._removals_done.clear()
+            self._stale_wanted.set()
+            if not self._removers:
+                self._removers = [asyncio.create_task(self._remove_stale()) for _ in range(_REMOVERS)]
 
     def _forget(self, delivery_id: str) -> None:
         self._plans.pop(delivery_id, None)
@@ -254,18 +266,32 @@ class TelegramTransport(Transport):
 
     # --- background work -------------------------------------------------------------------------------
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _remove_stale(self) -> None:
+        while True:
+            if not self._stale:
+                if not self._removing:
+                    self._removals_done.set()
+                self._stale_wanted.clear()
+                await self._stale_wanted.wait()
+                continue
+            chat_id, message_id = self._stale.popleft()
+            self._removing += 1
+            try:
+                await self.remove_keyboard(chat_id, message_id)
+            finally:
+                self._removing -= 1
 
     async def idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Wait until every keyboard waiting for removal has been dealt with."""
+        await self._removals_done.wait()
 
     async def close(self, timeout: float = 5.0) -> None:
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Remove what can be removed in time; a keyboard left in place is only answered as stale if tapped."""
+        try:
+            await asyncio.wait_for(self._removals_done.wait(), timeout)
+        except TimeoutError:
+            log.info("%d keyboard(s) left in place at shutdown", len(self._stale))
+        for task in self._removers:
+            task.cancel()
+        await asyncio.gather(*self._removers, return_exceptions=True)
+        self._removers = []
