@@ -39,9 +39,14 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._base_backoff = base_backoff
         self._mark_delay = mark_delay
-        self._chats: dict[str, deque[Delivery]] = {}
+        self._chats: dict[str, deque[Delivery]] = {}  # chats with something queued or being sent
         self._busy: set[str] = set()
-        self._ready: asyncio.Event = asyncio.Event()
+        # Chats waiting for a worker, each at most once, ranked by the priority of their next message then by
+        # arrival: a worker takes the best in O(log n), and one put wakes one worker.
+        self._ready: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
+        self._waiting: set[str] = set()
+        self._interactive_waiting = 0
+        self._arrivals = 0
         self._known: set[str] = set()
         self._sent: list[str] = []
         self._blocked: list[str] = []
@@ -72,44 +77,41 @@ class Dispatcher:
                 continue
             self._known.add(delivery.id)
             self._chats.setdefault(delivery.chat_key, deque()).append(delivery)
+            self._offer(delivery.chat_key)
         if self._chats:
             self._idle.clear()
-            self._ready.set()
+
+    def _offer(self, chat: str) -> None:
+        """Make a chat with queued messages available to a worker, unless one has it or it already waits."""
+        if chat in self._busy or chat in self._waiting:
+            return
+        priority = self._chats[chat][0].priority
+        self._waiting.add(chat)
+        self._interactive_waiting += priority == 0
+        self._arrivals += 1
+        self._ready.put_nowait((priority, self._arrivals, chat))
 
     async def drain(self) -> None:
         """Wait until everything queued so far is sent and marked (tests and graceful shutdown)."""
         await self._idle.wait()
         await self._flush()
 
-    def _next_chat(self) -> str | None:
-        best: tuple[int, str] | None = None
-        for chat, queue in self._chats.items():
-            if chat in self._busy or not queue:
-                continue
-            rank = (queue[0].priority, queue[0].id)
-            if best is None or rank < (best[0], self._chats[best[1]][0].id):
-                best = (queue[0].priority, chat)
-                if rank[0] == 0:
-                    break
-        return best[1] if best else None
-
     async def _worker(self) -> None:
         while True:
-            chat = self._next_chat()
-            if chat is None:
-                self._ready.clear()
-                if not self._busy and not any(self._chats.values()):
-                    self._idle.set()
-                await self._ready.wait()
-                continue
+            priority, _, chat = await self._ready.get()
+            self._waiting.discard(chat)
+            self._interactive_waiting -= priority == 0
             self._busy.add(chat)
             try:
                 await self._send_chat(chat)
             finally:
                 self._busy.discard(chat)
-                if not self._chats.get(chat):
+                if self._chats.get(chat):
+                    self._offer(chat)  # behind the chats already waiting: they get a turn first
+                else:
                     self._chats.pop(chat, None)
-                self._ready.set()
+                    if not self._chats:
+                        self._idle.set()
 
     async def _send_chat(self, chat: str) -> None:
         queue = self._chats[chat]
@@ -132,8 +134,8 @@ class Dispatcher:
             queue.popleft()
             self._sent.append(delivery.id)
             self._flush_wanted.set()
-            if delivery.priority == 0 and any(q and q[0].priority == 0 for c, q in self._chats.items() if c != chat):
-                return  # let other interactive chats have a turn; this chat keeps its place
+            if delivery.priority == 0 and self._interactive_waiting:
+                return  # let other interactive chats have a turn
 
     async def _send_one(self, delivery: Delivery) -> None:
         for attempt in range(1, self._max_attempts + 1):
@@ -170,3 +172,6 @@ class Dispatcher:
             sent, blocked = tuple(self._sent), tuple(self._blocked)
             self._sent, self._blocked = [], []
             await self._mark_sent(sent, blocked)
+            # Their rows are gone: they cannot be offered again, so the ids need not be kept (a long-running
+            # process would otherwise keep every id it ever sent).
+            self._known.difference_update(sent)
