@@ -217,10 +217,18 @@ class Router:
 
     async def submit(self, job: Job) -> None:
         """Queue a message (or a wake-up) and return once its step is committed."""
-        await self.start()
+        await self.enqueue(job)
+
+    def enqueue(self, job: Job) -> asyncio.Future[None]:
+        """Queue a job now; the future is done once its step is committed.
+
+        Jobs are committed in the order they were queued, so a transport that queues a person's messages in
+        the order it received them needs no chaining of its own."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="phare-router")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(job, done))
-        await done
+        self._queue.put_nowait(_Pending(job, done))
+        return done
 
     async def tick(self) -> None:
         """Continue runs whose pause is over and close runs untouched for 24 h; on PostgreSQL, keep this

@@ -237,6 +237,19 @@ async def test_break_by_typing(env: Env, language: str) -> None:
     assert env.double.calls_to("answerCallbackQuery") == []
 
 
+async def test_answers_typed_faster_than_phare_replies_are_taken_in_order(env: Env) -> None:
+    phone = env.phone("en")
+    await onboard(phone, "en")
+    await phone.say("/break")
+    # Four answers in one getUpdates batch, each before Phare could reply to the previous one.
+    last = [env.double.text(phone.user, answer) for answer in ("2", "ok", "five", "ok")][-1]
+    replies = await phone._after(last)
+    assert await phone.step() == "common_humanity", "each answer moved the exercise one step, in order"
+    said = texts(replies)
+    order = [said.find(part) for part in ("Bring the situation", "How intense", "moment of difficulty", "not alone")]
+    assert -1 not in order and order == sorted(order), "the replies came in the order of the answers"
+
+
 async def test_export_sends_the_history_as_a_json_document(env: Env) -> None:
     phone = env.phone("fr")
     await onboard(phone)

@@ -20,8 +20,11 @@ _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 def to_html(text: str) -> str:
     """*bold* and _italic_ become tags; everything else is escaped, so no text can inject markup."""
     escaped = html.escape(text, quote=False)
-    escaped = _BOLD.sub(r"<b>\1</b>", escaped)
-    return _ITALIC.sub(r"<i>\1</i>", escaped)
+    if "*" in escaped:  # most replies have no emphasis: the look-around patterns are skipped then
+        escaped = _BOLD.sub(r"<b>\1</b>", escaped)
+    if "_" in escaped:
+        escaped = _ITALIC.sub(r"<i>\1</i>", escaped)
+    return escaped
 
 
 def utf16_len(text: str) -> int:

@@ -67,7 +67,7 @@ class TelegramService:
         self._poller: Poller | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._webhook: WebhookIntake | None = None
-        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._steps: set[asyncio.Future[None]] = set()  # queued to the router, not yet committed
         self._taps: set[asyncio.Task[None]] = set()
         self.failed: asyncio.Event = asyncio.Event()
 
@@ -115,7 +115,7 @@ class TelegramService:
             await asyncio.gather(self._poll_task, return_exceptions=True)
         if self._webhook is not None:
             await self._webhook.stop()
-        await asyncio.gather(*self._chains.values(), return_exceptions=True)
+        await asyncio.gather(*self._steps, return_exceptions=True)
         if self.dispatcher is not None:
             try:
                 await asyncio.wait_for(self.dispatcher.drain(), self.options.drain_timeout)
@@ -132,12 +132,12 @@ class TelegramService:
     async def idle(self) -> None:
         """Wait until every step read so far is committed and every resulting reply and edit is done."""
         while True:
-            await asyncio.gather(*self._chains.values(), *self._taps, return_exceptions=True)
+            await asyncio.gather(*self._steps, *self._taps, return_exceptions=True)
             if self.dispatcher is not None:
                 await self.dispatcher.drain()
             if self.transport is not None:
                 await self.transport.idle()
-            if not self._chains and not self._taps:
+            if not self._steps and not self._taps:
                 return
 
     # --- updates in ------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ class TelegramService:
     async def handle(self, updates: Sequence[RawUpdate]) -> None:
         """Commit these updates' steps (in order per person, people in parallel); raise if one failed."""
         assert self._reader is not None
-        steps: list[asyncio.Task[None]] = []
+        steps: list[asyncio.Future[None]] = []
         for update in updates:
             try:
                 received = self._reader.read(update)
@@ -160,34 +160,28 @@ class TelegramService:
                 steps.append(step)
             if received.tap is not None:
                 self._after_tap(received.tap, step)
-        results = await asyncio.gather(*steps, return_exceptions=True)
-        if any(isinstance(r, BaseException) for r in results):
+        failed = False
+        for step in steps:  # all are queued already: awaiting them one by one waits for the last commit
+            try:
+                await step
+            except Exception:  # noqa: BLE001 — logged by _stored; the batch is read again
+                failed = True
+        if failed:
             raise StepsNotStored()
 
-    def _submit(self, incoming: Incoming) -> asyncio.Task[None]:
-        """Chain this person's steps so they commit in the order Telegram sent them."""
-        key = incoming.user_key
-        previous = self._chains.get(key)
+    def _submit(self, incoming: Incoming) -> asyncio.Future[None]:
+        """Queue this step now: the router commits in queue order, so each person's steps keep Telegram's."""
+        step = self.router.enqueue(incoming)
+        self._steps.add(step)
+        step.add_done_callback(self._stored)
+        return step
 
-        async def run() -> None:
-            if previous is not None:
-                with contextlib.suppress(Exception):
-                    await previous
-            await self.router.submit(incoming)
+    def _stored(self, step: asyncio.Future[None]) -> None:
+        self._steps.discard(step)
+        if not step.cancelled() and step.exception() is not None:
+            log.error("a step could not be stored: %s", type(step.exception()).__name__)
 
-        task = asyncio.create_task(run())
-        self._chains[key] = task
-
-        def done(finished: asyncio.Task[None]) -> None:
-            if self._chains.get(key) is finished:
-                del self._chains[key]
-            if not finished.cancelled() and finished.exception() is not None:
-                log.error("a step could not be stored: %s", type(finished.exception()).__name__)
-
-        task.add_done_callback(done)
-        return task
-
-    def _after_tap(self, tap: TapReceipt, step: asyncio.Task[None] | None) -> None:
+    def _after_tap(self, tap: TapReceipt, step: asyncio.Future[None] | None) -> None:
         assert self.transport is not None
         transport = self.transport
         # Only Phare's own questions lose their keyboard: in a group, a (forged) tap must not strip the link
