@@ -51,6 +51,8 @@ class TelegramService:
     def __init__(self, router: Router, options: TelegramOptions) -> None:
         self.router = router
         self.options = options
+        # Before the Bot exists: python-telegram-bot logs its API URLs, token included, as it is built.
+        install_redaction(options.token, *([options.webhook.secret] if options.webhook else []))
         base_url = options.base_url or DEFAULT_API
         pool = options.send_concurrency * 2 + 8  # sends, keyboard edits and callback answers at once
         self.bot = PhareBot(
@@ -74,8 +76,6 @@ class TelegramService:
     # --- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        secrets = [self.options.token] + ([self.options.webhook.secret] if self.options.webhook else [])
-        install_redaction(*secrets)
         await self.bot.initialize()  # getMe: checks the token, gives the username for /cmd@name in groups
         username = self.bot.username
         if self.router.bot_username is None:
