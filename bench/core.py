@@ -216,12 +216,23 @@ class Gauges:
         }
 
 
-def settle_gc(freeze: bool) -> None:
+def settle_gc(freeze: bool, young: int | None = None) -> None:
     """Start the timed phases from the same point; with `freeze`, move everything alive after start-up and
-    warm-up out of the collector's reach (gc.freeze), so full collections stop walking the libraries."""
+    warm-up out of the collector's reach (gc.freeze), so full collections stop walking the libraries. With
+    `young`, the youngest generation is collected every `young` allocations (Phare's setting) instead of 700."""
     gc.collect()
     if freeze:
         gc.freeze()
+    if young is not None:
+        _, middle, oldest = gc.get_threshold()
+        gc.set_threshold(young, middle, oldest)
+
+
+def phare_young_threshold(args: argparse.Namespace) -> int | None:
+    """The collector setting `phare run` applies (bot.app), unless --no-phare-gc asks for Python's default."""
+    from bot.app import YOUNG_GENERATION_THRESHOLD
+
+    return YOUNG_GENERATION_THRESHOLD if args.phare_gc else None
 
 
 class Profiling:
@@ -385,7 +396,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     await drain()
-    settle_gc(args.gc_freeze)
+    settle_gc(args.gc_freeze, phare_young_threshold(args))
 
     since, replies_before = len(batches), replies["count"]
     gauges.start()
@@ -420,6 +431,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         "steady": steady,
         "peak_rss_mb": peak_rss_mb(),
         "gc_freeze": args.gc_freeze,
+        "young_threshold": phare_young_threshold(args),
         "warmup_messages": len(stream["warmup"]),
         "replies_total": replies["count"],
         "error_replies": replies["errors"],
@@ -661,6 +673,7 @@ def run_child(side: str, stream_file: Path, args: argparse.Namespace, *, first: 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
     command.append("--gc-freeze" if args.gc_freeze else "--no-gc-freeze")
+    command.append("--phare-gc" if args.phare_gc else "--no-phare-gc")
     if first:  # the steady phase and any profile: once, in the first round
         command += ["--profile", str(args.profile), "--profile-phase", args.profile_phase]
         command += ["--profile-clock", args.profile_clock]
@@ -745,6 +758,12 @@ def main() -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="gc.freeze() after warm-up in both children, as `phare run` does (--no-gc-freeze to compare)",
+    )
+    parser.add_argument(
+        "--phare-gc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Phare's child collects its youngest generation as `phare run` does (--no-phare-gc: Python's default)",
     )
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)

@@ -4,12 +4,13 @@ Run from the repository root:  .venv/bin/python bench/telegram_path.py  (see ben
 
 Same stream and same PTB child as bench/core.py (imported from it). The Phare child runs the real
 TelegramService: each payload is parsed with `json.loads` and handed, as the Bot API's JSON object (as the
-polling loop does), to `TelegramService.handle` (UpdateReader → router.submit → commit); the commit listener feeds the outbox
-Dispatcher, which calls `TelegramTransport.deliver` → limiter → the Bot's request path (`sendMessage`) through a canned
-in-process BaseRequest (no network), then marks the replies sent. A message is done when every reply it
-caused has been delivered (handed to the canned request and its answer parsed), not merely committed.
-The send limiter is configured with limits far above any reachable rate, so the figure is Phare's own
-cost, not Telegram's 30 msg/s. Last line: `phare_telegram_vs_ptb_ratio=<phare/ptb throughput>`.
+polling loop does), to `TelegramService.handle` (UpdateReader → router.enqueue → commit); the commit
+listener feeds the outbox Dispatcher, which calls `TelegramTransport.deliver` → limiter → the Bot's request
+path (`sendMessage`) through a canned in-process BaseRequest (no network), then marks the replies sent. A
+message is done when every reply it caused has been delivered (handed to the canned request and its answer
+read), not merely committed. The send limiter is configured with limits far above any reachable rate, so
+the figure is Phare's own cost, not Telegram's 30 msg/s. Phare's child runs with Phare's collector setting
+(bot.app), PTB's with Python's default. Last line: `phare_telegram_vs_ptb_ratio=<phare/ptb throughput>`.
 
 Not `bench/telegram.py`: a script's folder comes first on sys.path, so that name would hide
 python-telegram-bot from core.py and checkins.py.
@@ -41,6 +42,7 @@ from bench.core import (  # noqa: E402
     compare,
     make_stream,
     peak_rss_mb,
+    phare_young_threshold,
     ptb_child,
     settle_gc,
     summary,
@@ -184,12 +186,12 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         await service.handle([update])  # what the polling loop calls: read → submit (chained per person)
         if outstanding[chat]:
             waiter = waiters[chat] = loop.create_future()
-            await asyncio.wait_for(waiter, 60.0)
+            await waiter  # (wait_for's timer cost more than the step's own bookkeeping; the parent has a timeout)
 
     gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     await service.idle()
-    settle_gc(args.gc_freeze)
+    settle_gc(args.gc_freeze, phare_young_threshold(args))
 
     calls_before, delivered_before, batches_before = Counter(request.calls), counts["delivered"], router.batches
     gauges.start()
@@ -217,6 +219,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         "steady": None,
         "peak_rss_mb": peak_rss_mb(),
         "gc_freeze": args.gc_freeze,
+        "young_threshold": phare_young_threshold(args),
         "warmup_messages": len(stream["warmup"]),
         "replies_total": counts["delivered"],
         "error_replies": counts["errors"],
@@ -233,6 +236,7 @@ def run_child(side: str, stream_file: Path, args: argparse.Namespace, *, first: 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--stream", str(stream_file)]
     command += ["--gc-freeze" if args.gc_freeze else "--no-gc-freeze", "--send-concurrency", str(args.send_concurrency)]
+    command.append("--phare-gc" if args.phare_gc else "--no-phare-gc")
     if first and args.profile:
         command += ["--profile", str(args.profile), "--profile-clock", args.profile_clock]
         if args.profile_out:
@@ -280,6 +284,10 @@ def main() -> None:
     parser.add_argument("--profile-clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--profile-out", type=Path, metavar="FILE", help="pstats dump, one file per side")
     parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--phare-gc", action=argparse.BooleanOptionalAction, default=True,
+        help="Phare's child collects its youngest generation as `phare run` does (--no-phare-gc: Python's default)",
+    )  # fmt: skip
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
