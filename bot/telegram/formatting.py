@@ -36,8 +36,10 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
     The limit is checked on the markdown source, which is never shorter than what Telegram counts.
     """
-    parts: list[str] = []
     rest = text.strip()
+    if len(rest) * 2 <= limit:  # even if every character took two UTF-16 units, it would fit
+        return [rest] if rest else []
+    parts: list[str] = []
     while utf16_len(rest) > limit:
         cut = _cut(rest, limit)
         head, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
