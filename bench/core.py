@@ -292,28 +292,35 @@ def print_areas(stats: pstats.Stats) -> None:
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
+async def bench_router(prefix: str) -> tuple[Path, Any, Any]:
+    """A fresh SQLite data dir, migrated, and the real Router on it (safety check and encryption as shipped)."""
+    from bot.crisis_hook import load_safety
+    from bot.router import Router
+    from dialogues.loader import load_library
+    from storage.crypto import Cipher, generate_key
+    from storage.db import Database, sqlite_url
+    from storage.repo import Repository
+
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    db = Database(sqlite_url(data_dir))
+    await db.migrate()
+    router = Router(
+        db, Repository(Cipher([generate_key()])), load_library(), operator_contact="Dr Bench (bench@example.org)",
+        safety=load_safety(),
+    )  # fmt: skip
+    return data_dir, db, router
+
+
 async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from sqlalchemy import text
 
-    from bot.crisis_hook import load_safety
     from bot.messages import Delivery, Incoming
-    from bot.router import Router
-    from dialogues.loader import load_library
     from dialogues.texts import Context
-    from storage.crypto import Cipher, generate_key
-    from storage.db import Database, sqlite_url
-    from storage.repo import Repository
 
-    data_dir = Path(tempfile.mkdtemp(prefix="phare-bench-"))
-    db = Database(sqlite_url(data_dir))
-    await db.migrate()
-    library = load_library()
-    router = Router(
-        db, Repository(Cipher([generate_key()])), library, operator_contact="Dr Bench (bench@example.org)",
-        safety=load_safety(),
-    )  # fmt: skip
+    data_dir, db, router = await bench_router("phare-bench-")
+    library = router.library
 
     # Instrumentation: size and duration of every writer transaction (private API, diagnostics only:
     # skipped if the router no longer has `_run`).

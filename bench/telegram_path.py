@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -38,6 +37,7 @@ from bench.core import (  # noqa: E402
     BASE_DATE,
     Gauges,
     Profiling,
+    bench_router,
     closed_loop,
     compare,
     make_stream,
@@ -116,27 +116,15 @@ def canned_request_class() -> type:
 async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from bot.crisis_hook import load_safety
     from bot.messages import Delivery
-    from bot.router import Router
     from bot.telegram.limiter import Limits
     from bot.telegram.polling import PhareBot
     from bot.telegram.service import DEFAULT_API, TelegramOptions, TelegramService, file_url
     from bot.telegram.transport import chat_id_of
-    from dialogues.loader import load_library
     from dialogues.texts import Context
-    from storage.crypto import Cipher, generate_key
-    from storage.db import Database, sqlite_url
-    from storage.repo import Repository
 
-    data_dir = Path(tempfile.mkdtemp(prefix="phare-bench-tg-"))
-    db = Database(sqlite_url(data_dir))
-    await db.migrate()
-    library = load_library()
-    router = Router(
-        db, Repository(Cipher([generate_key()])), library, operator_contact="Dr Bench (bench@example.org)",
-        safety=load_safety(),
-    )  # fmt: skip
+    data_dir, db, router = await bench_router("phare-bench-tg-")
+    library = router.library
     limits = Limits(
         overall_per_second=UNCAPPED, private_per_second=UNCAPPED, private_burst=1_000_000, group_per_minute=1_000_000
     )
