@@ -117,8 +117,8 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     from sqlalchemy import text
 
     from bot.messages import Delivery
+    from bot.telegram.api import PhareBot
     from bot.telegram.limiter import Limits
-    from bot.telegram.polling import PhareBot
     from bot.telegram.service import DEFAULT_API, TelegramOptions, TelegramService, file_url
     from bot.telegram.transport import chat_id_of
     from dialogues.texts import Context
@@ -266,7 +266,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("phare", "ptb"))
-    parser.add_argument("--rounds", type=int, default=3, help="runs per side, alternating; the median counts")
+    parser.add_argument("--rounds", type=int, default=5, help="runs per side, alternating; the median counts")
     parser.add_argument("--send-concurrency", type=int, default=16, help="Dispatcher workers (Phare's default: 16)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the first round; top N")
     parser.add_argument("--profile-clock", choices=("cpu", "wall"), default="cpu")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
-from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
+from bot.telegram.api import PhareBot
 from bot.telegram.transport import reason, retry_seconds
 from bot.telegram.updates import RawUpdate
 
@@ -24,17 +24,6 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 Handle = Callable[[Sequence[RawUpdate]], Awaitable[None]]
-
-
-class PhareBot(Bot):
-    async def raw_updates(
-        self, offset: int | None, timeout: float, allowed_updates: Sequence[str]
-    ) -> list[dict[str, Any]]:
-        """getUpdates as the Bot API's JSON: the reader takes what it needs, and one unreadable update hides
-        neither the others nor its own id."""
-        data = {"offset": offset, "timeout": int(timeout), "allowed_updates": list(allowed_updates)}
-        read_timeout = (self._request[0].read_timeout or 0) + timeout
-        return cast(list[dict[str, Any]], await self._post("getUpdates", data, read_timeout=read_timeout))
 
 
 class StepsNotStored(Exception):

@@ -16,9 +16,10 @@ from bot.config import Settings
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
 from bot.router import Router
+from bot.telegram.api import PhareBot
 from bot.telegram.limiter import Limits, SendLimiter
 from bot.telegram.menu import publish_menu
-from bot.telegram.polling import PhareBot, Poller, StepsNotStored
+from bot.telegram.polling import Poller, StepsNotStored
 from bot.telegram.redact import install_redaction
 from bot.telegram.transport import TelegramTransport, reason
 from bot.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader

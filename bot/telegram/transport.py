@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from telegram import Bot, InputFile
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.messages import Attachment, Button, Delivery, Outgoing
+from bot.telegram.api import PhareBot
 from bot.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
 from bot.telegram.keyboards import Keyboard, keyboard
 from bot.telegram.limiter import SendLimiter
@@ -76,7 +77,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 def _text_data(chat_id: int, text: str, markup: str | None, *, html: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
     if html:
-        data["parse_mode"] = ParseMode.HTML
+        data["parse_mode"] = ParseMode.HTML.value
     if markup is not None:
         data["reply_markup"] = markup
     return data
@@ -90,7 +91,7 @@ class TelegramTransport(Transport):
     platform = PLATFORM
 
     def __init__(
-        self, bot: Bot, library: Library, limiter: SendLimiter, *, username: str, context_for: ContextFor
+        self, bot: PhareBot, library: Library, limiter: SendLimiter, *, username: str, context_for: ContextFor
     ) -> None:
         self.bot = bot
         self.library = library
@@ -186,9 +187,12 @@ class TelegramTransport(Transport):
         return parts
 
     async def _call(self, method: str, data: dict[str, Any]) -> int:
-        # Through the Bot's request path (same HTTP stack, errors and logging) but without python-telegram-bot's
-        # objects either way: the keyboard is already JSON, and of the answer only the message id is needed.
-        result = await self.bot._post(method, data)
+        # Without python-telegram-bot's objects either way: the keyboard is already JSON, and of the answer only
+        # the message id is needed. Files still go through the Bot's own conversion of InputFile.
+        if any(isinstance(value, InputFile) for value in data.values()):
+            result = await self.bot._post(method, data)
+        else:
+            result = await self.bot.call(method, data)
         return int(result["message_id"])
 
     async def _send(self, chat_id: int, part: _Part) -> int:
@@ -256,7 +260,7 @@ class TelegramTransport(Transport):
             await self.limiter.acquire(chat_id, priority=1)
             try:
                 # Without reply_markup, Telegram removes the keyboard; the edited message is not parsed back.
-                await self.bot._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
+                await self.bot.call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
                 return
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
