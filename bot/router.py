@@ -202,6 +202,9 @@ class Router:
         self._listeners.append(listener)
 
     async def start(self) -> None:
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._work(), name="phare-router")
 
@@ -224,8 +227,7 @@ class Router:
 
         Jobs are committed in the order they were queued, so a transport that queues a person's messages in
         the order it received them needs no chaining of its own."""
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="phare-router")
+        self._ensure_worker()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(job, done))
         return done
