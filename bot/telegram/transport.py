@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.messages import Attachment, Button, Delivery, Outgoing
-from bot.telegram.api import PhareBot
+from bot.telegram.api import PhareBot, PlainValue
 from bot.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
 from bot.telegram.keyboards import Keyboard, keyboard
 from bot.telegram.limiter import SendLimiter
@@ -72,15 +72,6 @@ def reason(exc: BaseException) -> str:
 def retry_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return float(value if isinstance(value, int | float) else value.total_seconds())
-
-
-def _text_data(chat_id: int, text: str, markup: str | None, *, html: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
-    if html:
-        data["parse_mode"] = ParseMode.HTML.value
-    if markup is not None:
-        data["reply_markup"] = markup
-    return data
 
 
 def _gone(exc: TelegramError) -> bool:
@@ -186,35 +177,39 @@ class TelegramTransport(Transport):
         parts.append(_Part(kind, caption, keys, attachment))
         return parts
 
-    async def _call(self, method: str, data: dict[str, Any]) -> int:
-        # Without python-telegram-bot's objects either way: the keyboard is already JSON, and of the answer only
-        # the message id is needed. Files still go through the Bot's own conversion of InputFile.
-        if any(isinstance(value, InputFile) for value in data.values()):
-            result = await self.bot._post(method, data)
-        else:
-            result = await self.bot.call(method, data)
-        return int(result["message_id"])
-
     async def _send(self, chat_id: int, part: _Part) -> int:
         markup = part.keys.markup if part.keys is not None else None
         if part.kind == "text":
             try:
-                return await self._call("sendMessage", _text_data(chat_id, to_html(part.text), markup, html=True))
+                return await self._send_text(chat_id, to_html(part.text), markup, html=True)
             except BadRequest as exc:
                 if _gone(exc):
                     raise
                 log.warning("Telegram refused the formatting (%s); sending plain text", reason(exc))
-                return await self._call("sendMessage", _text_data(chat_id, part.text, markup, html=False))
+                return await self._send_text(chat_id, part.text, markup, html=False)
         assert part.attachment is not None
-        field = "photo" if part.kind == "photo" else "document"
+        method, field = ("sendPhoto", "photo") if part.kind == "photo" else ("sendDocument", "document")
         data: dict[str, Any] = {
             "chat_id": chat_id, field: InputFile(part.attachment.data, filename=part.attachment.filename)
         }  # fmt: skip
         if part.text:
-            data.update(caption=to_html(part.text), parse_mode=ParseMode.HTML)
+            data.update(caption=to_html(part.text), parse_mode=ParseMode.HTML.value)
         if markup is not None:
             data["reply_markup"] = markup
-        return await self._call("sendPhoto" if part.kind == "photo" else "sendDocument", data)
+        # Through the Bot's own request path, which turns the InputFile into a multipart upload.
+        result = await self.bot._post(method, data)
+        return int(result["message_id"])
+
+    async def _send_text(self, chat_id: int, text: str, markup: str | None, *, html: bool) -> int:
+        # Without python-telegram-bot's objects either way: the keyboard is already JSON, and of the answer only
+        # the message id is needed.
+        data: dict[str, PlainValue] = {"chat_id": chat_id, "text": text, "link_preview_options": NO_PREVIEW}
+        if html:
+            data["parse_mode"] = ParseMode.HTML.value
+        if markup is not None:
+            data["reply_markup"] = markup
+        result = await self.bot.call("sendMessage", data)
+        return int(result["message_id"])
 
     def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
         keys = part.keys
