@@ -224,8 +224,9 @@ def settle_gc(freeze: bool, young: int | None = None) -> None:
     if freeze:
         gc.freeze()
     if young is not None:
-        _, middle, oldest = gc.get_threshold()
-        gc.set_threshold(young, middle, oldest)
+        from bot.app import collect_young_every
+
+        collect_young_every(young)
 
 
 def phare_young_threshold(args: argparse.Namespace) -> int | None:

@@ -72,5 +72,9 @@ def tune_collector() -> None:
     youngest generation less often."""
     gc.collect()
     gc.freeze()
+    collect_young_every(YOUNG_GENERATION_THRESHOLD)
+
+
+def collect_young_every(allocations: int) -> None:
     _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, oldest)
+    gc.set_threshold(allocations, middle, oldest)
