@@ -64,7 +64,10 @@ class ConsoleTransport(Transport):
         text = "\n".join(lines)
         if self.transcript is not None:
             # One write per delivery: the transcript line is the delivery mark, so a crash never doubles it.
-            record = json.dumps({"id": delivery.id, "chat": delivery.chat_key, "text": text}, ensure_ascii=False)
+            entry = {"id": delivery.id, "chat": delivery.chat_key, "text": text}
+            if message.safety:  # a reviewer tells a takeover ("urgent", "crisis") from a question ("check")
+                entry["safety"] = message.safety
+            record = json.dumps(entry, ensure_ascii=False)
             with self.transcript.open("a", encoding="utf-8") as fh:
                 fh.write(record + "\n")
                 fh.flush()

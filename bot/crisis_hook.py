@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-
+from bot.care.detector import CrisisDetector
 from bot.safety import SafetyCheck
 
 
-def load_safety() -> SafetyCheck | None:
-    try:
-        module = importlib.import_module("bot.crisis")
-    except ImportError:  # the detector ships with the exercise library
-        return None
-    detector: SafetyCheck = module.CrisisDetector.load()
+def load_safety() -> SafetyCheck:
+    detector: SafetyCheck = CrisisDetector.load()
     return detector

@@ -24,6 +24,14 @@ class Incoming:
     locale: str | None = None
     kind: InputKind = "text"
     edited: bool = False
+    # The person's own words when `text` is a rewrite (Matrix's "!phare …" or a mention made a command): the
+    # safety check reads what they wrote, not the command it became.
+    said: str | None = None
+
+    @property
+    def words(self) -> str | None:
+        """What the safety check reads."""
+        return self.said if self.said is not None else self.text
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class Outgoing:
     scale_ref: str = ""
     attachment: Attachment | None = None
     scheduled: bool = False  # a check-in the user did not ask for just now: it should notify
+    safety: str = ""  # "urgent", "crisis" or "check" when the reply carries crisis lines (transcripts, metrics)
+    # Where to post `fallback` instead when the chat cannot be reached (Telegram: a person who never opened a
+    # private chat with the bot gets the crisis lines discreetly in the group they wrote in).
+    fallback_chat: str = ""
+    fallback: Outgoing | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"t": self.text}
@@ -63,6 +76,10 @@ class Outgoing:
             data["a"] = [a.filename, a.mime, base64.b64encode(a.data).decode(), a.kind]
         if self.scheduled:
             data["n"] = 1
+        if self.safety:
+            data["y"] = self.safety
+        if self.fallback is not None:
+            data["f"] = [self.fallback_chat, self.fallback.to_dict()]
         return data
 
     @classmethod
@@ -79,6 +96,9 @@ class Outgoing:
             scale_ref=data["s"][2] if "s" in data else "",
             attachment=attachment,
             scheduled=bool(data.get("n")),
+            safety=data.get("y", ""),
+            fallback_chat=data["f"][0] if "f" in data else "",
+            fallback=cls.from_dict(data["f"][1]) if "f" in data else None,
         )
 
 

@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import actions, checkins
 from bot.access import Access
+from bot.care.identifiers import identifying_details
+from bot.care.taxonomy import Level
 from bot.commands import Command, parse_command
-from bot.identifiers import identifying_details
 from bot.messages import Attachment, Button, Delivery, Incoming, Outgoing
-from bot.safety import SafetyCheck
+from bot.safety import SafetyCheck, SafetyVerdict
 from bot.scheduler import Due, handle_due, sync_schedules
 from dialogues.engine import Engine
 from dialogues.loader import Library
@@ -44,6 +45,9 @@ ONBOARDING, SETTINGS, FORGET = "onboarding", "settings", "forget"
 START_PREFIX = "start:"
 ACTION_PREFIX = "do:"
 DEFERRED = frozenset({"history", "export", "supervision_notes", "letters", "clear_supervision"})
+CHECK_ME, CHECK_NOT_ME = "safety_me", "safety_not_me"  # the two answers to "is this about you?"
+CHECK_PENDING = "safety_check"  # in the user's settings while the question waits for its answer
+SAFE = SafetyVerdict()
 PROCESSED_KEEP = timedelta(days=7)
 HEARTBEAT_DEAD = timedelta(seconds=60)  # a process silent this long is gone: its queued replies are adopted
 
@@ -145,6 +149,10 @@ class _Turn:
     safety: list[tuple[str, str | None]] = field(default_factory=list)
     kept: list[KeptNote] = field(default_factory=list)
     deferred: dict[int, str] = field(default_factory=dict)  # id(reply) -> what it needs from storage
+
+
+_YES = frozenset({"oui", "yes", "c'est moi", "c’est moi", "moi", "oui c'est moi", "yes it's me", "me", "y", "o"})
+_NO = frozenset({"non", "no", "n", "pas moi", "not me", "non merci", "no thanks"})
 
 
 def private_chat(user_key: str) -> str:
@@ -406,8 +414,10 @@ class Router:
             if not self._invited(msg, user):
                 # Not admitted on this instance: a kind answer, nothing stored (crisis resources all the same).
                 refused = _Turn(user=user, run=None, chat_key=msg.chat_key, platform=msg.platform)
-                if self._in_crisis(msg.text):
-                    refused.replies.append(self._resources(user))
+                verdict = self._verdict(msg)
+                if verdict.shows_lines:
+                    # No question to someone who cannot answer here: the lines, at least at the crisis level.
+                    refused.replies.append(self._resources(user, "urgent" if verdict.level == "urgent" else "crisis"))
                 elif msg.private:
                     refused.replies.append(self._text("access_denied", user))
                 self._queue_replies(refused, batch, user_id=None)
@@ -445,17 +455,28 @@ class Router:
         return True
 
     def _group(self, msg: Incoming, turn: _Turn, batch: _Batch, *, transient: bool = False) -> None:
-        """In a group, nothing personal is ever posted: crisis resources go to the person in private,
-        personal commands are redirected to a private chat, and ordinary chatter gets no answer."""
+        """In a group, nothing personal is ever posted: crisis resources go to the person in private (with a
+        discreet fallback in the group for someone Phare cannot write to), personal commands are redirected to
+        a private chat, and ordinary chatter gets no answer. An edit is read by the safety check only."""
         user = turn.user
         private = _Turn(user=user, run=None, chat_key=private_chat(msg.user_key), platform=msg.platform)
-        if self._in_crisis(msg.text):
-            private.replies.append(self._resources(user))
+        verdict = self._verdict(msg)
+        if verdict.shows_lines:
+            level: Level = verdict.level or "crisis"
+            reply = self._resources(user, level)
+            if level == "check":
+                reply = replace(reply, buttons=self._check_buttons(user))
+                user.settings = {**user.settings, CHECK_PENDING: {"held": False}}
+                if not transient:
+                    batch.changes.user(user)
+            button = Button("private", self._render("open_private", user), "private:")
+            fallback = Outgoing(self._group_lines(user), (button,), safety=level)
+            private.replies.append(replace(reply, fallback_chat=msg.chat_key, fallback=fallback))
             if not transient:
-                batch.changes.safety_new.append((user.id, "crisis_resources_shown_private", user.country, batch.now))
+                batch.changes.safety_new.append((user.id, f"{level}_shown_private", user.country, batch.now))
             self._queue_replies(private, batch, user_id=None if transient else user.id)
             return
-        command = parse_command(msg.text, self.bot_username) if msg.text else None
+        command = parse_command(msg.text, self.bot_username) if msg.text and not msg.edited else None
         if command is None:
             return
         if command.name in ("help", "about") or (command.name == "start" and not command.payload):
@@ -598,8 +619,27 @@ class Router:
             state = RunState.from_dict(turn.run.state["engine"])
             self._apply(turn, self.engine.expire(state, self._run_ctx(turn)), now)
             turn.replies.append(self._text("expired_notice", user))
-        if self._in_crisis(msg.text):
-            self._crisis(turn, now)
+        verdict = self._verdict(msg)
+        if msg.edited:
+            # An edit is never an answer (the step it answered has moved on), but what it says is read.
+            if verdict.shows_lines:
+                self._safety(verdict, turn, now, held=None)
+            else:
+                turn.replies.append(self._text("edit_not_an_answer", user))
+            return
+        pending = user.settings.get(CHECK_PENDING)
+        if pending is not None:
+            user.settings = {k: v for k, v in user.settings.items() if k != CHECK_PENDING}
+            answer = self._check_answer_of(msg)
+            if answer is not None and not verdict.takeover:
+                self._answer_check(answer, turn, now)
+                return
+            if turn.run is not None and "safety_held" in turn.run.state:
+                # They wrote on instead of answering: this message is the one that counts now.
+                turn.run = replace(turn.run, state={k: v for k, v in turn.run.state.items() if k != "safety_held"})
+        if verdict.shows_lines:
+            step_takes_text = turn.run is not None and turn.run.status == "active" and msg.kind == "text"
+            self._safety(verdict, turn, now, held=msg.text if step_takes_text and msg.option is None else None)
             return
         command = parse_command(msg.text, self.bot_username) if msg.text else None
         if command is not None:
@@ -616,6 +656,9 @@ class Router:
             action = msg.option[len(ACTION_PREFIX) :]
             if action == "keep_text":
                 self._keep_held_text(turn, now)
+                return
+            if action in (CHECK_ME, CHECK_NOT_ME):
+                turn.replies.append(self._text("check_expired", user))  # a tap on an answered question
                 return
             if action in DEFERRED:
                 self._action(action, turn, now)
@@ -826,7 +869,8 @@ class Router:
         elif effect.key == "address" and effect.value in ("vous", "tu"):
             user.address = effect.value
         elif effect.key == "country":
-            user.country = None if effect.value in ("", "other", "None") else effect.value.upper()
+            # "Another country" is a fact worth keeping: it gets the international lines, not France's.
+            user.country = None if effect.value in ("", "None") else effect.value.upper()
         elif effect.key in checkins.CHECKIN_KEYS:
             checkins.apply_setting(user, effect.key, effect.value, now)
         elif effect.key == "consent":
@@ -942,17 +986,78 @@ class Router:
 
     # --- safety ------------------------------------------------------------------------------------------
 
-    def _in_crisis(self, text: str | None) -> bool:
-        return bool(text) and self.safety is not None and self.safety.check(text or "").crisis
+    def _verdict(self, msg: Incoming) -> SafetyVerdict:
+        words = msg.words
+        if not words or self.safety is None:
+            return SAFE
+        return self.safety.check(words)
 
-    def _resources(self, user: UserRecord) -> Outgoing:
+    def _resources(self, user: UserRecord, level: Level) -> Outgoing:
         assert self.safety is not None
-        return Outgoing(self.safety.resources(user.country, self._ctx(user)))
+        return Outgoing(self.safety.resources(user.country, self._ctx(user), level), safety=level)
 
-    def _crisis(self, turn: _Turn, now: datetime) -> None:
+    def _group_lines(self, user: UserRecord) -> str:
+        """For the group, when the person cannot be reached in private: the lines, without a word about them."""
+        assert self.safety is not None
+        return self._render("group_lines", user) + "\n\n" + self.safety.lines(user.country, self._ctx(user))
+
+    def _check_buttons(self, user: UserRecord) -> tuple[Button, ...]:
+        return (
+            Button(ACTION_PREFIX + CHECK_ME, self._render("check_me", user), "safety"),
+            Button(ACTION_PREFIX + CHECK_NOT_ME, self._render("check_not_me", user), "safety"),
+        )
+
+    def _safety(self, verdict: SafetyVerdict, turn: _Turn, now: datetime, *, held: str | None) -> None:
+        """Urgent and crisis take over at once; check asks first, holding the words it interrupted so that a
+        "no" loses nothing: they are then taken as the answer they were meant to be."""
+        if verdict.takeover:
+            self._crisis(turn, now, verdict.level or "crisis")
+            return
         user = turn.user
-        turn.replies.append(self._resources(user))
-        turn.safety.append(("crisis_resources_shown", user.country))
+        reply = self._resources(user, "check")
+        turn.replies.append(replace(reply, buttons=self._check_buttons(user)))
+        turn.safety.append(("check_asked", user.country))
+        user.settings = {**user.settings, CHECK_PENDING: {"held": held is not None}}
+        if held is not None and turn.run is not None:
+            turn.run = replace(turn.run, state={**turn.run.state, "safety_held": held})
+
+    def _check_answer_of(self, msg: Incoming) -> str | None:
+        """A tap on the question's buttons, or a typed yes or no."""
+        if msg.option is not None and msg.option.startswith(ACTION_PREFIX):
+            action = msg.option[len(ACTION_PREFIX) :]
+            return action if action in (CHECK_ME, CHECK_NOT_ME) else None
+        typed = (msg.text or "").strip().strip(".!").casefold()
+        if typed in _YES:
+            return CHECK_ME
+        if typed in _NO:
+            return CHECK_NOT_ME
+        return None
+
+    def _answer_check(self, answer: str, turn: _Turn, now: datetime) -> None:
+        """The answer is kept as a fact (which button), never with the words that raised the question."""
+        held = None
+        if turn.run is not None and "safety_held" in turn.run.state:
+            held = str(turn.run.state["safety_held"])
+            turn.run = replace(turn.run, state={k: v for k, v in turn.run.state.items() if k != "safety_held"})
+        if answer == CHECK_ME:
+            turn.safety.append(("check_answered_me", turn.user.country))
+            self._crisis(turn, now, "crisis")
+            return
+        turn.safety.append(("check_answered_not_me", turn.user.country))
+        turn.replies.append(self._text("check_thanks", turn.user))
+        if turn.run is None or turn.run.status != "active":
+            return
+        state = RunState.from_dict(turn.run.state["engine"])
+        if held is not None:
+            self._apply(turn, self.engine.handle(state, Input(text=held), self._run_ctx(turn), now), now)
+        else:
+            for say in self.engine.current_prompt(state, self._run_ctx(turn)):
+                turn.replies.append(self._outgoing(say, turn.run))
+
+    def _crisis(self, turn: _Turn, now: datetime, level: Level) -> None:
+        user = turn.user
+        turn.replies.append(self._resources(user, level))
+        turn.safety.append((f"{level}_resources_shown", user.country))
         if turn.run is not None and turn.run.status == "active":
             state = RunState.from_dict(turn.run.state["engine"])
             paused = self.engine.pause(state)
@@ -960,7 +1065,7 @@ class Router:
                 turn.run,
                 status="paused",
                 wake_at=None,
-                state={**turn.run.state, "engine": paused.to_dict()},
+                state={**{k: v for k, v in turn.run.state.items() if k != "safety_held"}, "engine": paused.to_dict()},
                 updated_at=now,
             )
             turn.replies.append(self._text("paused_for_safety", user))

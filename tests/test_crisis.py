@@ -1,4 +1,8 @@
-"""The crisis detector: the user's own crisis is always caught, talk about patients mostly is not."""
+"""The crisis check: the user's own crisis always shows the lines, talk about patients rarely does.
+
+The figures on the corpus's test split are printed by bench/crisis_figures.py; the sentences in tests/data/ are
+regression cases the rules were first written from, kept so that no change loses them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.crisis import CATEGORIES, PATTERNS_FILE, CrisisDetector, PatternError, collapse
+from bot.care.detector import CrisisDetector
+from bot.care.rules import PATTERNS_FILE, CrisisRules, PatternError, collapse
+from bot.care.taxonomy import CATEGORIES
 from bot.crisis_hook import load_safety
 from bot.safety import SafetyVerdict
 from dialogues.loader import DIALOGUE_DIR, load_catalog
@@ -19,7 +25,8 @@ from tests.harness import App, User, text_of
 
 DATA = Path(__file__).resolve().parent / "data"
 MIN_SENTENCES = 45
-FALSE_ALARMS_PER = 40  # at most one clinical sentence in 40 may show the lines
+TAKEOVERS_PER = 40  # at most one clinical sentence in 40 may take over
+CHECKS_PER = 10  # at most one in 10 may be asked "is this about you?"
 FR, FR_TU, EN = Context("fr", "vous"), Context("fr", "tu"), Context("en")
 
 
@@ -28,12 +35,17 @@ def detector() -> CrisisDetector:
     return CrisisDetector.load()
 
 
+@pytest.fixture(scope="module")
+def rules() -> CrisisRules:
+    return CrisisRules.load()
+
+
 def sentences(name: str) -> list[str]:
     lines = (DATA / f"{name}.txt").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
 
 
-# --- the four files -----------------------------------------------------------------------------------------
+# --- the four regression files ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["crisis_fr", "crisis_en", "clinical_fr", "clinical_en"])
@@ -44,105 +56,117 @@ def test_each_file_has_enough_distinct_sentences(name: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_every_crisis_sentence_is_caught(detector: CrisisDetector, lang: str) -> None:
+def test_every_crisis_sentence_shows_the_lines(detector: CrisisDetector, lang: str) -> None:
     lines = sentences(f"crisis_{lang}")
-    missed = [line for line in lines if not detector.check(line).crisis]
+    missed = [line for line in lines if not detector.check(line).shows_lines]
     assert not missed, f"recall {lang}: {len(lines) - len(missed)}/{len(lines)} caught; missed: {missed}"
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_clinical_sentences_rarely_trigger(detector: CrisisDetector, lang: str) -> None:
+def test_clinical_sentences_rarely_take_over_or_ask(detector: CrisisDetector, lang: str) -> None:
     lines = sentences(f"clinical_{lang}")
-    flagged = [line for line in lines if detector.check(line).crisis]
-    assert len(flagged) * FALSE_ALARMS_PER <= len(lines), (
-        f"false alarms {lang}: {len(flagged)}/{len(lines)} flagged (at most 1 in {FALSE_ALARMS_PER}): {flagged}"
-    )
+    verdicts = [detector.check(line) for line in lines]
+    takeovers = [line for line, v in zip(lines, verdicts, strict=True) if v.takeover]
+    checks = [line for line, v in zip(lines, verdicts, strict=True) if v.level == "check"]
+    assert len(takeovers) * TAKEOVERS_PER <= len(lines), f"{lang}: {len(takeovers)} takeovers: {takeovers}"
+    assert len(checks) * CHECKS_PER <= len(lines), f"{lang}: {len(checks)} questions: {checks}"
 
 
-def test_the_verdict_never_carries_the_text(detector: CrisisDetector) -> None:
-    assert [f.name for f in fields(SafetyVerdict)] == ["crisis", "reason"]
-    rule_ids = {rule.id for rule in detector.rules} | {"me_too"}
+def test_the_verdict_never_carries_the_text(detector: CrisisDetector, rules: CrisisRules) -> None:
+    assert [f.name for f in fields(SafetyVerdict)] == ["level", "reason"]
+    rule_ids = {rule.id for rule in rules.rules} | {"me_too"}
     for line in sentences("crisis_fr") + sentences("crisis_en"):
         verdict = detector.check(line)
-        assert verdict == SafetyVerdict(crisis=True, reason=verdict.reason)
-        assert verdict.reason in CATEGORIES, "a category name, nothing from the message"
-        for finding in detector.findings(line):  # what tests and figures see: rule names, never words
+        assert verdict.level in ("urgent", "crisis", "check")
+        assert verdict.reason in (*CATEGORIES, "model"), "a category name, nothing from the message"
+        for finding in rules.findings(line):  # what tests and figures see: rule names, never words
             assert finding.rule in rule_ids and finding.category in CATEGORIES
-    assert detector.check("Bonne journée à toutes et à tous") == SafetyVerdict(crisis=False, reason="")
+    assert detector.check("Bonne journée à toutes et à tous") == SafetyVerdict()
 
 
 # --- the rules and the reader -------------------------------------------------------------------------------
 
 
-def test_every_rule_catches_its_own_examples(detector: CrisisDetector) -> None:
+def test_every_rule_catches_its_own_examples(rules: CrisisRules) -> None:
     problems = []
-    for rule in detector.rules:
+    for rule in rules.rules:
         assert rule.examples, f"{rule.id} has no examples for reviewers"
         for example in rule.examples:
-            found = detector.findings(example)
+            found = rules.findings(example)
             if not any(f.rule == rule.id and f.outcome == "user" for f in found):
                 problems.append(f"{rule.id}: {example!r} -> {found}")
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize(
-    ("text", "crisis"),
+    ("text", "level"),
     [
         # the brief's hard cases, and the documented decisions
-        ("my patient spoke of suicide", False),
-        ("une patiente a fait une tentative de suicide", False),
-        ("we assessed his suicide risk", False),
-        ("elle a des idées suicidaires, je l'ai orientée", False),
-        ("I'm exhausted after a session about self-harm", False),
-        ("je suis morte de rire", False),
-        ("this paperwork is killing me", False),
-        ("j'ai envie de mourir de honte", False),  # "mourir de X" means "very X": an idiom, not a wish
-        ("I could die for a coffee", False),
-        ("je n'ai pas d'idées suicidaires", False),
-        ("I'm not suicidal", False),
-        ("my patient wants to die, and honestly so do I", True),
-        ("ma patiente veut mourir et moi aussi parfois", True),
-        ("Ma patiente veut mourir. Moi aussi.", True),
-        ("je ne dis pas que je veux mourir", True),  # a hedged denial is no denial
-        ("cette réunion me donne envie de mourir", True),  # hyperbole or not, a literal wish shows the lines
-        ("I'd rather be dead than do this paperwork", True),
-        ("Ma patiente m'a dit : « je veux mourir »", False),
-        ("Elle m'a dit « je veux mourir » et j'ai pensé que moi aussi", True),
-        ("My patient keeps saying I want to die", False),
-        ("I told my supervisor I want to die", True),
-        ("Mme D. a des idées suicidaires", False),
-        ("je n'en peux plus", False),  # exhaustion alone is the exercises' ground
+        ("my patient spoke of suicide", None),
+        ("une patiente a fait une tentative de suicide", None),
+        ("we assessed his suicide risk", None),
+        ("elle a des idées suicidaires, je l'ai orientée", None),
+        ("I'm exhausted after a session about self-harm", None),
+        ("je suis morte de rire", None),
+        ("this paperwork is killing me", None),
+        ("j'ai envie de mourir de honte", None),  # "mourir de X" means "very X": an idiom, not a wish
+        ("I could die for a coffee", None),
+        ("je n'ai pas d'idées suicidaires", None),
+        ("I'm not suicidal", None),
+        ("Ma patiente m'a dit : « je veux mourir »", None),
+        ("My patient keeps saying I want to die", None),
+        ("Mme D. a des idées suicidaires", None),
+        ("pt : veut mourir, IDS sans scénario", None),  # clinical shorthand is a patient's
+        ("je n'en peux plus", None),  # exhaustion alone is the exercises' ground
+        ("my patient wants to die, and honestly so do I", "crisis"),
+        ("ma patiente veut mourir et moi aussi parfois", "crisis"),
+        ("Ma patiente veut mourir. Moi aussi.", "crisis"),
+        ("je ne dis pas que je veux mourir", "crisis"),  # a hedged denial is no denial
+        ("I can't stop thinking about dying", "crisis"),  # the negation belongs to "stop"
+        ("je n'arrive pas à arrêter de penser à mourir", "crisis"),
+        ("je me demande comment en finir", "crisis"),  # reflexive: "I wonder", not someone asking me
+        ("Elle m'a dit « je veux mourir » et j'ai pensé que moi aussi", "crisis"),
+        ("I told my supervisor I want to die", "crisis"),
+        ("mdr je veux mourir", "check"),  # irony? ask, with the lines
+        ("I'd rather be dead than do this paperwork", "check"),
+        ("J'ai fait une TS il y a quinze ans.", "check"),  # long ago: is it now?
+        ("the pills are lined up on the counter in front of me", "urgent"),
+        ("je suis sur le pont, l'eau est noire", "urgent"),
+        ("j'ai peur de ce que je pourrais faire ce soir", "urgent"),
+        ("I took all my pills an hour ago", "urgent"),
     ],
 )
-def test_hard_cases(detector: CrisisDetector, text: str, crisis: bool) -> None:
-    assert detector.check(text).crisis is crisis
+def test_hard_cases(detector: CrisisDetector, text: str, level: str | None) -> None:
+    assert detector.check(text).level == level
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("J'ai envie d'en finir.", "suicidal_ideation"),
+        ("J'ai envie d'en finir.", "wish_dead"),
         ("Je me scarifie encore", "self_harm"),
         ("I've been cutting again", "self_harm"),
         ("Je vais me tuer ce soir", "intent"),
-        ("I wrote a goodbye letter and I want to die", "intent"),  # the most serious sign wins
+        ("j'ai donné mes affaires et trouvé une famille pour mon chat", "preparation"),
+        ("I'm standing on the ledge", "dangerous_place"),  # the most serious sign wins
     ],
 )
-def test_the_reason_is_a_category(detector: CrisisDetector, text: str, reason: str) -> None:
-    assert detector.check(text) == SafetyVerdict(crisis=True, reason=reason)
+def test_the_reason_is_a_category(rules: CrisisRules, text: str, reason: str) -> None:
+    assert rules.check(text).reason == reason
 
 
-def test_waking_only_the_patterns_whose_words_are_there_misses_nothing(detector: CrisisDetector) -> None:
+def test_waking_only_the_patterns_whose_words_are_there_misses_nothing(rules: CrisisRules) -> None:
     data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
-    every_pattern = CrisisDetector(data, load_catalog(DIALOGUE_DIR / "_crisis.yaml"), wake_up=False)
-    lines = [e for rule in detector.rules for e in rule.examples]
+    every_pattern = CrisisRules(data, wake_up=False)
+    lines = [e for rule in rules.rules for e in rule.examples]
     for name in ("crisis_fr", "crisis_en", "clinical_fr", "clinical_en"):
         lines += sentences(name)
     for line in lines:
-        assert detector.findings(line) == every_pattern.findings(line), line
+        assert rules.findings(line) == every_pattern.findings(line), line
 
 
-def test_reading_folds_case_accents_repeats_and_sms(detector: CrisisDetector) -> None:
+def test_reading_folds_case_accents_repeats_and_sms(rules: CrisisRules) -> None:
+    detector = rules
     assert detector.normalise("J’AI ENVIE DE MOURRRIR!!! Vraiment.") == ["j ai envie de mourir", "vraiment"]
     assert detector.normalise("I don't wanna be here, I'm done") == ["i do not want to be here , i am done"]
     assert detector.normalise("chui à bout, jveux plu") == ["je suis a bout , je veux plus"]
@@ -152,7 +176,7 @@ def test_reading_folds_case_accents_repeats_and_sms(detector: CrisisDetector) ->
 
 def test_empty_or_odd_messages_are_safe(detector: CrisisDetector) -> None:
     for text in ("", "   ", "🙂", "...", "/resume", "4/10", "'''", '"', "a" * 5000):
-        assert detector.check(text) == SafetyVerdict(crisis=False)
+        assert detector.check(text) == SafetyVerdict()
 
 
 def test_it_is_fast_enough_for_every_message(detector: CrisisDetector) -> None:
@@ -164,21 +188,20 @@ def test_it_is_fast_enough_for_every_message(detector: CrisisDetector) -> None:
         for line in lines:
             detector.check(line)
     mean = (time.perf_counter() - start) / (5 * len(lines))
-    assert mean < 0.001, f"{mean * 1e6:.0f} µs per message"  # loose: bench/crisis_figures.py gives the figure
+    assert mean < 0.005, f"{mean * 1e6:.0f} µs per message"  # loose: bench/crisis_figures.py gives the p99
 
 
-def test_a_broken_patterns_file_refuses_to_load() -> None:
+def test_a_broken_patterns_file_refuses_to_load(rules: CrisisRules) -> None:
     data: dict[str, Any] = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
-    catalog = load_catalog(DIALOGUE_DIR / "_crisis.yaml")
     data["rules"][0]["category"] = "sadness"
     with pytest.raises(PatternError):
-        CrisisDetector(data, catalog)
+        CrisisRules(data)
     data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
     data["rules"][0]["patterns"] = ["(unclosed"]
     with pytest.raises(PatternError):
-        CrisisDetector(data, catalog)
+        CrisisRules(data)
     with pytest.raises(PatternError):
-        CrisisDetector(yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8")), {})
+        CrisisDetector(rules, None, {})  # a catalog without the crisis texts
 
 
 def test_the_app_loads_this_detector() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.identifiers import identifying_details
+from bot.care.identifiers import identifying_details
 from tests.harness import App, User, text_of
 
 

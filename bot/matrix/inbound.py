@@ -54,16 +54,23 @@ class Read:
 
     text: str | None
     kind: InputKind
+    edited: bool = False  # an edit's new text: read by the safety check, never taken as an answer
 
 
 def read_message(content: dict[str, Any]) -> Read | None:
     """Text (without a reply's quoted fallback) or a media kind; None for what Phare does not read:
-    notices (other bots: two bots must never answer each other), edits (an edit would be taken as the
-    answer to the next question), and unknown message types."""
+    notices (other bots: two bots must never answer each other) and unknown message types. An edit
+    (m.replace) is read as its new text, marked edited."""
     msgtype = content.get("msgtype")
     relates = content.get("m.relates_to") or {}
-    if msgtype == "m.notice" or relates.get("rel_type") == "m.replace":
+    if msgtype == "m.notice":
         return None
+    if relates.get("rel_type") == "m.replace":
+        new = content.get("m.new_content")
+        if not isinstance(new, dict) or new.get("msgtype") not in ("m.text", "m.emote"):
+            return None
+        body = new.get("body")
+        return Read(body, "text", edited=True) if isinstance(body, str) else None
     kind = _MSGTYPE_KIND.get(str(msgtype))
     if kind is None:
         return None
@@ -108,15 +115,26 @@ class Addressing:
                     return rest.lstrip(":, ")
         return None
 
+    def words(self, text: str, *, mentioned: bool = False) -> str:
+        """What the person wrote to Phare, without the prefix or the mention: what the safety check reads."""
+        stripped = text.strip()
+        prefix = self.prefix.lower()
+        lowered = stripped.lower()
+        if prefix and (lowered == prefix or lowered.startswith(prefix + " ")):
+            return stripped[len(prefix) :].strip()
+        return self._strip_mention(stripped) if mentioned else stripped
+
     def command(self, text: str, *, private: bool, mentioned: bool = False) -> str | None:
-        """The text for the router: `!phare break` → `/break`. In a group, None unless the message is
-        for Phare (its prefix or a mention): ordinary chatter is never read."""
+        """The text for the router: `!phare break` → `/break`, `!phare` followed by anything that is not a
+        command → `/help`. In a group, None unless the message is for Phare (its prefix or a mention):
+        ordinary chatter is never read."""
         stripped = text.strip()
         lowered = stripped.lower()
         prefix = self.prefix.lower()
         if prefix and (lowered == prefix or lowered.startswith(prefix + " ")):
             rest = stripped[len(prefix) :].strip().lstrip("/!")
-            return f"/{rest}" if rest else "/help"
+            head = rest.split(maxsplit=1)[0].lower() if rest else ""
+            return f"/{rest}" if head in self.commands else "/help"
         if not private and not mentioned:
             return None
         if mentioned:

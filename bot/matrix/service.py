@@ -572,16 +572,22 @@ class MatrixService:
             return [Incoming(**base, text=read.text, kind=read.kind)]
         if read.text is None:
             return []
-        mentioned = not pending.private and self._addressing.mentioned(content)
+        addressed = content if not read.edited else {**content, **(content.get("m.new_content") or {})}
+        mentioned = not pending.private and self._addressing.mentioned(addressed)
         text = self._addressing.command(read.text, private=pending.private, mentioned=mentioned)
         if text is None:
             return []
+        # The safety check reads the person's words, not the command they may have become ("phare: …").
+        words = self._addressing.words(read.text, mentioned=mentioned)
+        said = words if words != text else None
+        if read.edited:
+            return [Incoming(**base, text=text, said=said, edited=True)]
         if pending.private:
             chosen = match_button(text, self.state.current_buttons(room_id))
             if chosen is not None:
                 return [Incoming(**base, option=chosen.id, ref=chosen.ref, kind="option")]
-            return [Incoming(**base, text=text)]
-        jobs = [Incoming(**base, text=text)]
+            return [Incoming(**base, text=text, said=said)]
+        jobs = [Incoming(**base, text=text, said=said)]
         if personal(text):
             # The router answers in the group with a pointer to a private chat; Phare opens that chat
             # itself and carries the command there (the delivery to "@user:…" finds or creates it).
@@ -591,6 +597,7 @@ class MatrixService:
                     chat_key=private_chat(event.sender),
                     message_id=f"{event.event_id}/private",
                     text=private_command(text, self.router.library.dialogues),
+                    said="",  # the group message itself was checked: one crisis reply, not two
                     private=True,
                 )
             )

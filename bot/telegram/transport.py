@@ -12,7 +12,7 @@ import logging
 import os
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from telegram import InputFile
@@ -126,6 +126,14 @@ class TelegramTransport(Transport):
         except TelegramError as exc:
             if _gone(exc):
                 self._forget(delivery.id)
+                fallback = delivery.message.fallback
+                if fallback is not None and delivery.chat_key.startswith(PRIVATE_CHAT_PREFIX):
+                    # Someone who never opened a private chat: the router's discreet group version instead.
+                    await self.deliver(
+                        replace(delivery, id=delivery.id + "/group", chat_key=delivery.message.fallback_chat,
+                                message=fallback)
+                    )  # fmt: skip
+                    return
                 raise DeliveryError(f"chat unreachable: {reason(exc)}", permanent=True) from None
             raise DeliveryError(reason(exc)) from None  # network, 5xx, timeouts: the Dispatcher backs off
         except Exception as exc:  # noqa: BLE001 — the Dispatcher only understands DeliveryError

@@ -121,8 +121,9 @@ class UpdateReader:
             if found is None:
                 return None  # a service message: someone joined, a pin, a title change
             kind, text = found, _optional_str(message, "caption")  # a caption is read by the safety check too
-        if not private and (kind != "text" or edited or not (self._addressed(text) or self._answers_me(message))):
-            return None  # privacy in groups: only commands for Phare and replies to Phare are read
+        if not private and (kind != "text" or not (self._addressed(text) or self._answers_me(message))):
+            return None  # privacy in groups: only commands for Phare and replies to Phare are read (edits too:
+            # the safety check reads them; the router takes no other action on an edit)
         if edited and kind != "text":
             return None
         if edited:

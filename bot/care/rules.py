@@ -1,10 +1,8 @@
-"""The crisis detector: is the person writing in crisis (suicidal thoughts, self-harm, intent)?
+"""The crisis check's first stage: reviewed rules (`bot/care/crisis_rules.yaml`) over what people write.
 
-Every free-text message goes through `CrisisDetector.check` before any dialogue sees it. A crisis verdict makes
-the router answer at once with the crisis lines of the user's country (`resources`) and pause the exercise.
-Pure Python and regular expressions, no network and no model: it is fast, predictable, and a clinician can
-review every pattern in `bot/crisis_patterns.yaml` (the rules, with examples) and every text in
-`dialogues/_crisis.yaml`.
+The layered detector (`bot/care/detector.py`) runs these rules and a statistical model on every message; either
+can raise the answer level. Pure Python and regular expressions: fast, predictable, and a clinician can review
+every pattern (the rules, with examples) in the YAML file.
 
 Design choices, for reviewers:
 
@@ -66,23 +64,15 @@ from typing import Any, Literal
 
 import yaml
 
+from bot.care.taxonomy import CATEGORY_LEVEL, RANK, Level
 from bot.safety import SafetyVerdict
-from dialogues.loader import DIALOGUE_DIR, load_catalog
-from dialogues.texts import Context, Text
 
-PATTERNS_FILE = Path(__file__).resolve().with_name("crisis_patterns.yaml")
-CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
-CATEGORIES = ("suicidal_ideation", "self_harm", "intent")
-SEVERITY = {name: rank for rank, name in enumerate(CATEGORIES)}
-COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
-COUNTRY_ALIASES = {"UK": "GB"}
-CATALOG_KEYS = ("crisis_opening", "crisis_closing", "crisis_other", "crisis_unknown") + tuple(
-    f"crisis_{c}" for c in COUNTRIES
-)
-SAFE = SafetyVerdict(crisis=False)
+PATTERNS_FILE = Path(__file__).resolve().with_name("crisis_rules.yaml")
+SAFE = SafetyVerdict()
 _PARSER: Any = importlib.import_module("re._parser")  # no type stubs: used only to read the patterns
 
-Outcome = Literal["user", "other", "denied", "idiom"]
+# user: the writer's own; unsure: maybe theirs (irony, someone else named nearby): ask; other, denied, idiom: none
+Outcome = Literal["user", "unsure", "other", "denied", "idiom"]
 
 # Characters folded before accents are stripped: typographic quotes and apostrophes, ligatures, spaces.
 _FOLD = (
@@ -264,15 +254,11 @@ def _alternation(items: Iterable[str]) -> str:
     return "|".join(f"(?:{item})" for item in items)
 
 
-class CrisisDetector:
-    """Implements `bot.safety.SafetyCheck`: `check` on every message, `resources` when it says crisis."""
+class CrisisRules:
+    """The rules stage: `check` gives a level and a category from the phrases found and whose they are."""
 
-    def __init__(self, data: Mapping[str, Any], catalog: Mapping[str, Text], *, wake_up: bool = True) -> None:
+    def __init__(self, data: Mapping[str, Any], *, wake_up: bool = True) -> None:
         """`wake_up=False` runs every pattern on every sentence: tests use it to show the shortcut misses nothing."""
-        missing = [k for k in CATALOG_KEYS if k not in catalog]
-        if missing:
-            raise PatternError(f"_crisis.yaml lacks {', '.join(missing)}")
-        self._catalog = dict(catalog)
         try:
             self._compile(data)
             if not wake_up:
@@ -281,8 +267,8 @@ class CrisisDetector:
             raise PatternError(f"crisis patterns: {type(exc).__name__}: {exc}") from exc
 
     @classmethod
-    def load(cls, patterns: Path = PATTERNS_FILE, catalog: Path = CATALOG_FILE) -> CrisisDetector:
-        return _load(patterns, catalog)
+    def load(cls, patterns: Path = PATTERNS_FILE) -> CrisisRules:
+        return _load(patterns)
 
     # --- building ---------------------------------------------------------------------------------------
 
@@ -325,6 +311,12 @@ class CrisisDetector:
         negation = data["negation"]
         self._negations = frozenset(collapse(str(w)) for w in negation["words"])
         self._not_negation_after = frozenset(collapse(str(w)) for w in negation["not_after"])
+        # "I can't STOP thinking about dying": a verb between the negation and the phrase takes the negation.
+        self._breakers = frozenset(collapse(str(w)) for w in negation["breakers"])
+        self._negation_reach = int(negation["reach"])
+        self._unsure = re.compile(
+            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
+        )
         self._hedges = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
         )
@@ -343,7 +335,7 @@ class CrisisDetector:
             if rule_id in seen:
                 raise PatternError(f"rule {rule_id} defined twice")
             seen.add(rule_id)
-            if raw["category"] not in SEVERITY or raw["subject"] not in ("open", "self"):
+            if raw["category"] not in CATEGORY_LEVEL or raw["subject"] not in ("open", "self"):
                 raise PatternError(f"rule {rule_id}: unknown category or subject")
             parts = [self._expand(str(p), blocks) for p in raw["patterns"]]
             compiled: list[tuple[int, re.Pattern[str]]] = []
@@ -476,8 +468,11 @@ class CrisisDetector:
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
                 spans.append((start, end))
         colon = sentence.find(":")
-        if colon >= 0 and self._whose(sentence[max(0, colon - _REACH) : colon])[1]:
-            spans.append((colon, len(sentence)))
+        if colon >= 0:
+            # "ma patiente m'a dit : …", and clinical notes: "pt : je veux mourir", "Mme D. : …"
+            state, reported = self._whose(sentence[max(0, colon - _REACH) : colon])
+            if reported or state == "other":
+                spans.append((colon, len(sentence)))
         return spans
 
     def _denied(self, before: str) -> bool:
@@ -486,8 +481,12 @@ class CrisisDetector:
         while start > 0 and words[start - 1] not in self._resets:
             start -= 1
         clause = words[start:]
-        for index in range(max(0, len(clause) - 3), len(clause)):
+        # The nearest negation in the clause, within reach, denies the phrase unless a verb between them
+        # takes it ("je n'arrive pas à ARRÊTER de penser à mourir", "I can't STOP thinking about dying").
+        for index in range(len(clause) - 1, max(-1, len(clause) - 1 - self._negation_reach), -1):
             word = clause[index]
+            if word in self._breakers:
+                return False
             if word not in self._negations:
                 continue
             if index > 0 and clause[index - 1] in self._not_negation_after:
@@ -516,6 +515,8 @@ class CrisisDetector:
             outcome = "other" if state == "other" else "user"
         if outcome == "other" and self._me_too.search(after):
             outcome = "user"  # "my patient wants to die, and so do I"
+        if outcome == "user" and self._unsure.search(sentence):
+            outcome = "unsure"  # long ago, irony, a turn of phrase: ask rather than take over
         return outcome
 
     def findings(self, text: str) -> list[Finding]:
@@ -548,34 +549,37 @@ class CrisisDetector:
     def check(self, text: str) -> SafetyVerdict:
         if not text or not text.strip():
             return SAFE
-        worst: str | None = None
+        best: tuple[Level, str] | None = None
+        judged = False
         for finding in self._scan(text):
-            if finding.outcome == "user" and (worst is None or SEVERITY[finding.category] > SEVERITY[worst]):
-                worst = finding.category
-                if worst == CATEGORIES[-1]:
+            judged = True
+            level = finding_level(finding)
+            if level is not None and (best is None or RANK[level] > RANK[best[0]]):
+                best = (level, finding.category)
+                if level == "urgent":
                     break  # nothing is more serious: answer now
-        return SafetyVerdict(crisis=True, reason=worst) if worst else SAFE
+        if best:
+            return SafetyVerdict(best[0], best[1])
+        return JUDGED if judged else SAFE
 
-    # --- answering ---------------------------------------------------------------------------------------
 
-    def resources(self, country: str | None, ctx: Context) -> str:
-        """Opening, the lines of the user's country (France's and a directory while it is unknown), closing."""
-        code = (country or "").strip().upper()
-        code = COUNTRY_ALIASES.get(code, code)
-        if not code:
-            lines = ["crisis_FR", "crisis_unknown"]
-        elif code in COUNTRIES:
-            lines = [f"crisis_{code}"]
-        else:
-            lines = ["crisis_other"]
-        keys = ["crisis_opening", *lines, "crisis_closing"]
-        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
+# The rules read a crisis phrase and judged it someone else's, denied or an idiom: the model may still ask, but
+# it does not overrule that reading with a takeover.
+JUDGED = SafetyVerdict(None, "judged_not_the_writer")
+
+
+def finding_level(finding: Finding) -> Level | None:
+    if finding.outcome == "user":
+        return CATEGORY_LEVEL[finding.category]
+    if finding.outcome == "unsure":
+        return "check"
+    return None
 
 
 @lru_cache(maxsize=4)
-def _load(patterns: Path, catalog: Path) -> CrisisDetector:
-    # The detector is immutable: the app and every test share one compiled copy per pair of files.
+def _load(patterns: Path) -> CrisisRules:
+    # The rules are immutable: the app and every test share one compiled copy per file.
     data = yaml.safe_load(patterns.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise PatternError(f"{patterns.name}: not a mapping")
-    return CrisisDetector(data, load_catalog(catalog))
+    return CrisisRules(data)

@@ -1,0 +1,1 @@
+"""Care: the checks every message goes through before any dialogue sees it (crisis, patient identifiers)."""

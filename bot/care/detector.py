@@ -1,0 +1,146 @@
+"""The crisis check Phare runs on every text: reviewed rules and a trained model, either of which can raise the level.
+
+Levels and categories are in bot/care/taxonomy.py and docs/crisis-taxonomy.md. How the two stages combine:
+
+- the rules (bot/care/rules.py) name a category and whose it is: the writer's gives that category's level, an
+  uncertain owner (irony, someone else named nearby) gives ``check``, a patient's or a denial gives nothing;
+- the model (bot/care/model.py) gives the probability that the writer is at risk: above its ``crisis`` point it
+  takes over, between its ``check`` and ``crisis`` points it asks; its ``urgent`` head turns a takeover urgent;
+- the stronger of the two answers wins. Nothing here ever keeps or logs the text: the verdict holds a level and a
+  category name.
+
+`resources` writes the reply for each level in the user's language, with the lines of their country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from bot.care.model import MODEL_FILE, CrisisModel
+from bot.care.rules import JUDGED, PATTERNS_FILE, SAFE, CrisisRules, PatternError
+from bot.care.taxonomy import RANK, Level, stronger
+from bot.safety import SafetyVerdict
+from dialogues.loader import DIALOGUE_DIR, load_catalog
+from dialogues.texts import Context, Text
+
+CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
+COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
+COUNTRY_ALIASES = {"UK": "GB"}
+MODEL_MIN_WORDS = 3
+OTHER_COUNTRY = "OTHER"  # "another country" at onboarding: the international answer
+CATALOG_KEYS = (
+    "crisis_opening",
+    "crisis_closing",
+    "crisis_other",
+    "crisis_unknown",
+    "urgent_opening",
+    "urgent_other",
+    "check_question",
+    "check_closing",
+    *(f"crisis_{c}" for c in COUNTRIES),
+    *(f"urgent_{c}" for c in COUNTRIES),
+)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """What each stage said of one message, for the figures (bench/crisis_figures.py)."""
+
+    rules: SafetyVerdict
+    model: SafetyVerdict
+    combined: SafetyVerdict
+
+
+class CrisisDetector:
+    """Implements `bot.safety.SafetyCheck`."""
+
+    def __init__(self, rules: CrisisRules, model: CrisisModel | None, catalog: Mapping[str, Text]) -> None:
+        missing = [k for k in CATALOG_KEYS if k not in catalog]
+        if missing:
+            raise PatternError(f"_crisis.yaml lacks {', '.join(missing)}")
+        self.rules = rules
+        self.model = model
+        self._catalog = dict(catalog)
+
+    @classmethod
+    def load(
+        cls, patterns: Path = PATTERNS_FILE, model: Path | None = MODEL_FILE, catalog: Path = CATALOG_FILE
+    ) -> CrisisDetector:
+        return _load(patterns, model, catalog)
+
+    def _model_verdict(self, text: str) -> SafetyVerdict:
+        # Below a few words the model has too little to weigh and its scores swing (an answer "4", "/start"):
+        # short messages are the rules' to read.
+        if self.model is None or len(text.split()) < MODEL_MIN_WORDS:
+            return SAFE
+        scores = self.model.scores(text)
+        points = self.model.thresholds
+        risk = scores["risk"]
+        if risk >= points["crisis"]:
+            urgent = scores["urgent"] >= points["urgent"]
+            return SafetyVerdict("urgent" if urgent else "crisis", "model")
+        if risk >= points["check"]:
+            return SafetyVerdict("check", "model")
+        return SAFE
+
+    def layers(self, text: str, by_rules: SafetyVerdict | None = None) -> Layers:
+        if not text or not text.strip():
+            return Layers(SAFE, SAFE, SAFE)
+        by_rules = by_rules or self.rules.check(text)
+        by_model = self._model_verdict(text)
+        if by_rules.reason == JUDGED.reason and by_model.takeover:
+            by_model = SafetyVerdict("check", by_model.reason)  # the rules read it as a patient's, a denial…
+        level: Level | None = stronger(by_rules.level, by_model.level)
+        if level == "crisis" and by_model.level == "urgent":
+            level = "urgent"  # the rules name the category, the model sees that it is happening now
+        reason = by_rules.reason if RANK[by_rules.level] >= RANK[by_model.level] else by_model.reason
+        if by_rules.level is not None and reason == "model":
+            reason = by_rules.reason
+        combined = SafetyVerdict(level, reason) if level else SAFE
+        return Layers(by_rules, by_model, combined)
+
+    def check(self, text: str) -> SafetyVerdict:
+        if not text or not text.strip():
+            return SAFE
+        by_rules = self.rules.check(text)
+        if by_rules.level == "urgent":
+            return by_rules  # nothing can be stronger: answer now
+        return self.layers(text, by_rules).combined
+
+    # --- answering ---------------------------------------------------------------------------------------
+
+    def resources(self, country: str | None, ctx: Context, level: Level = "crisis") -> str:
+        """The reply for a level: emergency numbers first when urgent, the question when unsure, and always the
+        crisis lines of the user's country (France's and a directory while it is unknown)."""
+        lines, emergency = _keys(country)
+        if level == "urgent":
+            keys = ["urgent_opening", *emergency, *lines, "crisis_closing"]
+        elif level == "check":
+            keys = ["check_question", *lines, "check_closing"]
+        else:
+            keys = ["crisis_opening", *lines, "crisis_closing"]
+        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
+
+    def lines(self, country: str | None, ctx: Context) -> str:
+        return "\n\n".join(self._catalog[key].render(ctx) for key in _keys(country)[0])
+
+
+def _keys(country: str | None) -> tuple[list[str], list[str]]:
+    """The catalog keys of a country's crisis lines and emergency numbers."""
+    code = (country or "").strip().upper()
+    code = COUNTRY_ALIASES.get(code, code)
+    if not code:
+        return ["crisis_FR", "crisis_unknown"], ["urgent_FR", "urgent_other"]
+    if code in COUNTRIES:
+        return [f"crisis_{code}"], [f"urgent_{code}"]
+    return ["crisis_other"], ["urgent_other"]
+
+
+@lru_cache(maxsize=4)
+def _load(patterns: Path, model: Path | None, catalog: Path) -> CrisisDetector:
+    # Immutable: the app and every test share one loaded copy per set of files.
+    rules = CrisisRules.load(patterns)
+    return CrisisDetector(rules, CrisisModel.load(model) if model is not None else None, load_catalog(catalog))

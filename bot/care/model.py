@@ -1,0 +1,162 @@
+"""The crisis check's second stage: a linear model over word and character n-grams, trained on Phare's corpus.
+
+Why this model: the rules miss crisis messages that say the thing in words nobody listed (situations, preparation,
+passive wishes); a statistical reader generalises over wordings and spellings. A logistic regression over TF-IDF
+word 1-2-grams and character 3-5-grams was chosen on the development split (docs/crisis-taxonomy.md gives the
+comparison): it catches paraphrases and typos through shared character runs, runs in pure Python in well under a
+millisecond, and its weights are a plain file in the repository that anyone can retrain with one command
+(`python -m bot.care.train`). No network, no download, no GPU.
+
+Scoring is exactly the training featurisation (`features`), so what the model file says is what runs. Besides the
+whole message, each window of two sentences is scored and the highest score kept: a crisis sentence at the end of
+a long paragraph about the day is not diluted by the rest.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from bot.care.rules import CrisisRules
+
+MODEL_FILE = Path(__file__).resolve().with_name("crisis_model.json.gz")
+FORMAT = 1
+CHAR_SIZES = (3, 4, 5)
+MAX_CHARS = 2_000  # a pasted page is read by windows; each window is short
+_WORD_CACHE = 20_000
+
+
+def word_grams(word: str) -> list[str]:
+    """A word's character 3-5-grams, the word padded with a space on each side."""
+    padded = f" {word} "
+    size = len(padded)
+    return ["c:" + padded[start : start + n] for n in CHAR_SIZES for start in range(size - n + 1)]
+
+
+def sentence_features(sentence: str) -> Counter[str]:
+    found: Counter[str] = Counter()
+    previous = "<s>"
+    for word in sentence.split():
+        found["w:" + word] += 1
+        found["b:" + previous + " " + word] += 1
+        found.update(word_grams(word))
+        previous = word
+    found["b:" + previous + " </s>"] += 1
+    return found
+
+
+def features(sentences: Iterable[str]) -> Counter[str]:
+    """Word 1-2-grams and character 3-5-grams of normalised sentences (as the rules read them)."""
+    found: Counter[str] = Counter()
+    for sentence in sentences:
+        found.update(sentence_features(sentence))
+    return found
+
+
+class CrisisModel:
+    """Scores of a message: the probability that the writer is at risk, and that it is urgent."""
+
+    def __init__(self, data: dict[str, object], rules: CrisisRules) -> None:
+        if data.get("format") != FORMAT:
+            raise ValueError("crisis model: unknown format")
+        vocabulary = data["vocabulary"]
+        assert isinstance(vocabulary, dict)
+        heads = data["heads"]
+        assert isinstance(heads, dict)
+        self.head_names: tuple[str, ...] = tuple(heads)
+        # feature -> (idf, weight for each head): one look-up per feature, whatever the number of heads
+        self._table: dict[str, tuple[float, ...]] = {
+            feature: tuple(float(v) for v in values) for feature, values in vocabulary.items()
+        }
+        self._idf = self._table  # membership is all the reading side needs
+        self._biases = tuple(float(heads[name]["bias"]) for name in self.head_names)
+        thresholds = data["thresholds"]
+        assert isinstance(thresholds, dict)
+        self.thresholds: dict[str, float] = {str(k): float(v) for k, v in thresholds.items()}
+        self._rules = rules
+        self._grams: dict[str, tuple[str, ...]] = {}
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> CrisisModel:
+        return _load(path)
+
+    def _known_grams(self, word: str) -> tuple[str, ...]:
+        """The word's character n-grams that the model knows (others weigh nothing): cached, bounded."""
+        known = self._grams.get(word)
+        if known is None:
+            if len(self._grams) >= _WORD_CACHE:
+                self._grams.clear()
+            idf = self._idf
+            known = self._grams[word] = tuple(g for g in word_grams(word) if g in idf)
+        return known
+
+    def _sentence(self, sentence: str) -> Counter[str]:
+        """`sentence_features`, restricted to what the model knows."""
+        idf = self._idf
+        found: Counter[str] = Counter()
+        previous = "<s>"
+        for word in sentence.split():
+            for feature in ("w:" + word, "b:" + previous + " " + word):
+                if feature in idf:
+                    found[feature] += 1
+            found.update(self._known_grams(word))
+            previous = word
+        if "b:" + previous + " </s>" in idf:
+            found["b:" + previous + " </s>"] += 1
+        return found
+
+    def _probabilities(self, counts: Counter[str]) -> dict[str, float]:
+        table = self._table
+        size = len(self.head_names)
+        dots = [0.0] * size
+        norm = 0.0
+        for feature, count in counts.items():
+            values = table[feature]
+            value = values[0] if count == 1 else (1.0 + math.log(count)) * values[0]
+            norm += value * value
+            for i in range(size):
+                dots[i] += value * values[i + 1]
+        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        return {
+            name: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, bias + dot * scale))))
+            for name, bias, dot in zip(self.head_names, self._biases, dots, strict=True)
+        }
+
+    def windows(self, text: str) -> list[list[int]]:
+        """Sentence indices of each window: the whole message (unless it is a pasted page), and each pair of
+        neighbouring sentences."""
+        count = len(self._rules.normalise(text))
+        return _windows(count, len(text))
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Per head, the highest probability over the message's windows."""
+        sentences = [self._sentence(s) for s in self._rules.normalise(text)]
+        best = dict.fromkeys(self.head_names, 0.0)
+        for window in _windows(len(sentences), len(text)):
+            counts: Counter[str] = Counter()
+            for index in window:
+                counts.update(sentences[index])
+            if not counts:
+                continue
+            for name, value in self._probabilities(counts).items():
+                best[name] = max(best[name], value)
+        return best
+
+
+def _windows(count: int, length: int) -> list[list[int]]:
+    found = [list(range(count))] if length <= MAX_CHARS else []
+    if count > 2 or not found:
+        found.extend([i, i + 1] if i + 1 < count else [i] for i in range(max(1, count - 1)))
+    return [w for w in found if w]
+
+
+@lru_cache(maxsize=2)
+def _load(path: Path) -> CrisisModel:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        data = json.load(handle)
+    return CrisisModel(data, CrisisRules.load())

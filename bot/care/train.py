@@ -1,0 +1,133 @@
+"""Train the crisis model from the corpus's train split; choose its decision points on the dev split.
+
+    .venv/bin/python -m bot.care.train            # writes bot/care/crisis_model.json.gz
+    .venv/bin/python -m bot.care.train --check    # retrains in memory and says whether the file is the same
+
+Reproducible: the same corpus gives the same file, byte for byte (deterministic solver, sorted features, rounded
+numbers, no timestamp in the gzip header). The test split is never read here. Needs the dev extra
+(scikit-learn); the bot itself only reads the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bot.care.model import FORMAT, MODEL_FILE, CrisisModel, features
+from bot.care.rules import CrisisRules
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "crisis"
+MIN_DF = 2
+C = 8.0  # inverse regularisation, chosen on the dev split (docs/crisis-taxonomy.md)
+# Decision points are set on dev with room to spare, because the next writer is not the one we trained on:
+# at most this share of dev's clinical and everyday messages may reach each level through the model.
+MAX_TAKEOVER = 1 / 100
+MAX_CHECK = 1 / 25
+URGENT_THRESHOLD = 0.5
+
+
+def read_split(name: str) -> list[dict[str, Any]]:
+    path = CORPUS / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def targets(rows: list[dict[str, Any]]) -> dict[str, list[int]]:
+    return {
+        "risk": [int(r["label"] in ("crisis", "ambiguous")) for r in rows],
+        "urgent": [int(r["label"] == "crisis" and bool(r.get("urgent"))) for r in rows],
+    }
+
+
+def fit(rows: list[dict[str, Any]], rules: CrisisRules, c: float = C) -> dict[str, Any]:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    counted = [features(rules.normalise(str(r["text"]))) for r in rows]
+    df: Counter[str] = Counter()
+    for found in counted:
+        df.update(found.keys())
+    vocabulary = sorted(f for f, n in df.items() if n >= MIN_DF)
+    index = {f: i for i, f in enumerate(vocabulary)}
+    total = len(rows)
+    idf = [round(math.log((1 + total) / (1 + df[f])) + 1.0, 4) for f in vocabulary]
+    data: list[float] = []
+    cols: list[int] = []
+    indptr = [0]
+    for found in counted:
+        row = {index[f]: (1.0 + math.log(n)) * idf[index[f]] for f, n in found.items() if f in index}
+        norm = math.sqrt(sum(v * v for v in row.values())) or 1.0
+        for col in sorted(row):
+            cols.append(col)
+            data.append(row[col] / norm)
+        indptr.append(len(cols))
+    matrix = csr_matrix((np.array(data), np.array(cols), np.array(indptr)), shape=(total, len(vocabulary)))
+    heads: dict[str, Any] = {}
+    columns: list[list[float]] = []
+    for name, y in targets(rows).items():
+        model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
+        model.fit(matrix, np.array(y))
+        heads[name] = {"bias": round(float(model.intercept_[0]), 5)}
+        columns.append([round(float(w), 5) for w in model.coef_[0]])
+    return {
+        "format": FORMAT,
+        "vocabulary": {f: [idf[i], *(col[i] for col in columns)] for i, f in enumerate(vocabulary)},
+        "heads": heads,
+        "thresholds": {},
+    }
+
+
+def choose_thresholds(model: CrisisModel, dev: list[dict[str, Any]]) -> dict[str, float]:
+    """The lowest decision points that keep dev's ordinary messages under the shares above."""
+    calm = sorted((model.scores(str(r["text"]))["risk"] for r in dev if r["label"] == "none"), reverse=True)
+
+    def above(share: float, floor: float) -> float:
+        allowed = int(share * len(calm))
+        point = calm[allowed] + 1e-4 if allowed < len(calm) else 0.0
+        return round(max(floor, point), 4)
+
+    takeover = above(MAX_TAKEOVER, 0.5)
+    return {"crisis": takeover, "check": min(above(MAX_CHECK, 0.2), takeover), "urgent": URGENT_THRESHOLD}
+
+
+def dump(data: dict[str, Any]) -> bytes:
+    raw = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as handle:
+        handle.write(raw)
+    return buffer.getvalue()
+
+
+def build(c: float = C) -> bytes:
+    rules = CrisisRules.load()
+    data = fit(read_split("train"), rules, c)
+    model = CrisisModel({**data, "thresholds": {"crisis": 1, "check": 1, "urgent": 1}}, rules)
+    data["thresholds"] = choose_thresholds(model, read_split("dev"))
+    return dump(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="retrain in memory and compare with the file")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--c", type=float, default=C)
+    args = parser.parse_args(argv)
+    blob = build(args.c)
+    if args.check:
+        same = args.out.exists() and args.out.read_bytes() == blob
+        print("the model file matches the corpus" if same else "the model file differs from a fresh training")
+        return 0 if same else 1
+    args.out.write_bytes(blob)
+    print(f"wrote {args.out} ({len(blob) // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

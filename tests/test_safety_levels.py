@@ -1,0 +1,132 @@
+"""The three answer levels through the router: urgent, crisis, and the "is this about you?" question."""
+
+from __future__ import annotations
+
+from sqlalchemy import text as sql
+
+from tests.harness import App, User, text_of
+
+UNSURE_FR = "J'ai fait une TS il y a quinze ans."  # long ago: the check asks whether it is now
+URGENT_FR = "je suis sur le pont, l'eau est noire"
+
+
+async def safety_kinds(app: App) -> list[str]:
+    async with app.db.begin() as conn:
+        rows = await conn.execute(sql("SELECT kind FROM safety_events ORDER BY at"))
+        return [str(r[0]) for r in rows]
+
+
+async def test_urgent_puts_the_emergency_numbers_first_and_pauses(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.break_at_intensity()
+    replies = await user.send(URGENT_FR)
+    first = replies[0]
+    assert first.safety == "urgent"
+    assert first.text.index("15") < first.text.index("3114"), "emergency numbers come before the crisis line"
+    _, state = await user.run_state()
+    assert state is not None and state.status == "paused"
+    assert "urgent_resources_shown" in await safety_kinds(app)
+
+
+async def test_urgent_in_another_country_gives_its_emergency_number(app: App) -> None:
+    user = User(app, locale="en")
+    await user.onboard(language="en", country="us")
+    replies = await user.send("the pills are lined up on the counter in front of me")
+    assert replies[0].safety == "urgent" and "911" in replies[0].text and "988" in replies[0].text
+
+
+async def test_unsure_asks_with_the_lines_and_pauses_nothing(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    replies = await user.send(UNSURE_FR)
+    question = replies[-1]
+    assert question.safety == "check"
+    assert "3114" in question.text, "the lines are already in the question"
+    assert [b.id for b in question.buttons] == ["do:safety_me", "do:safety_not_me"]
+    _, state = await user.run_state()
+    assert state is not None and state.status == "active" and state.top.step_id == "situation_other"
+
+
+async def test_no_takes_the_held_words_as_the_answer_they_were(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    await user.send(UNSURE_FR)
+    replies = await user.tap("do:safety_not_me")
+    assert "Reprenons" in text_of(replies)
+    _, state = await user.run_state()
+    assert state is not None and state.status == "active"
+    assert state.top.step_id == "bring_to_mind", "the situation typed before the question was kept"
+    kinds = await safety_kinds(app)
+    assert kinds == ["check_asked", "check_answered_not_me"]
+
+
+async def test_yes_gives_the_crisis_reply_and_pauses(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    await user.send(UNSURE_FR)
+    replies = await user.tap("do:safety_me")
+    assert replies[0].safety == "crisis" and "3114" in replies[0].text
+    assert "/resume" in text_of(replies)
+    _, state = await user.run_state()
+    assert state is not None and state.status == "paused" and state.top.step_id == "situation_other"
+    assert await safety_kinds(app) == ["check_asked", "check_answered_me", "crisis_resources_shown"]
+
+
+async def test_a_typed_yes_answers_the_question(app: App) -> None:
+    user = User(app, locale="en")
+    await user.onboard(language="en", country="gb")
+    await user.send("I attempted suicide when I was 19")
+    replies = await user.send("yes")
+    assert replies[0].safety == "crisis" and "116 123" in replies[0].text
+
+
+async def test_a_stale_tap_on_an_answered_question_changes_nothing(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send(UNSURE_FR)
+    await user.tap("do:safety_not_me")
+    replies = await user.tap("do:safety_me")
+    assert "déjà reçu sa réponse" in text_of(replies)
+    assert "3114" not in text_of(replies)
+
+
+async def test_the_stored_facts_never_hold_the_words(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    await user.send(UNSURE_FR)
+    async with app.db.begin() as conn:
+        for table in ("safety_events", "users"):
+            rows = (await conn.execute(sql(f"SELECT * FROM {table}"))).all()  # noqa: S608 — fixed names
+            assert "quinze" not in repr(rows) and "TS" not in repr(rows)
+
+
+async def test_an_edit_is_never_an_answer_but_is_read_for_crisis(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    replies = await user.send("une réunion d'équipe tendue", edited=True)
+    assert "nouveaux messages" in text_of(replies)
+    assert await user.step() == "situation_other", "the edit did not answer the step"
+    replies = await user.send("j'ai plus envie de vivre", edited=True)
+    assert "3114" in text_of(replies)
+    _, state = await user.run_state()
+    assert state is not None and state.status == "paused"
+
+
+async def test_another_country_is_kept_and_gets_the_international_lines(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="other")
+    replies = await user.send("je veux mourir")
+    text = text_of(replies)
+    assert "findahelpline.com" in text
+    assert "3114" not in text and "/settings" not in text, "not France's lines, not advice to set a country"
