@@ -72,7 +72,9 @@ def report_crisis(rows: list[dict[str, Any]], layers: list[Layers], lang: str) -
                 counts = by_category[str(r.get("category"))]
                 counts[0] += layer.combined.shows_lines
                 counts[1] += 1
-            print(f"{lang} recall by category: " + ", ".join(f"{c} {a}/{b}" for c, (a, b) in sorted(by_category.items())))
+            print(
+                f"{lang} recall by category: " + ", ".join(f"{c} {a}/{b}" for c, (a, b) in sorted(by_category.items()))
+            )
             if missed:
                 print(f"{lang} missed by category: {dict(sorted(missed.items()))}")
             alarms: Counter[str] = Counter(

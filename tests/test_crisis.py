@@ -19,7 +19,6 @@ from bot.care.rules import PATTERNS_FILE, CrisisRules, PatternError, collapse
 from bot.care.taxonomy import CATEGORIES
 from bot.crisis_hook import load_safety
 from bot.safety import SafetyVerdict
-from dialogues.loader import DIALOGUE_DIR, load_catalog
 from dialogues.texts import Context
 from tests.harness import App, User, text_of
 

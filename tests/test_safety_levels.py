@@ -105,7 +105,7 @@ async def test_the_stored_facts_never_hold_the_words(app: App) -> None:
     await user.send(UNSURE_FR)
     async with app.db.begin() as conn:
         for table in ("safety_events", "users"):
-            rows = (await conn.execute(sql(f"SELECT * FROM {table}"))).all()  # noqa: S608 — fixed names
+            rows = (await conn.execute(sql(f"SELECT * FROM {table}"))).all()
             assert "quinze" not in repr(rows) and "TS" not in repr(rows)
 
 

@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.care.model import MODEL_FILE, CrisisModel
-from bot.care.rules import JUDGED, PATTERNS_FILE, SAFE, CrisisRules, PatternError
-from bot.care.taxonomy import RANK, Level, stronger
+from bot.care.rules import DENIED, JUDGED, PATTERNS_FILE, SAFE, CrisisRules, PatternError
+from bot.care.taxonomy import Level, stronger
 from bot.safety import SafetyVerdict
 from dialogues.loader import DIALOGUE_DIR, load_catalog
 from dialogues.texts import Context, Text
@@ -29,7 +29,8 @@ from dialogues.texts import Context, Text
 CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
 COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
 COUNTRY_ALIASES = {"UK": "GB"}
-MODEL_MIN_WORDS = 3
+MODEL_MIN_WORDS = 5
+MODEL_TAKEOVER_WORDS = 8
 OTHER_COUNTRY = "OTHER"  # "another country" at onboarding: the international answer
 CATALOG_KEYS = (
     "crisis_opening",
@@ -91,14 +92,20 @@ class CrisisDetector:
             return Layers(SAFE, SAFE, SAFE)
         by_rules = by_rules or self.rules.check(text)
         by_model = self._model_verdict(text)
-        if by_rules.reason == JUDGED.reason and by_model.takeover:
-            by_model = SafetyVerdict("check", by_model.reason)  # the rules read it as a patient's, a denial…
+        short = len(text.split()) < MODEL_TAKEOVER_WORDS
+        if by_rules.reason == DENIED.reason and short:
+            by_model = SAFE  # "I'm not suicidal", "envie de mourir de honte": the words say it all
+        elif by_model.takeover and (
+            short or by_rules.level == "check" or by_rules.reason in (JUDGED.reason, DENIED.reason)
+        ):
+            # A few words are too little to take over on; and where the rules found the phrase and read it as a
+            # patient's, a denial, an idiom or irony, the model (which reads words, not who says them) may ask
+            # but does not overrule that reading.
+            by_model = SafetyVerdict("check", by_model.reason)
         level: Level | None = stronger(by_rules.level, by_model.level)
         if level == "crisis" and by_model.level == "urgent":
             level = "urgent"  # the rules name the category, the model sees that it is happening now
-        reason = by_rules.reason if RANK[by_rules.level] >= RANK[by_model.level] else by_model.reason
-        if by_rules.level is not None and reason == "model":
-            reason = by_rules.reason
+        reason = by_rules.reason if by_rules.level else by_model.reason
         combined = SafetyVerdict(level, reason) if level else SAFE
         return Layers(by_rules, by_model, combined)
 

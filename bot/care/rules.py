@@ -164,8 +164,27 @@ def fold(text: str) -> str:
                 text = text.replace(char, plain)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     if "'" in text:
-        text = _apostrophes(text)
+        text = _apostrophes(_single_quotes(text))
     return text.translate(_SPACE_OUT)
+
+
+_OPENING = re.compile(r"(?<![a-z0-9])'(?=[a-z])")
+_CLOSING = re.compile(r"(?<=[a-z0-9.!?,])'(?![a-z])")
+
+
+def _single_quotes(text: str) -> str:
+    """'Words in single quotes' are quoted speech: each opening quote with its closing one becomes a double
+    quote. A lone apostrophe (patients' files) stays one, so it never opens a quote that hides what follows."""
+    out: list[str] = []
+    position = 0
+    while (opening := _OPENING.search(text, position)) is not None:
+        closing = _CLOSING.search(text, opening.end())
+        if closing is None:
+            break
+        out.append(text[position : opening.start()] + '"' + text[opening.end() : closing.start()] + '"')
+        position = closing.end()
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _required(items: Any) -> frozenset[str] | None:
@@ -284,7 +303,7 @@ class CrisisRules:
 
     def _after(self, items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
         parts = [self._expand(str(item), blocks) for item in items]
-        return re.compile(rf"^ *(?:{_alternation(parts)})") if parts else None
+        return re.compile(rf"^[ ,]*(?:{_alternation(parts)})") if parts else None
 
     def _compile(self, data: Mapping[str, Any]) -> None:
         if data.get("version") != 1:
@@ -314,6 +333,9 @@ class CrisisRules:
         # "I can't STOP thinking about dying": a verb between the negation and the phrase takes the negation.
         self._breakers = frozenset(collapse(str(w)) for w in negation["breakers"])
         self._negation_reach = int(negation["reach"])
+        self._denials = re.compile(
+            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
+        )
         self._unsure = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
         )
@@ -480,6 +502,8 @@ class CrisisRules:
         start = len(words)
         while start > 0 and words[start - 1] not in self._resets:
             start -= 1
+        if start >= 2 and words[start - 1] in ("because", "car", "que") and words[start - 2] in self._negations:
+            return not self._hedges.search(before)  # "not because I'm thinking of hurting myself"
         clause = words[start:]
         # The nearest negation in the clause, within reach, denies the phrase unless a verb between them
         # takes it ("je n'arrive pas à ARRÊTER de penser à mourir", "I can't STOP thinking about dying").
@@ -550,9 +574,9 @@ class CrisisRules:
         if not text or not text.strip():
             return SAFE
         best: tuple[Level, str] | None = None
-        judged = False
+        judged: set[str] = set()
         for finding in self._scan(text):
-            judged = True
+            judged.add(finding.outcome)
             level = finding_level(finding)
             if level is not None and (best is None or RANK[level] > RANK[best[0]]):
                 best = (level, finding.category)
@@ -560,12 +584,17 @@ class CrisisRules:
                     break  # nothing is more serious: answer now
         if best:
             return SafetyVerdict(best[0], best[1])
+        if self._denials.search(" . ".join(self.normalise(text))) and not self._hedges.search(fold(text)):
+            return DENIED  # "je n'ai aucune pensée suicidaire": the writer says so in as many words
+        if judged and judged <= {"denied", "idiom"}:
+            return DENIED
         return JUDGED if judged else SAFE
 
 
-# The rules read a crisis phrase and judged it someone else's, denied or an idiom: the model may still ask, but
-# it does not overrule that reading with a takeover.
+# The rules read a crisis phrase and judged it someone else's: the model may still ask, but it does not overrule
+# that reading with a takeover. DENIED: the writer denies it, or the phrase is an idiom ("mourir de honte").
 JUDGED = SafetyVerdict(None, "judged_not_the_writer")
+DENIED = SafetyVerdict(None, "denied_or_idiom")
 
 
 def finding_level(finding: Finding) -> Level | None:
