@@ -2,8 +2,10 @@
 
 Tests inject what people do (text, taps on recorded buttons, stickers, photos, edits, group messages,
 channel posts) as updates served by getUpdates, read back what the bot sent, and script failures
-(429 with retry_after, 5xx, 403, 400) per method and chat. python-telegram-bot sends form-urlencoded
-bodies (multipart with files): structured fields such as reply_markup arrive as JSON strings.
+(429 with retry_after, 5xx, 403, 400) per method and chat. As on Telegram, a bot cannot write first: sending to
+the private chat of someone who never wrote to it there answers 403 "bot can't initiate conversation".
+python-telegram-bot sends form-urlencoded bodies (multipart with files): structured fields such as reply_markup
+arrive as JSON strings.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ TOKEN = "123456789:AAE-test_token-Do-Not-Log-Me_0123456789"
 BOT_ID = 123456789
 BOT_USERNAME = "phare_test_bot"
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities"}
+_SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class BotApiDouble:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._query_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
+        self._started: set[int] = set()  # people who have written to the bot in private: it may write to them
+        self._pushed: dict[int, dict[str, Any]] = {}  # update id -> the message it carried
         self._failures: list[Failure] = []
         self._changed = asyncio.Condition()
         self._closing = False
@@ -184,6 +190,10 @@ class BotApiDouble:
                 body["parameters"] = {"retry_after": failure.retry_after}
             await self._notify()
             return web.json_response(body, status=failure.status)
+        if method in _SENDS and not self._may_write(params.get("chat_id")):
+            call.status = 403
+            await self._notify()
+            return web.json_response({"ok": False, "error_code": 403, "description": CANNOT_INITIATE}, status=403)
         handler = getattr(self, "_api_" + method, None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
@@ -221,6 +231,18 @@ class BotApiDouble:
                     self._failures.remove(failure)
                 return failure
         return None
+
+    def _may_write(self, chat: Any) -> bool:
+        """A group (negative id) always; a private chat only once its person has written to the bot there."""
+        try:
+            chat_id = int(chat)
+        except (TypeError, ValueError):
+            return True
+        return chat_id < 0 or chat_id in self._started
+
+    def open_private(self, user: TgUser) -> None:
+        """The person pressed Start in Phare's private chat (without the test needing the update it sends)."""
+        self._started.add(user.id)
 
     # --- Bot API methods -------------------------------------------------------------------------------
 
@@ -350,6 +372,8 @@ class BotApiDouble:
     def _push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, kind: payload})
+        if kind in ("message", "edited_message"):
+            self._pushed[update_id] = payload
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 
@@ -358,6 +382,8 @@ class BotApiDouble:
         **content: Any,
     ) -> dict[str, Any]:  # fmt: skip
         self._chats.setdefault(chat["id"], chat)
+        if chat.get("type") == "private":
+            self._started.add(user.id)  # from now on the bot may write to this person
         message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "date": int(time.time()),
                                    "chat": chat, "from": user.json(), **content}  # fmt: skip
         if text is not None:
@@ -399,6 +425,20 @@ class BotApiDouble:
         chat = user.chat()
         message = {"message_id": message_id, "date": int(time.time()) - 5, "edit_date": edit_date or int(time.time()),
                    "chat": chat, "from": user.json(), "text": text}  # fmt: skip
+        return self._push("edited_message", message)
+
+    def message_of(self, update_id: int) -> dict[str, Any]:
+        """The message an update carried (as the person's app holds it: the one they may edit later)."""
+        return self._pushed[update_id]
+
+    def edit_of(self, update_id: int, text: str, edit_date: int) -> int:
+        """The person edits the message sent as this update into `text`: same chat, same reply, as Telegram
+        sends it (an edited_message with the message's id, its new text and edit_date)."""
+        original = self.message_of(update_id)
+        message = {k: v for k, v in original.items() if k not in ("text", "entities")}
+        message.update(text=text, edit_date=edit_date)
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._push("edited_message", message)
 
     def channel_post(self, text: str, channel_id: int = -1009999) -> int:

@@ -166,6 +166,27 @@ class Person:
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
 
+    async def send_content(self, room_id: str, content: dict[str, Any]) -> str:
+        await wait_until(lambda: room_id in self.client.rooms, "the room to be synced")
+        response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    async def edit(self, room_id: str, event_id: str, text: str, *, mentions: list[str] | None = None) -> str:
+        """Edit one of their messages as Element does: an m.replace whose m.new_content holds the new text."""
+        new: dict[str, Any] = {"msgtype": "m.text", "body": text}
+        if mentions is not None:
+            new["m.mentions"] = {"user_ids": mentions}
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {text}",
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        }
+        if mentions is not None:
+            content["m.mentions"] = {"user_ids": mentions}
+        return await self.send_content(room_id, content)
+
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
         response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
@@ -531,6 +552,122 @@ async def test_phare_run_serves_matrix(world: World) -> None:
     finally:
         stop.set()
         assert await asyncio.wait_for(running, 30) == 0
+
+
+# --- crisis words in a group, and edits ------------------------------------------------------------------------
+
+CRISIS = "je veux mourir"
+PERSONAL_OPENING = "Ce que vous écrivez semble très lourd"  # the crisis answer's first words (dialogues/_crisis.yaml)
+EDIT_NOTE = "Je ne prends comme réponses que les nouveaux messages"
+
+
+async def group_with(bot: Bot, creator: Person, *others: Person) -> str:
+    """A group room: its creator, the others and Phare, everyone joined."""
+    invited = [bot.user_id, *(o.user_id for o in others)]
+    created = await creator.client.room_create(name="Intervision", invite=invited)
+    assert isinstance(created, RoomCreateResponse)
+    room_id = str(created.room_id)
+    assert bot.service is not None and bot.service.client is not None
+    client = bot.service.client
+    await wait_until(lambda: room_id in client.rooms, "Phare to join")
+    everyone = {o.user_id for o in others} | {bot.user_id}
+    await wait_until(lambda: everyone <= set(creator.client.rooms[room_id].users), "everyone to join")
+    return room_id
+
+
+def mention(bot: Bot, words: str) -> dict[str, Any]:
+    """What Element sends when someone picks Phare in the mention list and writes after its name."""
+    name = bot.user_id.partition(":")[0].lstrip("@")
+    return {"msgtype": "m.text", "body": f"{name}: {words}", "m.mentions": {"user_ids": [bot.user_id]}}
+
+
+async def direct_replies(bot: Bot, person: Person) -> tuple[str, list[str]]:
+    """The person's direct chat with Phare, once everything Phare sent there has reached them."""
+    assert bot.service is not None and bot.service.state is not None and bot.service.transport is not None
+    state, transport = bot.service.state, bot.service.transport
+    await wait_until(lambda: state.direct_room(person.user_id) is not None, "a direct chat")
+    direct = state.direct_room(person.user_id)
+    assert direct is not None
+    await bot.service.idle()
+    last = transport.last_sent.get(direct)
+    await wait_until(lambda: any(e.event_id == last for e in person.events.get(direct, [])), "the private replies")
+    return direct, person.bot_texts(direct, bot.user_id)
+
+
+async def test_crisis_words_mentioning_phare_in_a_group_get_the_lines_in_a_direct_chat_and_nothing_in_the_group(
+    world: World,
+) -> None:
+    bot = await world.bot()
+    alice, bob, carol = await world.person("alice"), await world.person("bob"), await world.person("carol")
+    room_id = await group_with(bot, alice, bob, carol)
+    said = await bob.send_content(room_id, mention(bot, CRISIS))
+    await bot.settle(bob, room_id, said)
+    direct, private = await direct_replies(bot, bob)
+    assert direct != room_id and bob.client.rooms[direct].encrypted
+    crisis = [t for t in private if "3114" in t]
+    assert len(crisis) == 1 and PERSONAL_OPENING in crisis[0], "the crisis lines, in private, once"
+    assert bot.service is not None and bot.service.transport is not None
+    assert room_id not in bot.service.transport.last_sent, "Phare posted nothing in the group"
+    assert alice.bot_texts(room_id, bot.user_id) == [] and carol.bot_texts(room_id, bot.user_id) == []
+    assert not carol.bot_texts(direct, bot.user_id) and carol.user_id not in bob.client.rooms[direct].users
+
+
+async def test_crisis_words_after_the_prefix_in_a_group_get_one_crisis_reply_and_no_redirect(world: World) -> None:
+    bot = await world.bot()
+    alice, bob, carol = await world.person("alice"), await world.person("bob"), await world.person("carol")
+    chat = await world.chat(bot, alice, encrypted=True)
+    await chat.onboard()
+    chat.new()  # the onboarding mentions 3114 too: only what comes next is counted
+    room_id = await group_with(bot, alice, bob, carol)
+    said = await alice.send(room_id, f"!phare {CRISIS}")
+    await bot.settle(alice, room_id, said)
+    direct, _ = await direct_replies(bot, alice)
+    assert direct == chat.room_id, "her existing direct chat"
+    fresh = chat.new()
+    assert sum("3114" in t for t in fresh) == 1, "one crisis reply, not one for the group and one more"
+    assert len(fresh) == 1 and PERSONAL_OPENING in fresh[0], "and nothing else: the words were not a command"
+    assert bot.service is not None and bot.service.transport is not None
+    assert room_id not in bot.service.transport.last_sent, "no redirect, no help, nothing in the group"
+    assert bob.bot_texts(room_id, bot.user_id) == []
+
+
+async def test_crisis_words_edited_into_a_group_message_to_phare_get_the_lines_in_private(world: World) -> None:
+    bot = await world.bot()
+    alice, bob, carol = await world.person("alice"), await world.person("bob"), await world.person("carol")
+    room_id = await group_with(bot, alice, bob, carol)
+    hello = await bob.send_content(room_id, mention(bot, "bonjour"))
+    await bot.settle(bob, room_id, hello)
+    group = carol.bot_texts(room_id, bot.user_id)
+    assert len(group) == 1 and "discret" in group[0], "a mention without a command gets the group's help"
+    name = mention(bot, CRISIS)["body"]
+    edited = await bob.edit(room_id, hello, name, mentions=[bot.user_id])
+    await bot.settle(bob, room_id, edited)
+    _, private = await direct_replies(bot, bob)
+    assert sum("3114" in t for t in private) == 1 and any(PERSONAL_OPENING in t for t in private)
+    assert carol.bot_texts(room_id, bot.user_id) == group, "nothing more in the group"
+    calmer = await bob.edit(room_id, hello, mention(bot, "bonsoir")["body"], mentions=[bot.user_id])
+    await bot.settle(bob, room_id, calmer)
+    assert (await direct_replies(bot, bob))[1] == private, "an ordinary edit gets nothing in private"
+    assert carol.bot_texts(room_id, bot.user_id) == group, "nor in the group (it is not a new question for Phare)"
+
+
+async def test_crisis_check_only_reads_an_edit_in_a_direct_chat_it_never_answers_the_break(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    chat = await world.chat(bot, alice, encrypted=True)
+    await chat.onboard()
+    asked = await alice.send(chat.room_id, "/break")
+    await bot.settle(alice, chat.room_id, asked)
+    chat.new()
+    assert await bot.step(alice) == "situation"
+    first = bot.option_typed(chat.room_id, "patient_stuck")
+    edit = await alice.edit(chat.room_id, asked, first)
+    await bot.settle(alice, chat.room_id, edit)
+    replies = chat.new()
+    assert len(replies) == 1 and EDIT_NOTE in replies[0]
+    assert await bot.step(alice) == "situation", "the step did not move"
+    await chat.say(first)  # sent again as a new message, as the note suggests
+    assert await bot.step(alice) == "bring_to_mind", "a new message still answers"
 
 
 # --- restarts ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.app import Phare, build
+from bot.care.taxonomy import Level
 from bot.config import Settings
 from bot.messages import Attachment, Button, Delivery, Outgoing
 from bot.runner import run_all
@@ -327,10 +328,13 @@ class FlagSafety:
     """A stand-in safety layer: flags one word, so the test is about the transport, not the detector."""
 
     def check(self, text: str) -> SafetyVerdict:
-        return SafetyVerdict(crisis="DANGERWORD" in text, reason="test")
+        return SafetyVerdict(level="crisis" if "DANGERWORD" in text else None, reason="test")
 
-    def resources(self, country: str | None, ctx: Context) -> str:
+    def resources(self, country: str | None, ctx: Context, level: Level = "crisis") -> str:
         return "RESOURCES-3114"
+
+    def lines(self, country: str | None, ctx: Context) -> str:
+        return "LINES-3114"
 
 
 async def test_edited_message_goes_through_the_safety_check_once(env: Env) -> None:
@@ -466,11 +470,116 @@ async def onboard_rest(phone: Phone) -> None:
         await phone.tap(option)
 
 
+# --- crisis words in a group, and edits ---------------------------------------------------------------------
+
+CRISIS = "je veux mourir"
+PERSONAL_OPENING = "Ce que vous écrivez semble très lourd"  # the private answer's first words (dialogues/_crisis.yaml)
+
+
+async def phare_in_group(env: Env, phone: Phone, group: TgGroup) -> Sent:
+    """Someone asks Phare for help in the group: its answer is a message people can reply to."""
+    await env.settle(env.double.text(phone.user, f"/help@{BOT_USERNAME}", group=group))
+    answer = env.double.chat(group.id)[-1]
+    assert "En groupe, je reste discret" in (answer.text or "")
+    return answer
+
+
+@pytest.mark.parametrize("how", ["reply", "command"])
+async def test_crisis_words_in_a_group_from_someone_phare_cannot_write_to_get_the_lines_discreetly_there(
+    env: Env, how: str
+) -> None:
+    group = TgGroup(-100555)
+    phone = env.phone("fr")  # never opened a private chat with Phare: Telegram refuses to let it write first
+    double = env.double
+    help_message = await phare_in_group(env, phone, group)
+    before = len(double.sent)
+    if how == "reply":  # privacy mode: Phare only sees replies to it and commands for it
+        update = double.text(phone.user, CRISIS, group=group, reply_to=help_message)
+    else:
+        update = double.text(phone.user, f"/help@{BOT_USERNAME} {CRISIS}", group=group)
+    await env.settle(update)
+    posted = double.sent[before:]
+    assert [m.chat_id for m in posted] == [group.id], "exactly one message, in the group, and nothing else"
+    notice = posted[0]
+    text = notice.text or ""
+    assert "3114" in text, "the crisis lines are there"
+    assert utf16_len(text) < 1000, "short"
+    assert notice.buttons == [{"text": "Ouvrir un échange privé", "url": f"https://t.me/{BOT_USERNAME}"}]
+    assert "mourir" not in text and phone.user.first_name not in text, "neither their words nor their name"
+    assert PERSONAL_OPENING not in text and "Je suis un bot" not in text, "no word addressed to the person"
+    call = double.calls_to("sendMessage", group.id)[-1]
+    assert call.status == 200 and not {"reply_to_message_id", "reply_parameters", "entities"} & set(call.params)
+    assert "En groupe, je reste discret" not in text, "no help text on top"
+    attempts = double.calls_to("sendMessage", phone.user.id)
+    assert [c.status for c in attempts] == [403], "the private chat was tried once, and only once"
+    assert phone.messages == []
+
+
+async def test_crisis_words_in_a_group_from_someone_with_a_private_chat_get_the_lines_only_in_private(
+    env: Env,
+) -> None:
+    group = TgGroup(-100556)
+    phone = env.phone("fr")
+    await onboard(phone)
+    phone.new()
+    help_message = await phare_in_group(env, phone, group)
+    in_group = len(env.double.chat(group.id))
+    await env.settle(env.double.text(phone.user, CRISIS, group=group, reply_to=help_message))
+    private = phone.new()
+    assert len(private) == 1 and "3114" in texts(private) and PERSONAL_OPENING in texts(private)
+    assert len(env.double.chat(group.id)) == in_group, "nothing at all in the group"
+
+
+async def test_crisis_words_edited_into_a_group_message_to_phare_are_read_and_other_edits_get_nothing(
+    env: Env,
+) -> None:
+    group = TgGroup(-100557)
+    phone = env.phone("fr")
+    double = env.double
+    await onboard(phone)
+    phone.new()
+    asked = double.text(phone.user, f"/help@{BOT_USERNAME}", group=group)
+    await env.settle(asked)
+    help_message = double.chat(group.id)[-1]
+    thanks = double.text(phone.user, "merci", group=group, reply_to=help_message)
+    await env.settle(thanks)
+    in_group = len(double.chat(group.id))
+    assert in_group == 1 and phone.new() == [], "a plain reply to Phare in a group gets no answer"
+
+    await env.settle(double.edit_of(thanks, CRISIS, edit_date=1_900_000_001))
+    private = phone.new()
+    assert len(private) == 1 and "3114" in texts(private), "the edit was read by the crisis check: lines in private"
+    assert len(double.chat(group.id)) == in_group, "and nothing in the group"
+
+    await env.settle(double.edit_of(thanks, "merci beaucoup", edit_date=1_900_000_002))
+    await env.settle(double.edit_of(asked, f"/about@{BOT_USERNAME}", edit_date=1_900_000_003))
+    assert phone.new() == [], "an ordinary edit, even of a command, gets nothing"
+    assert len(double.chat(group.id)) == in_group
+
+
+async def test_crisis_check_only_reads_a_private_edit_it_never_answers_a_step_nor_runs_a_command(env: Env) -> None:
+    phone = env.phone("fr")
+    await onboard(phone)
+    await phone.say("/break")
+    asked_for_break = phone.sent_ids[-1]
+    assert await phone.step() == "situation"
+    replies = await phone._after(env.double.edit_of(asked_for_break, "1", edit_date=1_900_000_001))
+    assert len(replies) == 1 and "Je ne prends comme réponses que les nouveaux messages" in texts(replies)
+    assert await phone.step() == "situation", "the edit did not answer the question"
+    replies = await phone._after(env.double.edit_of(asked_for_break, "/forget", edit_date=1_900_000_002))
+    assert len(replies) == 1 and "Je ne prends comme réponses que les nouveaux messages" in texts(replies)
+    assert "Tout effacer" not in texts(replies) and not replies[0].buttons, "no forget confirmation"
+    assert await phone.step() == "situation" and await env.user_record(phone) is not None
+    await phone.tap("patient_stuck")
+    assert await phone.step() == "bring_to_mind", "new messages still answer"
+
+
 # --- formatting, files, long texts ------------------------------------------------------------------------
 
 
 async def test_long_reply_is_split_with_the_keyboard_on_the_last_part(env: Env) -> None:
     phone = env.phone()
+    env.double.open_private(phone.user)  # Telegram lets a bot write only to someone who started it
     paragraphs = [f"Paragraph {i}. " + "word " * 150 for i in range(14)]
     text = "\n\n".join(p.strip() for p in paragraphs)
     assert len(text) > 2 * MESSAGE_LIMIT
@@ -488,6 +597,7 @@ async def test_long_reply_is_split_with_the_keyboard_on_the_last_part(env: Env) 
 
 async def test_markup_is_escaped_html_and_pictures_are_photos(env: Env) -> None:
     phone = env.phone()
+    env.double.open_private(phone.user)
     assert env.service.dispatcher is not None
     picture = Outgoing("", attachment=Attachment("chart.png", "image/png", b"\x89PNG", "image"))
     env.service.dispatcher.enqueue([

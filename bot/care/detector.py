@@ -30,7 +30,7 @@ CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
 COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
 COUNTRY_ALIASES = {"UK": "GB"}
 MODEL_MIN_WORDS = 5
-MODEL_TAKEOVER_WORDS = 8
+MODEL_TAKEOVER_WORDS = 12
 OTHER_COUNTRY = "OTHER"  # "another country" at onboarding: the international answer
 CATALOG_KEYS = (
     "crisis_opening",
@@ -132,7 +132,9 @@ class CrisisDetector:
         return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
 
     def lines(self, country: str | None, ctx: Context) -> str:
-        return "\n\n".join(self._catalog[key].render(ctx) for key in _keys(country)[0])
+        # In a group nobody can act on "set your country in /settings": the directory replaces that advice.
+        keys = [k if k != "crisis_unknown" else "crisis_other" for k in _keys(country)[0]]
+        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
 
 
 def _keys(country: str | None) -> tuple[list[str], list[str]]:

@@ -29,7 +29,7 @@ C = 8.0  # inverse regularisation, chosen on the dev split (docs/crisis-taxonomy
 # Decision points are set on dev with room to spare, because the next writer is not the one we trained on:
 # at most this share of dev's clinical and everyday messages may reach each level through the model.
 MAX_TAKEOVER = 1 / 100
-MAX_CHECK = 1 / 16
+MAX_CHECK = 1 / 12
 URGENT_THRESHOLD = 0.5
 
 
@@ -40,7 +40,7 @@ def read_split(name: str) -> list[dict[str, Any]]:
 
 def targets(rows: list[dict[str, Any]]) -> dict[str, list[int]]:
     return {
-        "risk": [int(r["label"] in ("crisis", "ambiguous")) for r in rows],
+        "risk": [int(r["label"] == "crisis") for r in rows],
         "urgent": [int(r["label"] == "crisis" and bool(r.get("urgent"))) for r in rows],
     }
 
@@ -107,7 +107,10 @@ def dump(data: dict[str, Any]) -> bytes:
 
 def build(c: float = C) -> bytes:
     rules = CrisisRules.load()
-    data = fit(read_split("train"), rules, c)
+    # Messages whose owner a careful reader cannot tell are left out of training: as positives they blurred
+    # the line between the writer's words and a patient's (dev: 0.86 instead of 0.82 of the at-risk messages
+    # found at 3 % of ordinary ones flagged); the check level is there for them.
+    data = fit([r for r in read_split("train") if r["label"] != "ambiguous"], rules, c)
     model = CrisisModel({**data, "thresholds": {"crisis": 1, "check": 1, "urgent": 1}}, rules)
     data["thresholds"] = choose_thresholds(model, read_split("dev"))
     return dump(data)
