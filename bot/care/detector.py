@@ -29,7 +29,6 @@ from dialogues.texts import Context, Text
 CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
 COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
 COUNTRY_ALIASES = {"UK": "GB"}
-MODEL_MIN_WORDS = 5
 MODEL_TAKEOVER_WORDS = 12
 OTHER_COUNTRY = "OTHER"  # "another country" at onboarding: the international answer
 CATALOG_KEYS = (
@@ -73,9 +72,7 @@ class CrisisDetector:
         return _load(patterns, model, catalog)
 
     def _model_verdict(self, text: str) -> SafetyVerdict:
-        # Below a few words the model has too little to weigh and its scores swing (an answer "4", "/start"):
-        # short messages are the rules' to read.
-        if self.model is None or len(text.split()) < MODEL_MIN_WORDS:
+        if self.model is None:
             return SAFE
         scores = self.model.scores(text)
         points = self.model.thresholds

@@ -29,6 +29,19 @@ FORMAT = 1
 CHAR_SIZES = (3, 4, 5)
 MAX_CHARS = 2_000  # a pasted page is read in chunks of about this size
 _WORD_CACHE = 20_000
+MIN_WORDS = 3  # below this many content words (set phrases left out) the model gives no opinion
+# Words that carry no content of their own, in both languages, as the rules spell them (accents folded, doubled
+# letters collapsed): counted out when deciding whether a message says enough for the model to weigh.
+_FUNCTION_WORD_LIST = (
+    "je j me m moi tu te t toi il ele on nous vous ils eles le la les l un une des du de d au aux a et ou mais donc "
+    "or ni car que qu qui quoi ce c cet cete ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs "
+    "en y ne n pas plus tres trop bien si avec sans pour par sur sous dans chez ai as a avons avez ont suis es est "
+    "somes etes sont fais fait faire ca cela ici la "
+    "i me my mine you your he him his she her it its we us our they them their a an the and or but so of to in on "
+    "at for with from by as is am are was were be ben being have has had do does did not no this that these those "
+    "there here what which who just very too really it s"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 
 
 def word_grams(word: str) -> list[str]:
@@ -131,7 +144,10 @@ class CrisisModel:
         """Per head, the probability for the whole message; a pasted page is read in chunks of a few sentences
         and its highest chunk counts, so one sentence of crisis is not drowned in pages of notes."""
         best = dict.fromkeys(self.head_names, 0.0)
-        for chunk in _chunks(self._rules.normalise(text)):
+        sentences = self._rules.for_model(text)
+        if sum(1 for s in sentences for w in s.split() if w not in _FUNCTION_WORDS) < MIN_WORDS:
+            return best  # too little to weigh, and scores swing: "4", "/start", "je fais de mon mieux avec ce que j'ai"
+        for chunk in _chunks(sentences):
             counts: Counter[str] = Counter()
             for sentence in chunk:
                 counts.update(self._sentence(sentence))

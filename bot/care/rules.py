@@ -336,6 +336,9 @@ class CrisisRules:
         self._denials = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
         )
+        self._model_masks = re.compile(
+            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['model_masks'])})(?![a-z])"
+        )
         self._unsure = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
         )
@@ -459,6 +462,13 @@ class CrisisRules:
     def normalise(self, text: str) -> list[str]:
         """The message as sentences of plain, spaced words, the way the patterns are written."""
         return [sentence for sentence, _ in self._sentences(text)]
+
+    def for_model(self, text: str) -> list[str]:
+        """The sentences the model reads: set phrases of everyday effort and fatigue ("je fais de mon mieux",
+        "mort de fatigue", "this job is killing me") blanked out, as the rules read them as idioms. A model of
+        word counts would otherwise lend them the weight their words carry in crisis messages."""
+        masks = self._model_masks
+        return [masks.sub(" ", sentence).strip() for sentence in self.normalise(text)]
 
     def _whose(self, text: str) -> tuple[str | None, bool]:
         """Who the end of `text` is about ("first", "other" or None) and whether we are inside reported speech."""

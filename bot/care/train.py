@@ -31,6 +31,7 @@ C = 8.0  # inverse regularisation, chosen on the dev split (docs/crisis-taxonomy
 MAX_TAKEOVER = 1 / 100
 MAX_CHECK = 1 / 12
 URGENT_THRESHOLD = 0.5
+EVERYDAY_ONLY = frozenset({"w4", "w7"})  # writers briefed for everyday answers only (corpus/README.md)
 
 
 def read_split(name: str) -> list[dict[str, Any]]:
@@ -50,7 +51,7 @@ def fit(rows: list[dict[str, Any]], rules: CrisisRules, c: float = C) -> dict[st
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    counted = [features(rules.normalise(str(r["text"]))) for r in rows]
+    counted = [features(rules.for_model(str(r["text"]))) for r in rows]
     df: Counter[str] = Counter()
     for found in counted:
         df.update(found.keys())
@@ -86,7 +87,16 @@ def fit(rows: list[dict[str, Any]], rules: CrisisRules, c: float = C) -> dict[st
 
 def choose_thresholds(model: CrisisModel, dev: list[dict[str, Any]]) -> dict[str, float]:
     """The lowest decision points that keep dev's ordinary messages under the shares above."""
-    calm = sorted((model.scores(str(r["text"]))["risk"] for r in dev if r["label"] == "none"), reverse=True)
+    # Calibrated on the writers who wrote clinicians' talk as well as everyday answers: the writers of everyday
+    # answers only would make the share look smaller than it is where it matters (talk about patients).
+    calm = sorted(
+        (
+            model.scores(str(r["text"]))["risk"]
+            for r in dev
+            if r["label"] == "none" and r["writer"] not in EVERYDAY_ONLY
+        ),
+        reverse=True,
+    )
 
     def above(share: float, floor: float) -> float:
         allowed = int(share * len(calm))
