@@ -243,7 +243,7 @@ class CheckinScheduler:
             user = await router.repo.user_by_id(conn, user_id)
         if user is None:
             return ()
-        text = router.library.text("letter_reminder").render(router._ctx(user))
+        text = router.library.text("letter_reminder").render(router.core.speaker.ctx(user))
         return (Outgoing(text, scheduled=True),)
 
     async def _weekly(self, user_id: str) -> tuple[Outgoing, ...]:
@@ -256,7 +256,7 @@ class CheckinScheduler:
             entries = await router.repo.history_of(conn, user_id) if user and user.consented else []
         if user is None:
             return ()
-        ctx = router._ctx(user)
+        ctx = router.core.speaker.ctx(user)
         now = router.clock()
         text = charts.weekly_text(router.library, ctx, user, entries, now)
         if not user.consented:

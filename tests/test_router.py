@@ -45,7 +45,7 @@ async def test_an_internal_error_gets_a_kind_reply_and_logs_no_user_text(
     def explode(*args: object, **kwargs: object) -> None:
         raise ValueError(f"cannot handle {args[2]!r}")  # the message quotes the user's words
 
-    monkeypatch.setattr(app.router.engine, "handle", explode)
+    monkeypatch.setattr(app.router.core.exercises.engine, "handle", explode)
     with caplog.at_level(logging.DEBUG):
         replies = await user.send("mon secret très personnel")
     assert "rien de ce que vous aviez écrit n'est perdu" in text_of(replies).lower()

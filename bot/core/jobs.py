@@ -1,0 +1,38 @@
+"""Jobs the writer hands to the core besides messages, and the names buttons and chats are made of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+START_PREFIX = "start:"  # a button that starts a listed exercise
+ACTION_PREFIX = "do:"  # a button that runs an app action
+INTERACTIVE, SCHEDULED = 0, 1  # outbox priorities: replies to people go before check-ins
+
+
+@dataclass(frozen=True)
+class Wake:
+    """A paused step's time is up."""
+
+    user_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Expire:
+    """A run left untouched for a day is closed."""
+
+    user_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class MarkSent:
+    """Replies the platform confirmed (deleted from the outbox) and users who blocked the bot."""
+
+    ids: tuple[str, ...]
+    blocked: tuple[str, ...] = ()
+
+
+def private_chat(user_key: str) -> str:
+    """A chat key meaning "this person's private chat": each transport knows how to reach it."""
+    return f"@user:{user_key}"

@@ -1,0 +1,61 @@
+"""How Phare speaks to one user: their language and form of address, texts, menus. The one place a user's
+context is built and a locale is normalised."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from bot.core.jobs import START_PREFIX
+from bot.messages import Button, Outgoing
+from dialogues.loader import Library
+from dialogues.texts import Address, Context, Locale
+from storage.records import RunRecord, UserRecord
+
+
+def locale_of(value: str | None, default: str) -> Locale:
+    """A platform's language code (fr-CA, en_GB, FR…) as one of Phare's two languages."""
+    if value is None:
+        value = default
+    return "fr" if value.lower().startswith("fr") else "en"
+
+
+class Speaker:
+    def __init__(self, library: Library, *, operator_contact: str = "") -> None:
+        self.library = library
+        self.operator_contact = operator_contact
+
+    def ctx(self, user: UserRecord, dialogue_id: str | None = None) -> Context:
+        """How to speak to this user; in a run, the measures of their previous run of it as prev_<name>."""
+        previous = user.settings.get("last", {}).get(dialogue_id, {}) if dialogue_id else {}
+        return Context(
+            locale=cast(Locale, user.locale if user.locale in ("fr", "en") else "fr"),
+            address=cast(Address, user.address if user.address in ("vous", "tu") else "vous"),
+            vars={
+                "operator_contact": self.operator_contact,
+                "country": user.country or "",  # the time zones a check-in suggests first
+                **{f"prev_{k}": v for k, v in previous.items()},
+            },
+        )
+
+    def run_ctx(self, user: UserRecord, run: RunRecord | None) -> Context:
+        return self.ctx(user, run.dialogue_id if run else None)
+
+    def render(self, key: str, user: UserRecord, **values: object) -> str:
+        return self.library.text(key).render(self.ctx(user), values)
+
+    def text(self, key: str, user: UserRecord, **values: object) -> Outgoing:
+        return Outgoing(self.render(key, user, **values))
+
+    def exercise_buttons(self, user: UserRecord) -> tuple[Button, ...]:
+        ctx = self.ctx(user)
+        return tuple(Button(START_PREFIX + d.id, d.title.render(ctx), "menu") for d in self.library.listed())
+
+    def menu(self, user: UserRecord) -> Outgoing:
+        return Outgoing(self.render("idle_menu", user), self.exercise_buttons(user))
+
+    def exercises(self, user: UserRecord) -> Outgoing:
+        ctx = self.ctx(user)
+        lines = [self.render("exercises_header", user)]
+        for dialogue in self.library.listed():
+            lines.append(f"• /{dialogue.id} — *{dialogue.title.render(ctx)}*: {dialogue.summary.render(ctx)}")
+        return Outgoing("\n".join(lines), self.exercise_buttons(user))

@@ -1,0 +1,93 @@
+"""The conversation core without a database, through the click-through kit (bot/core/kit.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.core.kit import Kit, Person
+from bot.crisis_hook import load_safety
+from dialogues.loader import load_library
+
+TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def kit() -> Kit:
+    return Kit(safety=load_safety())
+
+
+def test_a_whole_break_clicks_through_in_memory(kit: Kit) -> None:
+    me = kit.person(locale="en")
+    me.onboard(language="en", country="gb")
+    me.send("/break")
+    me.tap("overload")
+    me.tap("continue")
+    assert me.step() == "intensity_before"
+    me.send("4")
+    for _ in range(12):
+        if me.step() is None or me.step() == "intensity_after":
+            break
+        options = [b.id for b in me.last().buttons]
+        me.tap(options[0]) if options else me.send("I'm doing what I can")
+    if me.step() == "intensity_after":
+        me.send("3")
+    assert me.step() is None
+    assert any("3/10" in r.text for r in me.seen[-3:]), "before → after is shown at the end"
+
+
+def test_crisis_words_pause_the_exercise_and_a_no_to_the_question_loses_nothing(kit: Kit) -> None:
+    me = kit.person()
+    me.onboard()
+    me.send("/break")
+    me.tap("other")
+    question = me.send("J'ai fait une TS il y a quinze ans.")[-1]
+    assert question.safety == "check" and "3114" in question.text
+    me.tap("do:safety_not_me")
+    assert me.step() == "bring_to_mind"
+    replies = me.send("je suis sur le pont, l'eau est noire")
+    assert replies[0].safety == "urgent"
+
+
+def test_a_group_message_never_touches_the_open_run(kit: Kit) -> None:
+    me = kit.person()
+    me.onboard()
+    me.send("/break")
+    me.send("/help@phare", private=False, chat_key="group-1")
+    assert me.step() == "situation"
+
+
+def _dialogues_reached(person: Person, kit: Kit, path: Path) -> set[str]:
+    """Play a golden transcript's sends, taps and waits; note every dialogue that had an open run."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    reached: set[str] = set()
+    for turn in data["turns"]:
+        try:
+            if "send" in turn:
+                person.send(str(turn["send"]))
+            elif "tap" in turn:
+                person.tap(str(turn["tap"]))
+            elif "wait" in turn:
+                person.wait(seconds=float(turn["wait"]))
+        except AssertionError:
+            break  # a tap the in-memory kit cannot offer (a reply that reads storage): enough seen
+        user = kit.users.get(person.key)
+        run = kit.runs.get(user.id) if user else None
+        if run is not None:
+            reached.add(run.dialogue_id)
+    return reached
+
+
+def test_every_listed_dialogue_has_a_golden_transcript() -> None:
+    kit = Kit(safety=load_safety())
+    reached: set[str] = set()
+    for path in TRANSCRIPTS:
+        locale = str(yaml.safe_load(path.read_text(encoding="utf-8")).get("locale", "fr"))[:2]
+        person = kit.person(locale=locale)
+        person.onboard(language=locale)
+        reached |= _dialogues_reached(person, kit, path)
+    listed = {d.id for d in load_library().listed()}
+    assert listed <= reached, f"no golden transcript reaches {sorted(listed - reached)}"
