@@ -9,7 +9,7 @@ The default rate is the highest round figure at which this 2-core machine keeps 
 and reschedules ~1,700/s with two processes and PostgreSQL on the same cores); Telegram's own default,
 25/s, would take 67 minutes to drain 100,000 prompts by definition.
 
-Each dispatcher process is a real bot process without a chat platform: the router (single writer, group
+Each dispatcher process is a real bot process without a chat platform: the writer (single writer, group
 commit), the outbox Dispatcher, and the check-in scheduler ticking under APScheduler (bot/scheduler.py).
 The "platform" is a table in the same database: a delivery inserts (outbox id, user, local date, time), and
 a second delivery of the same outbox id is absorbed and counted (that is the outbox's documented window:
@@ -67,7 +67,7 @@ async def worker(args: argparse.Namespace) -> None:
     from bot.messages import Delivery
     from bot.outbox import Dispatcher
     from bot.scheduler import start_scheduler
-    from bot.transport import Transport
+    from bot.transports.base import Transport
 
     settings = Settings(
         database_url=args.db, secret_key=args.key, data_dir=Path(args.tmp),  # type: ignore[arg-type]
@@ -105,10 +105,10 @@ async def worker(args: argparse.Namespace) -> None:
                 self.absorbed += 1 - result.rowcount  # type: ignore[attr-defined]
 
     sink = Sink()
-    dispatcher = Dispatcher(sink, phare.router.mark_sent, concurrency=64)
-    phare.router.on_commit(dispatcher.enqueue)
-    await phare.router.start()
-    await dispatcher.start(await phare.router.pending(PLATFORM))
+    dispatcher = Dispatcher(sink, phare.writer.mark_sent, concurrency=64)
+    phare.writer.on_commit(dispatcher.enqueue)
+    await phare.writer.start()
+    await dispatcher.start(await phare.writer.pending(PLATFORM))
     handle = await start_scheduler(phare)
     print(json.dumps({"worker": args.name, "ready": True}), flush=True)
     stop = asyncio.Event()

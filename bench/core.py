@@ -1,4 +1,4 @@
-"""Core benchmark: Phare's router + engine + durable storage against an in-memory PTB ConversationHandler.
+"""Core benchmark: Phare's writer + engine + durable storage against an in-memory PTB ConversationHandler.
 
 Run from the repository root:  .venv/bin/python bench/core.py  (see bench/README.md for the options).
 
@@ -293,10 +293,10 @@ def print_areas(stats: pstats.Stats) -> None:
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
-async def bench_router(prefix: str) -> tuple[Path, Any, Any]:
-    """A fresh SQLite data dir, migrated, and the real Router on it (safety check and encryption as shipped)."""
+async def bench_writer(prefix: str) -> tuple[Path, Any, Any]:
+    """A fresh SQLite data dir, migrated, and the real Writer on it (safety check and encryption as shipped)."""
     from bot.crisis_hook import load_safety
-    from bot.router import Router
+    from bot.writer import Writer
     from dialogues.loader import load_library
     from storage.crypto import Cipher, generate_key
     from storage.db import Database, sqlite_url
@@ -305,11 +305,11 @@ async def bench_router(prefix: str) -> tuple[Path, Any, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     db = Database(sqlite_url(data_dir))
     await db.migrate()
-    router = Router(
+    writer = Writer(
         db, Repository(Cipher([generate_key()])), load_library(), operator_contact="Dr Bench (bench@example.org)",
         safety=load_safety(),
     )  # fmt: skip
-    return data_dir, db, router
+    return data_dir, db, writer
 
 
 async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -320,13 +320,13 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     from bot.messages import Delivery, Incoming
     from dialogues.texts import Context
 
-    data_dir, db, router = await bench_router("phare-bench-")
-    library = router.library
+    data_dir, db, writer = await bench_writer("phare-bench-")
+    library = writer.library
 
     # Instrumentation: size and duration of every writer transaction (private API, diagnostics only:
-    # skipped if the router no longer has `_run`).
+    # skipped if the writer no longer has `_run`).
     batches: list[tuple[int, float]] = []
-    original_run = getattr(router, "_run", None)
+    original_run = getattr(writer, "_run", None)
 
     async def timed_run(jobs: list[Any]) -> list[Delivery]:
         assert original_run is not None
@@ -338,12 +338,12 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
             batches.append((len(jobs), time.perf_counter() - start))
 
     if original_run is not None:
-        router._run = timed_run  # type: ignore[method-assign]
+        writer._run = timed_run  # type: ignore[method-assign]
 
     # "Sent" = handed to the transport by the commit listener. A real deployment deletes sent rows:
-    # a flusher marks them in batches through the router, like the Dispatcher does.
+    # a flusher marks them in batches through the writer, like the Dispatcher does.
     delivered: list[str] = []
-    ctx = Context(locale="fr", address="vous", vars={"operator_contact": router.operator_contact})
+    ctx = Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contact})
     error_text = library.text("error").render(ctx)
     replies = {"count": 0, "errors": 0}
     wanted = asyncio.Event()
@@ -361,21 +361,21 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
             if delivered:
                 ids = tuple(delivered)
                 delivered.clear()
-                await router.mark_sent(ids)
+                await writer.mark_sent(ids)
 
     async def drain() -> None:
         while delivered or wanted.is_set():
             await asyncio.sleep(0.01)
-        await router.mark_sent(())
+        await writer.mark_sent(())
 
-    router.on_commit(on_commit)
-    await router.start()
+    writer.on_commit(on_commit)
+    await writer.start()
     flush_task = asyncio.create_task(flusher())
 
     async def handle(raw: str) -> None:
         update = json.loads(raw)
         message = update["message"]
-        await router.submit(
+        await writer.submit(
             Incoming(
                 platform="bench",
                 user_key=str(message["from"]["id"]),
@@ -428,7 +428,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     async with db.begin() as conn:
         outbox_left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
         history_rows = (await conn.execute(text("SELECT count(*) FROM history"))).scalar_one()
-    await router.stop()
+    await writer.stop()
     await db.dispose()
     db_bytes = sum(f.stat().st_size for f in data_dir.iterdir())
     shutil.rmtree(data_dir, ignore_errors=True)

@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python bench/telegram_path.py  (see ben
 
 Same stream and same PTB child as bench/core.py (imported from it). The Phare child runs the real
 TelegramService: each payload is parsed with `json.loads` and handed, as the Bot API's JSON object (as the
-polling loop does), to `TelegramService.handle` (UpdateReader → router.enqueue → commit); the commit
+polling loop does), to `TelegramService.handle` (UpdateReader → writer.enqueue → commit); the commit
 listener feeds the outbox Dispatcher, which calls `TelegramTransport.deliver` → limiter → the Bot's request
 path (`sendMessage`) through a canned in-process BaseRequest (no network), then marks the replies sent. A
 message is done when every reply it caused has been delivered (handed to the canned request and its answer
@@ -37,7 +37,7 @@ from bench.core import (  # noqa: E402
     BASE_DATE,
     Gauges,
     Profiling,
-    bench_router,
+    bench_writer,
     closed_loop,
     compare,
     make_stream,
@@ -117,18 +117,18 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     from sqlalchemy import text
 
     from bot.messages import Delivery
-    from bot.telegram.api import PhareBot
-    from bot.telegram.limiter import Limits
-    from bot.telegram.service import DEFAULT_API, TelegramOptions, TelegramService, file_url
-    from bot.telegram.transport import chat_id_of
+    from bot.transports.telegram.api import PhareBot
+    from bot.transports.telegram.limiter import Limits
+    from bot.transports.telegram.service import DEFAULT_API, TelegramOptions, TelegramService, file_url
+    from bot.transports.telegram.transport import chat_id_of
     from dialogues.texts import Context
 
-    data_dir, db, router = await bench_router("phare-bench-tg-")
-    library = router.library
+    data_dir, db, writer = await bench_writer("phare-bench-tg-")
+    library = writer.library
     limits = Limits(
         overall_per_second=UNCAPPED, private_per_second=UNCAPPED, private_burst=1_000_000, group_per_minute=1_000_000
     )
-    service = TelegramService(router, TelegramOptions(TOKEN, limits=limits, send_concurrency=args.send_concurrency))
+    service = TelegramService(writer, TelegramOptions(TOKEN, limits=limits, send_concurrency=args.send_concurrency))
     canned = canned_request_class()
     request, updates_request = canned(), canned()
     service.bot = PhareBot(  # the service's own bot, but on the canned request instead of HTTPX
@@ -144,7 +144,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     outstanding: defaultdict[int, int] = defaultdict(int)
     waiters: dict[int, asyncio.Future[None]] = {}
     error_text = library.text("error").render(
-        Context(locale="fr", address="vous", vars={"operator_contact": router.operator_contact})
+        Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contact})
     )
     counts = {"delivered": 0, "errors": 0}
 
@@ -165,7 +165,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
-    router.on_commit(on_commit)
+    writer.on_commit(on_commit)
     transport.deliver = deliver  # type: ignore[method-assign]
 
     async def handle(raw: str) -> None:
@@ -181,13 +181,13 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     await service.idle()
     settle_gc(args.gc_freeze, phare_young_threshold(args))
 
-    calls_before, delivered_before, batches_before = Counter(request.calls), counts["delivered"], router.batches
+    calls_before, delivered_before, batches_before = Counter(request.calls), counts["delivered"], writer.batches
     gauges.start()
     with Profiling(args.profile, args.profile_out, args.profile_clock):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop()}
     calls = request.calls - calls_before
-    transactions = router.batches - batches_before  # steps and mark-sent writes
+    transactions = writer.batches - batches_before  # steps and mark-sent writes
     main.update(
         replies=counts["delivered"] - delivered_before,
         send_message_calls=calls["sendMessage"],
@@ -198,7 +198,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     await service.stop()
     async with db.begin() as conn:
         outbox_left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
-    await router.stop()
+    await writer.stop()
     await db.dispose()
     shutil.rmtree(data_dir, ignore_errors=True)
     return {

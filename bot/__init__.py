@@ -1,1 +1,1 @@
-"""Phare's application: configuration, router, transports, CLI."""
+"""Phare's application: configuration, writer, transports, CLI."""

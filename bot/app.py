@@ -1,4 +1,4 @@
-"""Wiring: settings → database, keys, dialogues, router. One place, so every entry point builds the same thing."""
+"""Wiring: settings → database, keys, dialogues, writer. One place, so every entry point builds the same thing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.crisis_hook import load_safety
-from bot.router import Clock, Router, utc_now
+from bot.writer import Clock, Writer, utc_now
 from dialogues.loader import Library, load_library
 from storage.crypto import Cipher, load_or_create_key
 from storage.db import Database
@@ -22,10 +22,10 @@ class Phare:
     settings: Settings
     db: Database
     library: Library
-    router: Router
+    writer: Writer
 
     async def close(self) -> None:
-        await self.router.stop()
+        await self.writer.stop()
         await self.db.dispose()
 
 
@@ -45,7 +45,7 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
     if migrate:
         await db.migrate()
     library = load_library()
-    router = Router(
+    writer = Writer(
         db,
         Repository(make_cipher(settings, db)),
         library,
@@ -56,7 +56,7 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         access=settings.access(),
     )
     tune_collector()
-    return Phare(settings=settings, db=db, library=library, router=router)
+    return Phare(settings=settings, db=db, library=library, writer=writer)
 
 
 # Python collects its youngest generation every 700 new container objects. Under load a writer batch holds

@@ -70,13 +70,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 async def _console(args: argparse.Namespace) -> int:
     from bot.app import build
-    from bot.console import run_console
+    from bot.transports.console import run_console
 
     settings = _settings(args)
     if args.now:
         from datetime import UTC, datetime
 
-        from bot.console import ConsoleClock
+        from bot.transports.console import ConsoleClock
 
         start = datetime.fromisoformat(args.now)
         start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
@@ -85,7 +85,7 @@ async def _console(args: argparse.Namespace) -> int:
         phare = await build(settings)
     try:
         await run_console(
-            phare.router,
+            phare.writer,
             export_dir=settings.data_dir / "exports",
             locale=args.lang,
             user=args.user,

@@ -15,7 +15,7 @@ class Incoming:
     platform: str
     user_key: str
     chat_key: str
-    message_id: str  # stable across redeliveries: the router drops one it has already processed
+    message_id: str  # stable across redeliveries: the writer drops one it has already processed
     received_at: datetime
     text: str | None = None
     option: str | None = None  # id of a tapped button

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from bot.messages import Delivery
-from bot.transport import DeliveryError, Transport
+from bot.transports.base import DeliveryError, Transport
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
-from bot.router import Router
 from bot.scheduler import SchedulerHandle, start_scheduler
+from bot.writer import Writer
 
 if TYPE_CHECKING:
     from bot.app import Phare
@@ -27,16 +27,16 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-async def tick(router: Router) -> None:
+async def tick(writer: Writer) -> None:
     """Continue paused exercises when their time comes, and close abandoned ones."""
     while True:
         wake = None
         try:
-            await router.tick()
-            wake = await router.next_wake()
+            await writer.tick()
+            wake = await writer.next_wake()
         except Exception as exc:  # noqa: BLE001 — a failed check is retried; it must not stop the process
             log.error("timer check failed: %s", type(exc).__name__)
-        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - router.clock()).total_seconds()))
+        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - writer.clock()).total_seconds()))
         await asyncio.sleep(delay)
 
 
@@ -51,7 +51,7 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         )
         return 2
     if settings.telegram_token is not None:
-        from bot.telegram.redact import install_redaction
+        from bot.transports.telegram.redact import install_redaction
 
         install_redaction(settings.telegram_token.get_secret_value())  # before anything can log a URL
     try:
@@ -79,7 +79,7 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         for service in services:
             started.append(service)  # stopped even if its start fails halfway
             await service.start()
-        ticker = asyncio.create_task(tick(phare.router), name="phare-ticker")
+        ticker = asyncio.create_task(tick(phare.writer), name="phare-ticker")
         checkins = await start_scheduler(phare)
         waits = [asyncio.create_task(stop.wait()), *(asyncio.create_task(s.failed.wait()) for s in services)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -113,14 +113,14 @@ def _factories(settings: Settings, *, telegram: bool, matrix: bool) -> list[Call
     factories: list[Callable[[Phare], Service]] = []
     if telegram:
         try:
-            from bot.telegram import TelegramService, options_from
+            from bot.transports.telegram import TelegramService, options_from
         except ImportError:
             raise ImportError("Telegram support is not installed: pip install 'phare[telegram]'") from None
         options = options_from(settings)
-        factories.append(lambda phare: TelegramService(phare.router, options))
+        factories.append(lambda phare: TelegramService(phare.writer, options))
     if matrix:
-        from bot.matrix import options_from as matrix_options
-        from bot.matrix import service_for
+        from bot.transports.matrix import options_from as matrix_options
+        from bot.transports.matrix import service_for
 
         matrix_options(settings)
         factories.append(lambda phare: service_for(phare, settings))

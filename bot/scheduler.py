@@ -1,11 +1,11 @@
-"""The check-in scheduler: due rows claimed with a lease, turned into prompts by the router, paced.
+"""The check-in scheduler: due rows claimed with a lease, turned into prompts by the writer, paced.
 
 How a prompt goes out
 1. A tick (an APScheduler interval job in the bot process) claims due rows in one short transaction: a
    lease (owner token, expiry) on at most `rate × tick` rows, counted by a token bucket shared by every
    process through the database, so the outbox fills no faster than the configured rate however many
    processes run. PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one writer.
-2. Each claimed row becomes a `Due` job for the router's single writer. In ONE transaction the router checks
+2. Each claimed row becomes a `Due` job for the writer's single writer. In ONE transaction the writer checks
    that the lease is still this claim's, records the prompt's key (user, kind, local date, round) — unique,
    so a key already there sends nothing — queues the prompt in the outbox and moves the row to its next
    time. A prompt counts as sent once that transaction commits; the outbox delivers it (priority 1,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.app import Phare
-    from bot.router import Router
+    from bot.writer import Writer
 
 log = logging.getLogger(__name__)
 PACING = "checkins"
@@ -50,8 +50,8 @@ DEFAULT_GRACE = timedelta(hours=2)
 
 @dataclass(frozen=True)
 class Due:
-    """A router job: this claimed schedule row is due. `messages` are prepared outside the writer (the weekly
-    review's chart); a daily prompt is written by the router in the user's language."""
+    """A writer job: this claimed schedule row is due. `messages` are prepared outside the writer (the weekly
+    review's chart); a daily prompt is written by the writer in the user's language."""
 
     schedule_id: str
     user_id: str
@@ -70,10 +70,10 @@ class DueResult:
     user: UserRecord
     messages: list[Outgoing]
     settings_changed: bool
-    daily: tuple[str, int] | None = None  # (local date, round) of a daily prompt the router writes
+    daily: tuple[str, int] | None = None  # (local date, round) of a daily prompt the writer writes
 
 
-# --- inside the router's transaction ----------------------------------------------------------------------
+# --- inside the writer's transaction ----------------------------------------------------------------------
 
 
 async def sync_schedules(conn: AsyncConnection, users: Sequence[UserRecord], now: datetime) -> None:
@@ -166,11 +166,11 @@ async def handle_due(
 
 
 class CheckinScheduler:
-    """Claims due rows and hands them to the router. One per process; any number of processes."""
+    """Claims due rows and hands them to the writer. One per process; any number of processes."""
 
     def __init__(
         self,
-        router: Router,
+        writer: Writer,
         *,
         rate: float | None = 25.0,
         tick_seconds: float = 1.0,
@@ -178,7 +178,7 @@ class CheckinScheduler:
         grace: timedelta = DEFAULT_GRACE,
         max_claim: int = 2000,
     ) -> None:
-        self.router = router
+        self.writer = writer
         self.rate = rate if rate and rate > 0 else None  # None: unpaced (tests, benchmarks of raw capacity)
         self.tick_seconds = tick_seconds
         self.lease = lease
@@ -190,13 +190,13 @@ class CheckinScheduler:
         self._lock = asyncio.Lock()
 
     async def tick(self) -> int:
-        """Claim what is due now (within the pace) and wait until the router has committed it all."""
+        """Claim what is due now (within the pace) and wait until the writer has committed it all."""
         async with self._lock:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            now = self.router.clock()
+            now = self.writer.clock()
             owner = new_id()
-            async with self.router.db.begin() as conn:
+            async with self.writer.db.begin() as conn:
                 want = self.max_claim
                 tokens = 0.0
                 if self.rate is not None:
@@ -207,7 +207,7 @@ class CheckinScheduler:
                 if self.rate is not None:
                     await store.spend_tokens(conn, PACING, tokens - len(rows), now)
             jobs = [await self._job(row, owner) for row in rows]
-            outcomes = await asyncio.gather(*(self.router.submit(j) for j in jobs), return_exceptions=True)
+            outcomes = await asyncio.gather(*(self.writer.submit(j) for j in jobs), return_exceptions=True)
             failed = [o for o in outcomes if isinstance(o, BaseException)]
             if failed:
                 # Their leases lapse and the rows come back: nothing is lost, nothing doubles.
@@ -238,30 +238,30 @@ class CheckinScheduler:
                    self.grace, messages)  # fmt: skip
 
     async def _letter(self, user_id: str) -> tuple[Outgoing, ...]:
-        router = self.router
-        async with router.db.begin() as conn:
-            user = await router.repo.user_by_id(conn, user_id)
+        writer = self.writer
+        async with writer.db.begin() as conn:
+            user = await writer.repo.user_by_id(conn, user_id)
         if user is None:
             return ()
-        text = router.library.text("letter_reminder").render(router.core.speaker.ctx(user))
+        text = writer.library.text("letter_reminder").render(writer.core.speaker.ctx(user))
         return (Outgoing(text, scheduled=True),)
 
     async def _weekly(self, user_id: str) -> tuple[Outgoing, ...]:
-        """The weekly review, read and drawn outside the router's writer (a chart takes ~0.1 s of CPU)."""
+        """The weekly review, read and drawn outside the writer's writer (a chart takes ~0.1 s of CPU)."""
         from bot import charts
 
-        router = self.router
-        async with router.db.begin() as conn:
-            user = await router.repo.user_by_id(conn, user_id)
-            entries = await router.repo.history_of(conn, user_id) if user and user.consented else []
+        writer = self.writer
+        async with writer.db.begin() as conn:
+            user = await writer.repo.user_by_id(conn, user_id)
+            entries = await writer.repo.history_of(conn, user_id) if user and user.consented else []
         if user is None:
             return ()
-        ctx = router.core.speaker.ctx(user)
-        now = router.clock()
-        text = charts.weekly_text(router.library, ctx, user, entries, now)
+        ctx = writer.core.speaker.ctx(user)
+        now = writer.clock()
+        text = charts.weekly_text(writer.library, ctx, user, entries, now)
         if not user.consented:
             return (Outgoing(text, scheduled=True),)
-        data = charts.chart_data(router.library, ctx, user, entries, now)
+        data = charts.chart_data(writer.library, ctx, user, entries, now)
         png = await asyncio.get_running_loop().run_in_executor(self._charts, charts.render_png, data)
         return (Outgoing(text, scheduled=True), charts.image_message(png, now, scheduled=True))
 
@@ -297,7 +297,7 @@ async def start_scheduler(phare: Phare, **overrides: Any) -> SchedulerHandle:
         "grace": settings.checkin_grace,
     }
     options.update(overrides)
-    scheduler = CheckinScheduler(phare.router, **options)
+    scheduler = CheckinScheduler(phare.writer, **options)
     # A tick still running when the next is due is skipped by design (max_instances=1): not worth a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     aps = AsyncIOScheduler()

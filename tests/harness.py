@@ -1,4 +1,4 @@
-"""A test harness around the real router, storage and dispatcher: send text, tap buttons, read replies."""
+"""A test harness around the real writer, storage and dispatcher: send text, tap buttons, read replies."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 from bot.crisis_hook import load_safety
 from bot.messages import Button, Delivery, Incoming, Outgoing
-from bot.numbering import match_button
 from bot.outbox import Dispatcher
-from bot.router import Router
-from bot.transport import Transport
+from bot.transports.base import Transport
+from bot.transports.numbering import match_button
+from bot.writer import Writer
 from dialogues.loader import Library, load_library
 from dialogues.state import RunState
 from storage.crypto import Cipher, generate_key
@@ -70,7 +70,7 @@ class RecordingTransport(Transport):
 @dataclass
 class App:
     db: Database
-    router: Router
+    writer: Writer
     transport: RecordingTransport
     dispatcher: Dispatcher
     clock: FakeClock
@@ -78,7 +78,7 @@ class App:
 
     async def close(self) -> None:
         await self.dispatcher.stop()
-        await self.router.stop()
+        await self.writer.stop()
         await self.db.dispose()
 
     async def settle(self) -> None:
@@ -99,16 +99,16 @@ async def make_app(
         await db.migrate()
     clock = clock or FakeClock()
     repo = Repository(Cipher([key]))
-    router = Router(
+    writer = Writer(
         db, repo, library(), clock=clock, operator_contact="Dr Test (test@example.org)",
         safety=load_safety() if safety else None,
     )  # fmt: skip
     transport = transport or RecordingTransport()
-    dispatcher = Dispatcher(transport, router.mark_sent, base_backoff=0.01)
-    router.on_commit(dispatcher.enqueue)
-    await router.start()
-    await dispatcher.start(await router.pending(transport.platform))
-    return App(db, router, transport, dispatcher, clock, repo)
+    dispatcher = Dispatcher(transport, writer.mark_sent, base_backoff=0.01)
+    writer.on_commit(dispatcher.enqueue)
+    await writer.start()
+    await dispatcher.start(await writer.pending(transport.platform))
+    return App(db, writer, transport, dispatcher, clock, repo)
 
 
 def sqlite_url(directory: Path) -> str:
@@ -131,7 +131,7 @@ class User:
         return self.app.transport.chat(self.key)
 
     async def _submit(self, msg: Incoming) -> list[Outgoing]:
-        await self.app.router.submit(msg)
+        await self.app.writer.submit(msg)
         await self.app.settle()
         new = self.chat[self.seen :]
         self.seen = len(self.chat)

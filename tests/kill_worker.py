@@ -4,7 +4,7 @@ Usage: python -m tests.kill_worker DATA_DIR SCRIPT_JSON
 
 Every user's messages are sent in order, all users concurrently (as a transport would). After a message's
 step is committed, its position is appended to DATA_DIR/progress (fsync): on restart each user resumes from
-there, re-sending at most the message that was in flight (the router drops it if it was committed).
+there, re-sending at most the message that was in flight (the writer drops it if it was committed).
 Replies go to DATA_DIR/transcript.jsonl through the console transport, one line per delivery with its
 outbox id: the line is the delivery mark, so replies still in the outbox after a kill are sent once.
 """
@@ -18,10 +18,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.console import ConsoleTransport
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
-from bot.router import Router
+from bot.transports.console import ConsoleTransport
+from bot.writer import Writer
 from dialogues.loader import load_library
 from storage.crypto import Cipher, load_or_create_key
 from storage.db import Database, sqlite_url
@@ -39,13 +39,13 @@ class _Null:
 async def main(data_dir: Path, script: dict[str, list[str]]) -> None:
     db = Database(sqlite_url(data_dir))
     await db.migrate()
-    router = Router(db, Repository(Cipher([load_or_create_key(data_dir)])), load_library())
+    writer = Writer(db, Repository(Cipher([load_or_create_key(data_dir)])), load_library())
     transport = ConsoleTransport(_Null(), data_dir / "exports", data_dir / "transcript.jsonl")  # type: ignore[arg-type]
     transport.platform = "kill"
-    dispatcher = Dispatcher(transport, router.mark_sent, concurrency=4)
-    router.on_commit(dispatcher.enqueue)
-    await router.start()
-    await dispatcher.start(await router.pending("kill"))
+    dispatcher = Dispatcher(transport, writer.mark_sent, concurrency=4)
+    writer.on_commit(dispatcher.enqueue)
+    await writer.start()
+    await dispatcher.start(await writer.pending("kill"))
     progress_path = data_dir / "progress"
     done: dict[str, int] = {}
     if progress_path.exists():
@@ -59,7 +59,7 @@ async def main(data_dir: Path, script: dict[str, list[str]]) -> None:
 
     async def play(user: str, messages: list[str]) -> None:
         for index in range(done.get(user, -1) + 1, len(messages)):
-            await router.submit(
+            await writer.submit(
                 Incoming(
                     platform="kill", user_key=user, chat_key=user, message_id=f"{user}-{index}",
                     received_at=datetime.now(UTC), text=messages[index], locale="fr",
@@ -73,7 +73,7 @@ async def main(data_dir: Path, script: dict[str, list[str]]) -> None:
     await asyncio.gather(*(play(user, messages) for user, messages in script.items()))
     await dispatcher.drain()
     await dispatcher.stop()
-    await router.stop()
+    await writer.stop()
     await db.dispose()
     print("finished", flush=True)
 

@@ -59,7 +59,7 @@ async def add_users(
     app: App, count: int, now: datetime, *, hour: str = "08:00", tz: str = PARIS, days: str = "every",
     weekly: tuple[str, str] | None = None,
 ) -> list[UserRecord]:  # fmt: skip
-    """Users who went through onboarding and set a check-in, written the way the router writes them."""
+    """Users who went through onboarding and set a check-in, written the way the writer writes them."""
     users = []
     for _ in range(count):
         user = UserRecord(id=new_id(), platform="test", external_id=new_id()[:12], locale="fr", address="vous",
@@ -212,7 +212,7 @@ async def test_dst_in_paris_fires_once_at_the_right_instant(
     app = await make_app(db_url, clock=clock)
     try:
         (user,) = await add_users(app, 1, clock(), hour=hour)
-        scheduler = CheckinScheduler(app.router, rate=None)
+        scheduler = CheckinScheduler(app.writer, rate=None)
         clock.now = at(fires) - timedelta(seconds=1)
         assert await run(app, scheduler) == 0 and not prompts(app.transport)
         clock.now = at(fires)
@@ -241,7 +241,7 @@ async def test_users_in_many_zones_due_in_one_tick(db_url: str) -> None:
         users = {}
         for tz, (hour, _day) in zones.items():
             (users[tz],) = await add_users(app, 1, clock(), hour=hour, tz=tz)
-        scheduler = CheckinScheduler(app.router, rate=None)
+        scheduler = CheckinScheduler(app.writer, rate=None)
         clock.now = at("2027-03-28T06:00")
         assert await scheduler.tick() == len(zones), "one tick takes them all"
         await app.settle()
@@ -264,7 +264,7 @@ async def test_downtime_shorter_than_the_grace_sends_late_once_longer_skips(
     app = await make_app(db_url, clock=clock)
     try:
         (user,) = await add_users(app, 1, clock())
-        scheduler = CheckinScheduler(app.router, rate=None, grace=timedelta(hours=2))
+        scheduler = CheckinScheduler(app.writer, rate=None, grace=timedelta(hours=2))
         clock.now = at("2027-05-03T06:00") + down  # the bot was down from before 08:00 until now
         await run(app, scheduler)
         await run(app, scheduler)
@@ -284,7 +284,7 @@ async def test_restart_in_the_middle_of_a_drain_loses_and_doubles_nothing(sqlite
     first = await make_app(sqlite_db, clock=clock)
     users = await add_users(first, 120, clock())
     clock.now = at("2027-05-03T06:00")
-    a = CheckinScheduler(first.router, rate=None, max_claim=40, lease=timedelta(minutes=5))
+    a = CheckinScheduler(first.writer, rate=None, max_claim=40, lease=timedelta(minutes=5))
     assert await a.tick() == 40  # committed and sent
     await first.settle()
     async with first.db.begin() as conn:  # a second claim, then the process dies before committing it
@@ -294,12 +294,12 @@ async def test_restart_in_the_middle_of_a_drain_loses_and_doubles_nothing(sqlite
     assert await a.tick() == 40
     sent_before = list(first.transport.sent)
     assert len(prompts_of(sent_before)) == 40
-    await first.router.stop()  # the crash
+    await first.writer.stop()  # the crash
     await first.db.dispose()
 
     second = await make_app(sqlite_db, clock=clock)  # the restart: the outbox sends what was committed
     try:
-        b = CheckinScheduler(second.router, rate=None)
+        b = CheckinScheduler(second.writer, rate=None)
         await run(second, b)
         assert len(prompts_of(second.transport.sent)) == 40 + 10, "the outbox backlog and the free rows"
         clock.advance(minutes=6)  # the dead claim's lease lapses
@@ -317,8 +317,8 @@ async def test_two_dispatchers_racing_on_5000_due_rows_send_each_once(pg_url: st
     try:
         await add_users(one, 5000, clock())
         clock.now = at("2027-05-03T06:00:30")
-        first = CheckinScheduler(one.router, rate=None, max_claim=400)
-        second = CheckinScheduler(two.router, rate=None, max_claim=400)
+        first = CheckinScheduler(one.writer, rate=None, max_claim=400)
+        second = CheckinScheduler(two.writer, rate=None, max_claim=400)
         claimed = await asyncio.gather(first.drain(), second.drain())
         await asyncio.gather(one.settle(), two.settle())
         assert sum(claimed) == 5000
@@ -339,7 +339,7 @@ async def test_claims_are_paced_to_the_configured_rate(sqlite_db: str) -> None:
     try:
         await add_users(app, 50, clock())
         clock.now = at("2027-05-03T06:00")
-        scheduler = CheckinScheduler(app.router, rate=10, tick_seconds=1.0)
+        scheduler = CheckinScheduler(app.writer, rate=10, tick_seconds=1.0)
         assert await scheduler.tick() == 20, "a fresh bucket holds two ticks' worth"
         assert await scheduler.tick() == 0, "no time passed: no new tokens"
         clock.advance(seconds=0.5)
@@ -369,7 +369,7 @@ async def checkin_user(app: App, hour: str = "08:00") -> CheckinUser:
 async def test_the_prompt_waits_while_an_exercise_is_running(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     user = await checkin_user(app)
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     app.clock.now = at("2027-05-03T05:58")
     await user.send("/break")
     await user.tap("overload")
@@ -388,7 +388,7 @@ async def test_the_prompt_waits_while_an_exercise_is_running(app: App) -> None:
 async def test_a_prompt_still_waiting_when_the_day_ends_is_skipped(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     user = await checkin_user(app, "23:30")
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     app.clock.now = at("2027-05-02T21:20")
     await user.send("/break")
     for minutes in range(0, 80, 5):  # the break is still open at local midnight (22:00 UTC)
@@ -406,7 +406,7 @@ async def _user_id(app: App, user: User) -> str:
 async def test_later_comes_back_in_an_hour_once_and_tomorrow_still_comes(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     user = await checkin_user(app)
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     app.clock.now = at("2027-05-03T06:00")
     await run(app, scheduler)
     user.new()
@@ -430,7 +430,7 @@ async def test_later_comes_back_in_an_hour_once_and_tomorrow_still_comes(app: Ap
 async def test_skip_today_and_tonight(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     user = await checkin_user(app)
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     app.clock.now = at("2027-05-03T06:00")
     await run(app, scheduler)
     user.new()
@@ -451,10 +451,10 @@ async def test_skip_today_and_tonight(app: App) -> None:
 async def test_a_user_who_blocked_the_bot_is_paused_not_retried(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     (user,) = await add_users(app, 1, app.clock())
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     async with app.db.begin() as conn:
         await app.repo.set_active(conn, user.id, False)
-    app.router._cache = None  # the router reads the flag from storage, as after a restart
+    app.writer._cache = None  # the writer reads the flag from storage, as after a restart
     app.clock.now = at("2027-05-03T06:00")
     await run(app, scheduler)
     assert not prompts(app.transport)
@@ -490,7 +490,7 @@ async def checkin_user_again(user: CheckinUser) -> None:
 async def test_a_fine_day_gets_a_reflection_prompt_never_the_same_twice_in_two_weeks(app: App) -> None:
     app.clock.now = at("2027-05-02T12:00")
     user = await checkin_user(app)
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     seen: list[str] = []
     for day in range(3, 17):
         app.clock.now = at(f"2027-05-{day:02d}T06:00")
@@ -530,7 +530,7 @@ async def test_the_weekly_review_has_a_summary_and_a_legible_chart(app: App) -> 
     await user.send("18h")
     await user.tap("done")
     user.new()
-    scheduler = CheckinScheduler(app.router, rate=None)
+    scheduler = CheckinScheduler(app.writer, rate=None)
     app.clock.now = at("2027-05-09T16:00")  # Sunday 18:00 in Paris
     await run(app, scheduler)
     review = user.new()
@@ -640,7 +640,7 @@ async def test_a_letter_reminder_comes_once_on_the_chosen_day(db_url: str) -> No
 
     clock = FakeClock(datetime(2027, 3, 26, 9, 0, tzinfo=UTC))
     app = await make_app(db_url, clock=clock)
-    scheduler = CheckinScheduler(app.router)
+    scheduler = CheckinScheduler(app.writer)
     try:
         user = User(app, locale="en")
         await user.onboard(language="en")
@@ -653,7 +653,7 @@ async def test_a_letter_reminder_comes_once_on_the_chosen_day(db_url: str) -> No
                 await user.tap(buttons[0].id)
             else:
                 clock.advance(seconds=60)
-                await app.router.tick()
+                await app.writer.tick()
                 await app.settle()
         await user.tap("in_3_days")
         assert await user.step() is None

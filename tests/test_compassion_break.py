@@ -1,4 +1,4 @@
-"""The self-compassion break through the real router, storage and dispatcher."""
+"""The self-compassion break through the real writer, storage and dispatcher."""
 
 from __future__ import annotations
 

@@ -247,7 +247,7 @@ def test_resources_speak_the_users_language_and_say_it_is_a_bot(detector: Crisis
     assert "\u00a0:" in fr  # French typography: a non-breaking space before the colon
 
 
-# --- through the router -------------------------------------------------------------------------------------
+# --- through the writer -------------------------------------------------------------------------------------
 
 
 async def test_a_crisis_mid_exercise_shows_the_lines_and_pauses(app: App) -> None:

@@ -1,4 +1,4 @@
-"""Phare on Matrix, end to end: matrix-nio with E2EE against a real Synapse, the real router on SQLite.
+"""Phare on Matrix, end to end: matrix-nio with E2EE against a real Synapse, the real writer on SQLite.
 
 The people are matrix-nio clients too (with their own crypto stores), so what is checked is what a
 person's client receives: notices, reactions, decryptable messages, encrypted files.
@@ -40,9 +40,9 @@ from nio.crypto import decrypt_attachment
 
 from bot.app import Phare, build, make_cipher
 from bot.config import Settings
-from bot.matrix import MatrixOptions, MatrixService
-from bot.matrix.crosssign import bootstrap
-from bot.matrix.secrets import SecretFile
+from bot.transports.matrix import MatrixOptions, MatrixService
+from bot.transports.matrix.crosssign import bootstrap
+from bot.transports.matrix.secrets import SecretFile
 from dialogues.state import RunState
 from storage.crypto import Cipher, generate_key
 from storage.records import UserRecord
@@ -234,7 +234,7 @@ class Bot:
         settings = Settings(data_dir=self.data_dir, operator_contact=OPERATOR, database_url=None)  # type: ignore[call-arg]
         self.phare = await build(settings)
         self.service = MatrixService(
-            self.phare.router, self.options, self.data_dir, make_cipher(settings, self.phare.db)
+            self.phare.writer, self.options, self.data_dir, make_cipher(settings, self.phare.db)
         )
         await self.service.start()
 
@@ -249,7 +249,7 @@ class Bot:
     async def processed(self, event_id: str) -> bool:
         assert self.phare is not None
         async with self.phare.db.begin() as conn:
-            return bool(await self.phare.router.repo.seen(conn, "matrix", [event_id]))
+            return bool(await self.phare.writer.repo.seen(conn, "matrix", [event_id]))
 
     async def settle(self, person: Person, room_id: str, event_id: str) -> None:
         """Wait until Phare has handled this event, sent every reply, and the person has received them."""
@@ -266,7 +266,7 @@ class Bot:
     async def user_record(self, person: Person) -> UserRecord | None:
         assert self.phare is not None
         async with self.phare.db.begin() as conn:
-            found = await self.phare.router.repo.users_by_key(conn, [("matrix", person.user_id)])
+            found = await self.phare.writer.repo.users_by_key(conn, [("matrix", person.user_id)])
         return found.get(("matrix", person.user_id))
 
     async def step(self, person: Person) -> str | None:
@@ -275,7 +275,7 @@ class Bot:
         if user is None:
             return None
         async with self.phare.db.begin() as conn:
-            runs = await self.phare.router.repo.current_runs(conn, [user.id])
+            runs = await self.phare.writer.repo.current_runs(conn, [user.id])
         run = runs.get(user.id)
         return None if run is None else RunState.from_dict(run.state["engine"]).top.step_id
 
@@ -759,8 +759,8 @@ async def test_a_batch_that_could_not_be_stored_is_read_again(world: World, monk
     chat = await world.chat(bot, alice, encrypted=True)
     chat.new()
     assert bot.phare is not None
-    router = bot.phare.router
-    submit = router.submit
+    writer = bot.phare.writer
+    submit = writer.submit
     failures = [RuntimeError("database unavailable")]
 
     async def flaky(job: Any) -> None:
@@ -768,7 +768,7 @@ async def test_a_batch_that_could_not_be_stored_is_read_again(world: World, monk
             raise failures.pop()
         await submit(job)
 
-    monkeypatch.setattr(router, "submit", flaky)
+    monkeypatch.setattr(writer, "submit", flaky)
     replies = await chat.say("/about")
     assert not failures and sum(OPERATOR in r for r in replies) == 1
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.matrix.crosssign import (
+from bot.messages import Button, Outgoing
+from bot.transports.matrix.crosssign import (
     CrossSigningKeys,
     bootstrap,
     device_signed,
@@ -17,12 +18,18 @@ from bot.matrix.crosssign import (
     sign,
     verify,
 )
-from bot.matrix.formatting import content, reaction_index
-from bot.matrix.inbound import Addressing, inviter_allowed, known_commands, personal, private_command, read_message
-from bot.matrix.secrets import SecretFile
-from bot.matrix.state import MatrixState
-from bot.matrix.trust import _identity_from
-from bot.messages import Button, Outgoing
+from bot.transports.matrix.formatting import content, reaction_index
+from bot.transports.matrix.inbound import (
+    Addressing,
+    inviter_allowed,
+    known_commands,
+    personal,
+    private_command,
+    read_message,
+)
+from bot.transports.matrix.secrets import SecretFile
+from bot.transports.matrix.state import MatrixState
+from bot.transports.matrix.trust import _identity_from
 from storage.crypto import Cipher, generate_key
 
 BOT = "@phare:example.org"
@@ -241,7 +248,7 @@ async def test_foreign_keys_are_left_alone_unless_reset(tmp_path: Path) -> None:
 
 
 async def test_a_wrong_password_is_a_clear_error(tmp_path: Path) -> None:
-    from bot.matrix.crosssign import CrossSigningError
+    from bot.transports.matrix.crosssign import CrossSigningError
 
     server = FakeHomeserver(BOT, "DEV", "pw")
     store = SecretFile(tmp_path / "cross_signing.json", Cipher([generate_key()]))
@@ -304,7 +311,7 @@ def test_secret_files_are_encrypted_and_private(tmp_path: Path) -> None:
 def test_an_operator_can_export_and_restore_the_cross_signing_keys(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.matrix.__main__ import main
+    from bot.transports.matrix.__main__ import main
     from storage.crypto import load_or_create_key
 
     old, new = tmp_path / "old", tmp_path / "new"
@@ -327,7 +334,7 @@ def test_settings_become_options_and_mistakes_are_named(tmp_path: Path) -> None:
     from datetime import timedelta
 
     from bot.config import Settings
-    from bot.matrix import MatrixStartError, options_from
+    from bot.transports.matrix import MatrixStartError, options_from
 
     base = {"data_dir": tmp_path, "matrix_homeserver": "https://matrix.example.org/", "matrix_user": BOT}
     options = options_from(Settings(**base, matrix_password="pw", matrix_allowed_inviters=" *:a.org, @b:c.org ",

@@ -7,7 +7,7 @@ import random
 
 from bot.messages import Delivery, Outgoing
 from bot.outbox import Dispatcher
-from bot.transport import DeliveryError, Transport
+from bot.transports.base import DeliveryError, Transport
 
 INTERACTIVE, SCHEDULED = 0, 1
 

@@ -1,4 +1,4 @@
-"""The three answer levels through the router: urgent, crisis, and the "is this about you?" question."""
+"""The three answer levels through the writer: urgent, crisis, and the "is this about you?" question."""
 
 from __future__ import annotations
 

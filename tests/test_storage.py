@@ -195,7 +195,7 @@ async def test_a_run_untouched_for_a_day_expires_and_is_kept(app: App, clock: Fa
     await user.break_at_intensity("paperwork")
     await user.send("4")
     clock.advance(hours=25)
-    await app.router.tick()
+    await app.writer.tick()
     await app.settle()
     assert await user.step() is None
     history = await user.send("/history")

@@ -1,5 +1,5 @@
 """Phare on Telegram, end to end: python-telegram-bot's real HTTP stack against a local Bot API double,
-the real router on a SQLite file."""
+the real writer on a SQLite file."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from bot.config import Settings
 from bot.messages import Attachment, Button, Delivery, Outgoing
 from bot.runner import run_all
 from bot.safety import SafetyVerdict
-from bot.telegram import TelegramService, options_from
-from bot.telegram.formatting import MESSAGE_LIMIT, utf16_len
+from bot.transports.telegram import TelegramService, options_from
+from bot.transports.telegram.formatting import MESSAGE_LIMIT, utf16_len
 from dialogues.state import RunState
 from dialogues.texts import Context
 from storage.records import UserRecord
@@ -56,7 +56,7 @@ class Env:
 
     async def user_record(self, phone: Phone) -> UserRecord | None:
         async with self.phare.db.begin() as conn:
-            found = await self.phare.router.repo.users_by_key(conn, [("telegram", str(phone.user.id))])
+            found = await self.phare.writer.repo.users_by_key(conn, [("telegram", str(phone.user.id))])
         return found.get(("telegram", str(phone.user.id)))
 
     async def step(self, phone: Phone) -> str | None:
@@ -64,7 +64,7 @@ class Env:
         if user is None:
             return None
         async with self.phare.db.begin() as conn:
-            runs = await self.phare.router.repo.current_runs(conn, [user.id])
+            runs = await self.phare.writer.repo.current_runs(conn, [user.id])
         run = runs.get(user.id)
         return None if run is None else RunState.from_dict(run.state["engine"]).top.step_id
 
@@ -133,7 +133,7 @@ def texts(messages: list[Sent]) -> str:
 async def start_phare(settings: Settings, **overrides: object) -> tuple[Phare, TelegramService]:
     phare = await build(settings)
     options = replace(options_from(settings), drain_timeout=1.0, **overrides)  # type: ignore[arg-type]
-    service = TelegramService(phare.router, options)
+    service = TelegramService(phare.writer, options)
     await service.start()
     return phare, service
 
@@ -338,7 +338,7 @@ class FlagSafety:
 
 
 async def test_edited_message_goes_through_the_safety_check_once(env: Env) -> None:
-    env.phare.router.safety = FlagSafety()
+    env.phare.writer.safety = FlagSafety()
     phone = env.phone("fr")
     await onboard(phone)
     await phone.say("/break")
@@ -743,8 +743,8 @@ async def test_the_token_never_reaches_a_log(double: BotApiDouble, tmp_path: Pat
 async def build_and_start_at_debug(settings: Settings, loggers: list[str]) -> tuple[Phare, TelegramService]:
     phare = await build(settings)
     options = replace(options_from(settings), drain_timeout=1.0)
-    service = TelegramService(phare.router, options)
-    from bot.telegram.redact import install_redaction
+    service = TelegramService(phare.writer, options)
+    from bot.transports.telegram.redact import install_redaction
 
     install_redaction(options.token)
     for name in loggers:  # after install_redaction, which quietens httpx: everything at DEBUG

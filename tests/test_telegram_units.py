@@ -11,12 +11,12 @@ import pytest
 from telegram import InlineKeyboardMarkup
 
 from bot.messages import Button, Outgoing
-from bot.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
-from bot.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, keyboard
-from bot.telegram.limiter import Limits, SendLimiter
-from bot.telegram.redact import install_redaction
-from bot.telegram.transport import chat_id_of
-from bot.telegram.updates import Received, UnreadableUpdate, UpdateReader
+from bot.transports.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
+from bot.transports.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, keyboard
+from bot.transports.telegram.limiter import Limits, SendLimiter
+from bot.transports.telegram.redact import install_redaction
+from bot.transports.telegram.transport import chat_id_of
+from bot.transports.telegram.updates import Received, UnreadableUpdate, UpdateReader
 from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
 
 # --- limiter ------------------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ async def test_taps_forged_data_and_remembered_indexes() -> None:
         assert forged is not None and forged.option == "" and forged.ref is None, junk
     message["chat"] = TgGroup(-5).chat()
     in_group = tap("o|ab.2|yes")
-    assert in_group.incoming is None and in_group.tap is not None, "answered, but nothing reaches the router"
+    assert in_group.incoming is None and in_group.tap is not None, "answered, but nothing reaches the writer"
 
 
 # --- redaction ----------------------------------------------------------------------------------------------

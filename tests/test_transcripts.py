@@ -1,4 +1,4 @@
-"""Golden transcripts (tests/transcripts/*.yaml), run through the router and through the console."""
+"""Golden transcripts (tests/transcripts/*.yaml), run through the writer and through the console."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.console import run_console
+from bot.transports.console import run_console
 from dialogues.numbers import fold
 from tests.harness import App, FakeClock, User, make_app, sqlite_url, text_of
 
@@ -64,7 +64,7 @@ async def test_transcript_through_router(path: Path, tmp_path: Path) -> None:
                 replies = await user.tap(str(turn["tap"]))
             elif "wait" in turn:
                 clock.advance(seconds=float(turn["wait"]))
-                await app.router.tick()
+                await app.writer.tick()
                 await app.settle()
                 replies = user.chat[user.seen :]
                 user.seen = len(user.chat)
@@ -115,7 +115,7 @@ async def test_transcript_through_console(path: Path, tmp_path: Path) -> None:
     """The same answers typed in the console (taps become the button's label), ending in the same history."""
     data = _load(path)
     if any("wait" in turn for turn in data["turns"]):
-        pytest.skip("timed pauses are covered through the router")
+        pytest.skip("timed pauses are covered through the writer")
     locale = data.get("locale", "fr")
     labels = await _labels_for(data, tmp_path / "probe")
     onboarding = (
@@ -127,7 +127,7 @@ async def test_transcript_through_console(path: Path, tmp_path: Path) -> None:
     out = io.StringIO()
     app = await make_app(sqlite_url(tmp_path))
     try:
-        await run_console(app.router, stdin=io.StringIO(script), stdout=out, export_dir=tmp_path / "exports",
+        await run_console(app.writer, stdin=io.StringIO(script), stdout=out, export_dir=tmp_path / "exports",
                           locale=locale)  # fmt: skip
         final = [t for t in data["turns"] if "history" in t]
         if final:
@@ -143,7 +143,7 @@ async def test_transcript_through_console(path: Path, tmp_path: Path) -> None:
 
 
 async def _labels_for(data: dict[str, Any], directory: Path) -> dict[str, str]:
-    """Button labels by id, learnt by playing the transcript once through the router."""
+    """Button labels by id, learnt by playing the transcript once through the writer."""
     directory.mkdir()
     app = await make_app(sqlite_url(directory))
     labels: dict[str, str] = {}

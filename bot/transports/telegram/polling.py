@@ -2,7 +2,7 @@
 
 python-telegram-bot's Updater confirms updates as soon as they are queued in memory, so a crash between
 fetching and committing would lose them. Here the next getUpdates (whose offset is the confirmation) is
-only asked for after the previous batch is stored; a redelivered update is dropped by the router's
+only asked for after the previous batch is stored; a redelivered update is dropped by the writer's
 de-duplication, so a crash costs nothing.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
-from bot.telegram.api import PhareBot
-from bot.telegram.transport import reason, retry_seconds
-from bot.telegram.updates import RawUpdate
+from bot.transports.telegram.api import PhareBot
+from bot.transports.telegram.transport import reason, retry_seconds
+from bot.transports.telegram.updates import RawUpdate
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from telegram import Bot, Update
 from telegram.ext import Updater
 
-from bot.telegram.polling import ALLOWED_UPDATES, Handle
+from bot.transports.telegram.polling import ALLOWED_UPDATES, Handle
 
 SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -77,7 +77,7 @@ class WebhookIntake:
         )
 
     async def stop(self) -> None:
-        """Stop listening. A request cut off here got no 200: Telegram sends it again, and the router drops it
+        """Stop listening. A request cut off here got no 200: Telegram sends it again, and the writer drops it
         if its step was committed after all."""
         if self._updater.running:
             await self._updater.stop()

@@ -2,7 +2,7 @@
 
 Pure functions of an event's content and the room's membership at that event, so they are tested
 without a homeserver. Message ids are event ids: a batch read twice (after a crash, before the sync
-token was saved) reaches the router with the same ids, and the router drops what it already processed.
+token was saved) reaches the writer with the same ids, and the writer drops what it already processed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from bot.commands import ALIASES, APP_COMMANDS, parse_command
 from bot.messages import InputKind
 
-GROUP_COMMANDS = frozenset({"help", "about"})  # answered in the group itself; the router agrees (see _group)
+GROUP_COMMANDS = frozenset({"help", "about"})  # answered in the group itself; the writer agrees (see _group)
 _REPLY_FALLBACK = re.compile(r"\A(?:> [^\n]*\n)+\n", re.MULTILINE)
 _MSGTYPE_KIND: dict[str, InputKind] = {
     "m.text": "text",
@@ -50,7 +50,7 @@ def server_of(user_id: str) -> str:
 
 @dataclass(frozen=True)
 class Read:
-    """What an m.room.message says, before the router sees it."""
+    """What an m.room.message says, before the writer sees it."""
 
     text: str | None
     kind: InputKind
@@ -125,7 +125,7 @@ class Addressing:
         return self._strip_mention(stripped) if mentioned else stripped
 
     def command(self, text: str, *, private: bool, mentioned: bool = False) -> str | None:
-        """The text for the router: `!phare break` → `/break`, `!phare` followed by anything that is not a
+        """The text for the writer: `!phare break` → `/break`, `!phare` followed by anything that is not a
         command → `/help`. In a group, None unless the message is for Phare (its prefix or a mention):
         ordinary chatter is never read."""
         stripped = text.strip()

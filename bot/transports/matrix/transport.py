@@ -28,14 +28,14 @@ from nio import (
     UploadResponse,
 )
 
-from bot.matrix.formatting import KEYCAPS, answer_buttons, content
-from bot.matrix.trust import members
 from bot.messages import Attachment, Delivery
-from bot.router import private_chat
-from bot.transport import DeliveryError, Transport
+from bot.transports.base import DeliveryError, Transport
+from bot.transports.matrix.formatting import KEYCAPS, answer_buttons, content
+from bot.transports.matrix.trust import members
+from bot.writer import private_chat
 
 if TYPE_CHECKING:
-    from bot.matrix.service import MatrixOptions, MatrixService
+    from bot.transports.matrix.service import MatrixOptions, MatrixService
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class MatrixTransport(Transport):
         if state.noticed(key):
             return
         ctx = await self.service.context_for(user_key)
-        text = self.service.router.library.text(text_key).render(ctx)
+        text = self.service.writer.library.text(text_key).render(ctx)
         body = content_of(text)
         try:
             await self._send(room_id, "m.room.message", body, txn or _txn(key))

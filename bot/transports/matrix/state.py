@@ -1,9 +1,9 @@
 """What the Matrix transport remembers across restarts, in a small SQLite file next to the crypto store.
 
-- the sync token, saved only after every event of a sync batch is committed by the router, so a crash
-  re-reads the batch (the router drops what it already processed: message ids are event ids);
+- the sync token, saved only after every event of a sync batch is committed by the writer, so a crash
+  re-reads the batch (the writer drops what it already processed: message ids are event ids);
 - the options shown with each question (event id → buttons), so a reaction or a typed number answers
-  even after a restart, and a reaction to an older question reaches the router as a stale button;
+  even after a restart, and a reaction to an older question reaches the writer as a stale button;
 - each person's direct chat with the bot;
 - notices already sent (one "I was offline" per room and catch-up, one "could not decrypt" per session);
 - encrypted events Phare could not decrypt yet (still encrypted, as received), held a few seconds for
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.messages import Button
 
-KEEP_QUESTIONS = 14 * 24 * 3600  # an older question's buttons are stale for the router anyway
+KEEP_QUESTIONS = 14 * 24 * 3600  # an older question's buttons are stale for the writer anyway
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);

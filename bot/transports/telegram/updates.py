@@ -4,7 +4,7 @@ Updates are read as the Bot API's JSON objects, not as python-telegram-bot's Upd
 fields of them, and building the full object tree cost as much as the rest of a step. Every field is read
 with its type checked, so an update of an unexpected shape is skipped (by the caller), never half-read.
 
-Message ids are stable across redeliveries (the router drops one it has already processed):
+Message ids are stable across redeliveries (the writer drops one it has already processed):
 `m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>` for an edit, `c<query id>` for a tap.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.messages import Button, Incoming, InputKind
-from bot.telegram.keyboards import decode
+from bot.transports.telegram.keyboards import decode
 
 PLATFORM = "telegram"
 
@@ -123,7 +123,7 @@ class UpdateReader:
             kind, text = found, _optional_str(message, "caption")  # a caption is read by the safety check too
         if not private and (kind != "text" or not (self._addressed(text) or self._answers_me(message))):
             return None  # privacy in groups: only commands for Phare and replies to Phare are read (edits too:
-            # the safety check reads them; the router takes no other action on an edit)
+            # the safety check reads them; the writer takes no other action on an edit)
         if edited and kind != "text":
             return None
         if edited:
@@ -171,7 +171,7 @@ class UpdateReader:
         receipt = TapReceipt(query_id, chat_id, message_id)
         if chat is not None and chat.get("type") != "private":
             return Received(None, receipt)  # Phare posts no tappable buttons in groups: nothing to do
-        # Data Phare could not have sent becomes a tap on a button of no question: the router answers it
+        # Data Phare could not have sent becomes a tap on a button of no question: the writer answers it
         # as a stale button, kindly, and changes nothing.
         option, ref = "", None
         data = query.get("data")

@@ -1,4 +1,4 @@
-"""The router: one place where messages become engine steps, stored state and queued replies.
+"""The writer: one place where messages become engine steps, stored state and queued replies.
 
 Messages are processed by a single writer task in batches: every message of a batch is handled in memory,
 then the batch's changes (states, history, de-duplication marks and outgoing replies) commit in one
@@ -37,7 +37,7 @@ from storage.repo import ConflictError, Repository
 log = logging.getLogger(__name__)
 PROCESSED_KEEP = timedelta(days=7)
 HEARTBEAT_DEAD = timedelta(seconds=60)  # a process silent this long is gone: its queued replies are adopted
-__all__ = ["Expire", "MarkSent", "Router", "Wake", "private_chat"]  # the jobs live in bot/core/jobs.py
+__all__ = ["Expire", "MarkSent", "Wake", "Writer", "private_chat"]  # the jobs live in bot/core/jobs.py
 
 Clock = Callable[[], datetime]
 
@@ -102,7 +102,7 @@ class _Batch:
     exports: dict[str, list[HistoryRecord]] = field(default_factory=dict)
 
 
-class Router:
+class Writer:
     """The writer: batches jobs, loads the records they concern, lets the conversation core decide, and commits
     each batch's changes (states, history, de-duplication marks, replies) in one transaction."""
 
@@ -134,7 +134,7 @@ class Router:
         self.batches = 0  # committed so far: a figure for benchmarks and logs
         self.instance = new_id()  # names this process on the outbox rows it queues
         self._last_adoption = datetime.min.replace(tzinfo=UTC)
-        # SQLite serves one process and this router is its only writer, so what it committed last is the
+        # SQLite serves one process and this writer is its only writer, so what it committed last is the
         # truth: users and open runs are kept in memory between batches. With PostgreSQL other processes
         # write too, and every batch reads (and locks) afresh.
         self._cache: _Cache | None = _Cache() if db.is_sqlite else None
@@ -185,7 +185,7 @@ class Router:
 
     def _ensure_worker(self) -> None:
         if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="phare-router")
+            self._worker = asyncio.create_task(self._work(), name="phare-writer")
 
     async def stop(self) -> None:
         if self._worker is not None:

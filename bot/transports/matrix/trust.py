@@ -25,8 +25,8 @@ from typing import Any
 from nio import AsyncClient, MatrixRoom
 from nio.crypto import OlmDevice
 
-from bot.matrix.crosssign import Call, device_signed, key_of
-from bot.matrix.state import MatrixState
+from bot.transports.matrix.crosssign import Call, device_signed, key_of
+from bot.transports.matrix.state import MatrixState
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.matrix.service import MatrixOptions, MatrixService, MatrixStartError
-from bot.matrix.transport import PLATFORM
-from bot.matrix.trust import POLICIES
+from bot.transports.matrix.service import MatrixOptions, MatrixService, MatrixStartError
+from bot.transports.matrix.transport import PLATFORM
+from bot.transports.matrix.trust import POLICIES
 
 if TYPE_CHECKING:
     from bot.app import Phare
@@ -49,7 +49,7 @@ def service_for(phare: Phare, settings: Settings) -> MatrixService:
     """The service, not started (the runner starts and stops it with the others)."""
     from bot.app import make_cipher
 
-    return MatrixService(phare.router, options_from(settings), settings.data_dir, make_cipher(settings, phare.db))
+    return MatrixService(phare.writer, options_from(settings), settings.data_dir, make_cipher(settings, phare.db))
 
 
 async def start_matrix(phare: Phare, settings: Settings) -> MatrixService:

@@ -20,12 +20,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.messages import Attachment, Button, Delivery, Outgoing
-from bot.telegram.api import PhareBot, PlainValue
-from bot.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
-from bot.telegram.keyboards import Keyboard, keyboard
-from bot.telegram.limiter import SendLimiter
-from bot.telegram.updates import PLATFORM
-from bot.transport import DeliveryError, Transport
+from bot.transports.base import DeliveryError, Transport
+from bot.transports.telegram.api import PhareBot, PlainValue
+from bot.transports.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
+from bot.transports.telegram.keyboards import Keyboard, keyboard
+from bot.transports.telegram.limiter import SendLimiter
+from bot.transports.telegram.updates import PLATFORM
 from dialogues.loader import Library
 from dialogues.texts import Context
 
@@ -128,7 +128,7 @@ class TelegramTransport(Transport):
                 self._forget(delivery.id)
                 fallback = delivery.message.fallback
                 if fallback is not None and delivery.chat_key.startswith(PRIVATE_CHAT_PREFIX):
-                    # Someone who never opened a private chat: the router's discreet group version instead.
+                    # Someone who never opened a private chat: the writer's discreet group version instead.
                     await self.deliver(
                         replace(delivery, id=delivery.id + "/group", chat_key=delivery.message.fallback_chat,
                                 message=fallback)

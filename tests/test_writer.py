@@ -1,4 +1,4 @@
-"""The router: order per user, many users at once, errors, odd input, groups, access, consent."""
+"""The writer: order per user, many users at once, errors, odd input, groups, access, consent."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.access import Access
-from bot.router import Router
+from bot.writer import Writer
 from tests.harness import App, FakeClock, User, make_app, text_of
 
 
@@ -19,7 +19,7 @@ async def test_two_messages_at_once_never_interleave(app: App) -> None:
     await user.break_at_intensity("overload")
     # Two answers sent at the same instant: they are handled one after the other, in order.
     first, second = user._incoming(text="4"), user._incoming(text="ok")
-    await asyncio.gather(app.router.submit(first), app.router.submit(second))
+    await asyncio.gather(app.writer.submit(first), app.writer.submit(second))
     await app.settle()
     assert await user.step() == "common_humanity"
 
@@ -45,7 +45,7 @@ async def test_an_internal_error_gets_a_kind_reply_and_logs_no_user_text(
     def explode(*args: object, **kwargs: object) -> None:
         raise ValueError(f"cannot handle {args[2]!r}")  # the message quotes the user's words
 
-    monkeypatch.setattr(app.router.core.exercises.engine, "handle", explode)
+    monkeypatch.setattr(app.writer.core.exercises.engine, "handle", explode)
     with caplog.at_level(logging.DEBUG):
         replies = await user.send("mon secret très personnel")
     assert "rien de ce que vous aviez écrit n'est perdu" in text_of(replies).lower()
@@ -124,7 +124,7 @@ async def test_a_restart_mid_pause_continues_it(tmp_path, clock: FakeClock) -> N
     clock.advance(seconds=31)
     app = await make_app(sqlite_url(tmp_path), clock=clock, migrate=False)
     user.app, user.seen = app, 0
-    await app.router.tick()
+    await app.writer.tick()
     await app.settle()
     assert await user.step() == "see"
     assert "5" in text_of(user.chat) or "five" in text_of(user.chat).lower()
@@ -137,19 +137,19 @@ async def test_groups_ignore_chatter_and_redirect_personal_commands(app: App) ->
     group_chat = "group-1"
     chatter = await member._submit(member._incoming(text="on se voit jeudi ?", chat_key=group_chat, private=False))
     assert chatter == [] and app.transport.chat(group_chat) == []
-    await app.router.submit(member._incoming(text="/history", chat_key=group_chat, private=False))
+    await app.writer.submit(member._incoming(text="/history", chat_key=group_chat, private=False))
     await app.settle()
     posted = app.transport.chat(group_chat)
     assert len(posted) == 1 and "privé" in posted[0].text
     assert posted[0].buttons[0].ref.startswith("private:")
     assert "→" not in posted[0].text, "no history in the group"
-    await app.router.submit(member._incoming(text="/help", chat_key=group_chat, private=False))
+    await app.writer.submit(member._incoming(text="/help", chat_key=group_chat, private=False))
     await app.settle()
     assert "discret" in app.transport.chat(group_chat)[-1].text
 
 
 async def test_access_allow_list_and_invite_codes(app: App) -> None:
-    app.router.access = Access(allowed=frozenset({"test:alice"}), invite_codes=frozenset({"SESAME"}))
+    app.writer.access = Access(allowed=frozenset({"test:alice"}), invite_codes=frozenset({"SESAME"}))
     alice = User(app, key="alice")
     assert "Phare" in text_of(await alice.send("/start"))
     stranger = User(app, key="mallory")
@@ -164,7 +164,7 @@ async def test_access_allow_list_and_invite_codes(app: App) -> None:
     assert ("test", "mallory") not in found and ("test", "guest") in found
 
 
-async def test_two_routers_on_one_postgres_keep_one_users_order(pg_url: str) -> None:
+async def test_two_writers_on_one_postgres_keep_one_users_order(pg_url: str) -> None:
     clock = FakeClock()
     one = await make_app(pg_url, clock=clock)
     two = await make_app(pg_url, clock=clock, migrate=False)
@@ -175,7 +175,7 @@ async def test_two_routers_on_one_postgres_keep_one_users_order(pg_url: str) -> 
         # Alternate processes for each answer; each one reads what the other committed.
         answers = ["4", "ok", "ok", "1", "ok", "Doucement.", "3"]
         for index, answer in enumerate(answers):
-            target: Router = (one if index % 2 else two).router
+            target: Writer = (one if index % 2 else two).writer
             await target.submit(replace(user._incoming(text=answer)))
         await one.settle()
         await two.settle()
@@ -187,7 +187,7 @@ async def test_two_routers_on_one_postgres_keep_one_users_order(pg_url: str) -> 
         await two.close()
 
 
-async def test_concurrent_steps_from_two_routers_on_postgres_do_not_lose_updates(pg_url: str) -> None:
+async def test_concurrent_steps_from_two_writers_on_postgres_do_not_lose_updates(pg_url: str) -> None:
     clock = FakeClock()
     one = await make_app(pg_url, clock=clock)
     two = await make_app(pg_url, clock=clock, migrate=False)
@@ -196,7 +196,7 @@ async def test_concurrent_steps_from_two_routers_on_postgres_do_not_lose_updates
         await user.onboard()
         await user.break_at_intensity("overload")
         first, second = user._incoming(text="4"), user._incoming(text="ok")
-        await asyncio.gather(two.router.submit(first), one.router.submit(second))
+        await asyncio.gather(two.writer.submit(first), one.writer.submit(second))
         step = await user.step()
         # Both committed, one after the other (row lock): the rating, then one more step, whichever order.
         assert step in ("mindfulness", "common_humanity"), step
@@ -215,24 +215,24 @@ async def test_a_starting_process_resends_only_what_dead_processes_left(pg_url: 
     clock = FakeClock()
     one = await make_app(pg_url, clock=clock)
     await one.dispatcher.stop()  # one's replies stay queued, as if its platform were slow
-    one.router._listeners.clear()
+    one.writer._listeners.clear()
     try:
         user = User(one)
-        await one.router.tick()  # heartbeat of a live process
-        await one.router.submit(user._incoming(text="/start"))
+        await one.writer.tick()  # heartbeat of a live process
+        await one.writer.submit(user._incoming(text="/start"))
         two = await make_app(pg_url, clock=clock, migrate=False)
         try:
-            assert await two.router.pending("test") == [], "a live process's replies are its own"
+            assert await two.writer.pending("test") == [], "a live process's replies are its own"
             async with one.db.begin() as conn:
                 old = datetime.now(UTC) - timedelta(minutes=5)
                 await conn.execute(
-                    update(processes).where(processes.c.id == one.router.instance).values(heartbeat_at=old)
+                    update(processes).where(processes.c.id == one.writer.instance).values(heartbeat_at=old)
                 )
-            adopted = await two.router.pending("test")
+            adopted = await two.writer.pending("test")
             assert [d.chat_key for d in adopted] == [user.key], "a dead process's replies are sent by another"
-            assert await two.router.pending("test") == adopted, "adopted rows now belong to the new process"
+            assert await two.writer.pending("test") == adopted, "adopted rows now belong to the new process"
         finally:
             await two.close()
     finally:
-        await one.router.stop()
+        await one.writer.stop()
         await one.db.dispose()

@@ -15,15 +15,15 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
-from bot.router import Router
-from bot.telegram.api import PhareBot
-from bot.telegram.limiter import Limits, SendLimiter
-from bot.telegram.menu import publish_menu
-from bot.telegram.polling import Poller, StepsNotStored
-from bot.telegram.redact import install_redaction
-from bot.telegram.transport import TelegramTransport, reason
-from bot.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
-from bot.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
+from bot.transports.telegram.api import PhareBot
+from bot.transports.telegram.limiter import Limits, SendLimiter
+from bot.transports.telegram.menu import publish_menu
+from bot.transports.telegram.polling import Poller, StepsNotStored
+from bot.transports.telegram.redact import install_redaction
+from bot.transports.telegram.transport import TelegramTransport, reason
+from bot.transports.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
+from bot.transports.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
+from bot.writer import Writer
 from dialogues.texts import Address, Context, Locale
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,8 @@ def file_url(base_url: str) -> str:
 
 
 class TelegramService:
-    def __init__(self, router: Router, options: TelegramOptions) -> None:
-        self.router = router
+    def __init__(self, writer: Writer, options: TelegramOptions) -> None:
+        self.writer = writer
         self.options = options
         # Before the Bot exists: python-telegram-bot logs its API URLs, token included, as it is built.
         install_redaction(options.token, *([options.webhook.secret] if options.webhook else []))
@@ -70,7 +70,7 @@ class TelegramService:
         self._poller: Poller | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._webhook: WebhookIntake | None = None
-        self._steps: set[asyncio.Future[None]] = set()  # queued to the router, not yet committed
+        self._steps: set[asyncio.Future[None]] = set()  # queued to the writer, not yet committed
         self._taps: set[asyncio.Task[None]] = set()
         self.failed: asyncio.Event = asyncio.Event()
 
@@ -79,18 +79,18 @@ class TelegramService:
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: checks the token, gives the username for /cmd@name in groups
         username = self.bot.username
-        if self.router.bot_username is None:
-            self.router.bot_username = username
-        library = self.router.library
-        await publish_menu(self.bot, library, cast(Locale, self._locale(self.router.default_locale)))
+        if self.writer.bot_username is None:
+            self.writer.bot_username = username
+        library = self.writer.library
+        await publish_menu(self.bot, library, cast(Locale, self._locale(self.writer.default_locale)))
         self.transport = TelegramTransport(
             self.bot, library, self.limiter, username=username, context_for=self._context_for
         )
         self._reader = UpdateReader(self.bot.id, username, self.transport.button_at)
-        self.dispatcher = Dispatcher(self.transport, self.router.mark_sent, concurrency=self.options.send_concurrency)
-        self.router.on_commit(self.dispatcher.enqueue)
-        await self.router.start()
-        await self.dispatcher.start(await self.router.pending(PLATFORM))
+        self.dispatcher = Dispatcher(self.transport, self.writer.mark_sent, concurrency=self.options.send_concurrency)
+        self.writer.on_commit(self.dispatcher.enqueue)
+        await self.writer.start()
+        await self.dispatcher.start(await self.writer.pending(PLATFORM))
         if self.options.webhook is not None:
             self._webhook = WebhookIntake(self.bot, self.handle, self.options.webhook)
             await self._webhook.start()
@@ -171,8 +171,8 @@ class TelegramService:
             raise StepsNotStored()
 
     def _submit(self, incoming: Incoming) -> asyncio.Future[None]:
-        """Queue this step now: the router commits in queue order, so each person's steps keep Telegram's."""
-        step = self.router.enqueue(incoming)
+        """Queue this step now: the writer commits in queue order, so each person's steps keep Telegram's."""
+        step = self.writer.enqueue(incoming)
         self._steps.add(step)
         step.add_done_callback(self._stored)
         return step
@@ -212,16 +212,16 @@ class TelegramService:
         return "en" if value and not value.lower().startswith("fr") else "fr"
 
     async def _context_for(self, user_id: str | None) -> Context:
-        locale, address = self._locale(self.router.default_locale), "vous"
+        locale, address = self._locale(self.writer.default_locale), "vous"
         if user_id is not None:
-            async with self.router.db.begin() as conn:
-                user = await self.router.repo.user_by_id(conn, user_id)
+            async with self.writer.db.begin() as conn:
+                user = await self.writer.repo.user_by_id(conn, user_id)
             if user is not None:
                 locale, address = self._locale(user.locale), user.address
         return Context(
             locale=cast(Locale, locale),
             address=cast(Address, address if address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.router.operator_contact},
+            vars={"operator_contact": self.writer.operator_contact},
         )
 
 

@@ -1,4 +1,4 @@
-"""Operator tools for the Matrix account's keys: `python -m bot.matrix <command>` (same environment as
+"""Operator tools for the Matrix account's keys: `python -m bot.transports.matrix <command>` (same environment as
 `phare run`: PHARE_DATA_DIR, PHARE_SECRET_KEY…).
 
   cross-signing export FILE   write the cross-signing private keys, decrypted, to FILE (mode 0600)
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bot.app import make_cipher
 from bot.config import Settings
-from bot.matrix.crosssign import CrossSigningKeys, public_b64
-from bot.matrix.secrets import SecretFile
+from bot.transports.matrix.crosssign import CrossSigningKeys, public_b64
+from bot.transports.matrix.secrets import SecretFile
 from storage.crypto import Cipher
 from storage.db import Database
 

@@ -1,7 +1,7 @@
 """Buttons as inline keyboards, and callback data that fits Telegram's 64 bytes and is never trusted.
 
 A button's callback data carries the option id and the button's reference (the run and step it was
-shown at): `o|<ref>|<option id>`. The router checks the reference, so a forged or replayed tap is
+shown at): `o|<ref>|<option id>`. The writer checks the reference, so a forged or replayed tap is
 answered as a stale button and changes nothing. When the pair does not fit in 64 bytes, the data is an
 index into the message's buttons (`i|<n>`), resolved from memory; after a restart such a tap is stale.
 

@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bot.matrix.secrets import SecretFile
+from bot.transports.matrix.secrets import SecretFile
 
 log = logging.getLogger(__name__)
 

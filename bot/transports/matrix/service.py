@@ -3,8 +3,8 @@
 No replay, no loss:
 - On the very first start the bot syncs once without reading anything (the rooms' history is not for
   it), then saves the sync token.
-- After that, a sync batch's messages are committed by the router before the batch's token is saved. A
-  crash in between re-reads the batch; message ids are event ids, so the router drops what it already
+- After that, a sync batch's messages are committed by the writer before the batch's token is saved. A
+  crash in between re-reads the batch; message ids are event ids, so the writer drops what it already
   processed. A restart thus answers, once, what was written while Phare was down; what is older than
   the catch-up window gets one short "I was offline" notice per room instead.
 - A batch the homeserver cut short (`limited`) is completed from /messages back to the saved token.
@@ -42,17 +42,24 @@ from nio import (
     WhoamiError,
 )
 
-from bot.matrix import crosssign
-from bot.matrix.formatting import reaction_index
-from bot.matrix.inbound import Addressing, inviter_allowed, known_commands, personal, private_command, read_message
-from bot.matrix.secrets import SecretFile
-from bot.matrix.state import MatrixState
-from bot.matrix.transport import PLATFORM, MatrixTransport
-from bot.matrix.trust import DeviceTrust, members
 from bot.messages import Incoming
-from bot.numbering import match_button
 from bot.outbox import Dispatcher
-from bot.router import Router, private_chat, utc_now
+from bot.transports.matrix import crosssign
+from bot.transports.matrix.formatting import reaction_index
+from bot.transports.matrix.inbound import (
+    Addressing,
+    inviter_allowed,
+    known_commands,
+    personal,
+    private_command,
+    read_message,
+)
+from bot.transports.matrix.secrets import SecretFile
+from bot.transports.matrix.state import MatrixState
+from bot.transports.matrix.transport import PLATFORM, MatrixTransport
+from bot.transports.matrix.trust import DeviceTrust, members
+from bot.transports.numbering import match_button
+from bot.writer import Writer, private_chat, utc_now
 from dialogues.texts import Address, Context
 from storage.crypto import Cipher, generate_key
 
@@ -125,8 +132,8 @@ class _Batch:
 class MatrixService:
     """One Matrix account, one device. `start()`, `stop()`, `failed` (set when the sync loop cannot go on)."""
 
-    def __init__(self, router: Router, options: MatrixOptions, data_dir: Path, cipher: Cipher) -> None:
-        self.router = router
+    def __init__(self, writer: Writer, options: MatrixOptions, data_dir: Path, cipher: Cipher) -> None:
+        self.writer = writer
         self.options = options
         self.directory = data_dir / "matrix"
         self.cipher = cipher
@@ -161,7 +168,7 @@ class MatrixService:
             await client.keys_upload()
         display = await client.get_displayname(client.user_id)
         name = getattr(display, "displayname", None)
-        dialogue_ids = list(self.router.library.dialogues)
+        dialogue_ids = list(self.writer.library.dialogues)
         self._addressing = Addressing(client.user_id, name, self.options.prefix, known_commands(dialogue_ids))
         self.trust = DeviceTrust(client, self._call, self.state, self.options.device_trust)
         self.transport = MatrixTransport(self, self.options)
@@ -183,10 +190,10 @@ class MatrixService:
             )
         if self.state.sync_token is None:
             await self._first_sync()
-        self.dispatcher = Dispatcher(self.transport, self.router.mark_sent, concurrency=self.options.send_concurrency)
-        self.router.on_commit(self.dispatcher.enqueue)
-        await self.router.start()
-        await self.dispatcher.start(await self.router.pending(PLATFORM))
+        self.dispatcher = Dispatcher(self.transport, self.writer.mark_sent, concurrency=self.options.send_concurrency)
+        self.writer.on_commit(self.dispatcher.enqueue)
+        await self.writer.start()
+        await self.dispatcher.start(await self.writer.pending(PLATFORM))
         client.add_event_callback(self._collect, Event)
         self._loop_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         log.info("Matrix: signed in, device %s", client.device_id)
@@ -443,9 +450,9 @@ class MatrixService:
             greeting = self._greeting(room_id, event_id, batch)
             if greeting is not None:
                 jobs.append(greeting)
-        # Submitted together so the router commits them in a few group commits; its queue keeps their
+        # Submitted together so the writer commits them in a few group commits; its queue keeps their
         # order, so each person's messages are handled in the order they were sent.
-        results = await asyncio.gather(*(self.router.submit(job) for job in jobs), return_exceptions=True)
+        results = await asyncio.gather(*(self.writer.submit(job) for job in jobs), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise RuntimeError(f"{len(failed)} step(s) not stored")
@@ -556,7 +563,7 @@ class MatrixService:
             buttons = self.state.buttons_of(str(relation.get("event_id", "")))
             if index is None or index >= len(buttons):
                 return []
-            # The button's own ref: for an older question the router answers it as a stale button.
+            # The button's own ref: for an older question the writer answers it as a stale button.
             button = buttons[index]
             return [Incoming(**base, option=button.id, ref=button.ref, kind="option")]
         if kind_of == "m.sticker":
@@ -589,14 +596,14 @@ class MatrixService:
             return [Incoming(**base, text=text, said=said)]
         jobs = [Incoming(**base, text=text, said=said)]
         if personal(text):
-            # The router answers in the group with a pointer to a private chat; Phare opens that chat
+            # The writer answers in the group with a pointer to a private chat; Phare opens that chat
             # itself and carries the command there (the delivery to "@user:…" finds or creates it).
             jobs.append(
                 replace(
                     jobs[0],
                     chat_key=private_chat(event.sender),
                     message_id=f"{event.event_id}/private",
-                    text=private_command(text, self.router.library.dialogues),
+                    text=private_command(text, self.writer.library.dialogues),
                     said="",  # the group message itself was checked: one crisis reply, not two
                     private=True,
                 )
@@ -637,15 +644,15 @@ class MatrixService:
     # --- texts ------------------------------------------------------------------------------------------------
 
     async def context_for(self, user_key: str | None) -> Context:
-        locale, address = self.router.default_locale, "vous"
+        locale, address = self.writer.default_locale, "vous"
         if user_key is not None:
-            async with self.router.db.begin() as conn:
-                found = await self.router.repo.users_by_key(conn, [(PLATFORM, user_key)])
+            async with self.writer.db.begin() as conn:
+                found = await self.writer.repo.users_by_key(conn, [(PLATFORM, user_key)])
             user = found.get((PLATFORM, user_key))
             if user is not None:
                 locale, address = user.locale, user.address
         return Context(
             locale="fr" if locale.lower().startswith("fr") else "en",
             address=cast(Address, address if address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.router.operator_contact},
+            vars={"operator_contact": self.writer.operator_contact},
         )

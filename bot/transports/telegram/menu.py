@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
-from bot.telegram.transport import reason
+from bot.transports.telegram.transport import reason
 from dialogues.loader import Library
 from dialogues.texts import Context, Locale
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Button, Delivery, Incoming
-from bot.numbering import match_button
 from bot.outbox import Dispatcher
-from bot.router import Router
 from bot.scheduler import CheckinScheduler
-from bot.transport import Transport
+from bot.transports.base import Transport
+from bot.transports.numbering import match_button
+from bot.writer import Writer
 
 PLATFORM = "console"
 
@@ -98,17 +98,17 @@ class ConsoleClock:
         self.offset += timedelta(**delta)
 
 
-async def _ticker(router: Router, checkins: CheckinScheduler) -> None:
+async def _ticker(writer: Writer, checkins: CheckinScheduler) -> None:
     while True:
-        await router.tick()
+        await writer.tick()
         await checkins.drain()
-        wake = await router.next_wake()
-        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - router.clock()).total_seconds()))
+        wake = await writer.next_wake()
+        delay = 1.0 if wake is None else max(0.05, min(1.0, (wake - writer.clock()).total_seconds()))
         await asyncio.sleep(delay)
 
 
 async def run_console(
-    router: Router,
+    writer: Writer,
     *,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
@@ -119,13 +119,13 @@ async def run_console(
     first: str = "/start",
 ) -> None:
     transport = ConsoleTransport(stdout, export_dir, transcript)
-    dispatcher = Dispatcher(transport, router.mark_sent, concurrency=1)
-    router.on_commit(dispatcher.enqueue)
-    await router.start()
-    await dispatcher.start(await router.pending(PLATFORM))
+    dispatcher = Dispatcher(transport, writer.mark_sent, concurrency=1)
+    writer.on_commit(dispatcher.enqueue)
+    await writer.start()
+    await dispatcher.start(await writer.pending(PLATFORM))
     await dispatcher.drain()
-    checkins = CheckinScheduler(router, rate=None)  # one person at a terminal: no pacing needed
-    ticker = asyncio.create_task(_ticker(router, checkins))
+    checkins = CheckinScheduler(writer, rate=None)  # one person at a terminal: no pacing needed
+    ticker = asyncio.create_task(_ticker(writer, checkins))
     echo = not stdin.isatty()
     session = uuid.uuid4().hex[:8]
     count = 0
@@ -139,14 +139,14 @@ async def run_console(
             user_key=user,
             chat_key=user,
             message_id=f"{session}-{count}",
-            received_at=router.clock(),
+            received_at=writer.clock(),
             text=None if chosen else text,
             option=chosen.id if chosen else None,
             ref=chosen.ref if chosen else None,
             locale=locale,
             kind="option" if chosen else "text",
         )
-        await router.submit(msg)
+        await writer.submit(msg)
         await dispatcher.drain()
 
     try:
@@ -161,10 +161,10 @@ async def run_console(
             if line.strip().lower() in ("/quit", "/exit"):
                 break
             advance = re.fullmatch(r"/advance\s+(\d+)", line.strip().lower())
-            if advance and isinstance(router.clock, ConsoleClock):
-                router.clock.advance(minutes=int(advance.group(1)))
-                stdout.write(f"[{router.clock().isoformat(timespec='minutes')}]\n\n")
-                await router.tick()
+            if advance and isinstance(writer.clock, ConsoleClock):
+                writer.clock.advance(minutes=int(advance.group(1)))
+                stdout.write(f"[{writer.clock().isoformat(timespec='minutes')}]\n\n")
+                await writer.tick()
                 await checkins.drain()
                 await dispatcher.drain()
                 continue
