@@ -109,7 +109,7 @@ async def worker(args: argparse.Namespace) -> None:
     phare.writer.on_commit(dispatcher.enqueue)
     await phare.writer.start()
     await dispatcher.start(await phare.writer.pending(PLATFORM))
-    handle = await start_scheduler(phare)
+    handle = await start_scheduler(phare.writer, phare.settings)
     print(json.dumps({"worker": args.name, "ready": True}), flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -144,7 +144,7 @@ async def admin(sql: str) -> None:
 async def populate(url: str, key: str, users: int, due: datetime) -> None:
     """N onboarded users whose check-in falls in the same UTC minute, in six zones."""
     from bot import checkins
-    from bot.scheduler import sync_schedules
+    from bot.checkin_jobs import sync_schedules
     from storage.crypto import Cipher
     from storage.db import Database
     from storage.records import Changes, UserRecord, new_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ def make_cipher(settings: Settings, db: Database) -> Cipher:
         keys.append(load_or_create_key(settings.data_dir))
     keys.extend(k.strip() for k in settings.old_secret_keys.split(",") if k.strip())
     return Cipher(keys)
+
+
+def open_cipher(settings: Settings) -> Cipher:
+    """The storage key outside a running bot (command-line tools): opens and closes the database it needs."""
+    db = Database(settings.db_url)
+    try:
+        return make_cipher(settings, db)
+    finally:
+        asyncio.run(db.dispose())
 
 
 async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Phare:

@@ -80,7 +80,7 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             started.append(service)  # stopped even if its start fails halfway
             await service.start()
         ticker = asyncio.create_task(tick(phare.writer), name="phare-ticker")
-        checkins = await start_scheduler(phare)
+        checkins = await start_scheduler(phare.writer, phare.settings)
         waits = [asyncio.create_task(stop.wait()), *(asyncio.create_task(s.failed.wait()) for s in services)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:

@@ -22,147 +22,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import checkins
-from bot.checkins import DAILY, KINDS, WEEKLY, DueRow, first_due, spec_for
+from bot.checkin_jobs import DEFAULT_GRACE, Due
+from bot.core.conversation import Conversation
 from bot.messages import Outgoing
+from dialogues.loader import Library
 from storage import schedules as store
-from storage.records import RunRecord, UserRecord, new_id
-from storage.schedules import Planned
+from storage.db import Database
+from storage.records import new_id
+from storage.repo import Repository
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.app import Phare
-    from bot.writer import Writer
+    from bot.config import Settings
+
+
+class Claims(Protocol):
+    """What the scheduler needs of the writer: it claims rows itself and hands each one over as a `Due` job."""
+
+    db: Database
+    repo: Repository
+    library: Library
+    core: Conversation
+    clock: Callable[[], datetime]
+
+    async def submit(self, job: Due) -> None: ...
+
 
 log = logging.getLogger(__name__)
 PACING = "checkins"
-DEFAULT_GRACE = timedelta(hours=2)
-
-
-@dataclass(frozen=True)
-class Due:
-    """A writer job: this claimed schedule row is due. `messages` are prepared outside the writer (the weekly
-    review's chart); a daily prompt is written by the writer in the user's language."""
-
-    schedule_id: str
-    user_id: str
-    kind: str
-    next_due: datetime
-    local_date: str
-    round: int
-    spec: dict[str, Any] = field(compare=False)  # as claimed: a settings change since then releases the lease
-    lease: str = ""
-    grace: timedelta = DEFAULT_GRACE
-    messages: tuple[Outgoing, ...] = field(default=(), compare=False)
-
-
-@dataclass
-class DueResult:
-    user: UserRecord
-    messages: list[Outgoing]
-    settings_changed: bool
-    daily: tuple[str, int] | None = None  # (local date, round) of a daily prompt the writer writes
-
-
-# --- inside the writer's transaction ----------------------------------------------------------------------
-
-
-async def sync_schedules(conn: AsyncConnection, users: Sequence[UserRecord], now: datetime) -> None:
-    """Bring the schedule rows of these users in line with their settings (only where the settings changed
-    what the rows were computed from)."""
-    candidates = [u for u in users if "checkin" in u.settings]
-    if not candidates:
-        return
-    rows = await store.rows_of(conn, [u.id for u in candidates])
-    moves: list[tuple[str, Planned]] = []
-    creates: list[tuple[str, str, Planned]] = []
-    gone: list[str] = []
-    for user in candidates:
-        for kind in KINDS:
-            spec = spec_for(user, kind)
-            row = rows.get((user.id, kind))
-            if spec is None:
-                if row is not None:
-                    gone.append(row.id)
-                continue
-            if row is not None and row.spec == spec:
-                continue
-            start = first_due(spec, now)
-            plan = Planned(start[0], start[1], start[2], spec) if start else Planned(None, None, 0, spec)
-            if row is None:
-                creates.append((user.id, kind, plan))
-            else:
-                moves.append((row.id, plan))
-    await store.create(conn, creates, now)
-    await store.move(conn, moves, now)
-    await store.remove(conn, gone)
-
-
-async def handle_due(
-    conn: AsyncConnection,
-    jobs: Sequence[Due],
-    users: dict[str, UserRecord],
-    runs: dict[str, RunRecord],
-    now: datetime,
-    forgotten: set[str],
-) -> list[DueResult]:
-    """Decide what each due row becomes, record the prompts' keys and move the rows, in the caller's
-    transaction. Returns the messages to queue (and users whose settings changed)."""
-    held = await store.still_leased(conn, [(j.schedule_id, j.lease) for j in jobs])
-    decided: list[tuple[Due, UserRecord, checkins.Verdict]] = []
-    keys: list[tuple[str, str, str, int]] = []
-    for job in jobs:
-        if job.schedule_id not in held:
-            continue  # another claim took it over after our lease lapsed, or the settings moved it
-        user = None if job.user_id in forgotten else users.get(job.user_id)
-        run = runs.get(job.user_id)
-        busy = checkins.busy(run.status if run else None, run.updated_at if run else None, now)
-        due_row = DueRow(job.schedule_id, job.user_id, job.kind, job.next_due, job.local_date, job.round, job.spec)
-        verdict = checkins.verdict(due_row, user, busy, now, job.grace)
-        if user is None:
-            continue
-        if verdict == "send":
-            keys.append((user.id, job.kind, job.local_date, job.round))
-        decided.append((job, user, verdict))
-    fresh = await store.record_prompts(conn, keys, now)
-    moves: list[tuple[str, Planned]] = []
-    results: list[DueResult] = []
-    for job, user, verdict in decided:
-        if verdict == "wait":
-            moves.append((job.schedule_id, Planned(now + checkins.RECHECK, job.local_date, job.round, job.spec)))
-            continue
-        if job.kind == DAILY:
-            changed = checkins.clear_handled(user, job.local_date)
-        else:
-            changed = checkins.clear_letter(user) if job.kind == checkins.LETTER else False
-        spec = spec_for(user, job.kind) or job.spec
-        after = checkins.after_prompt(spec, job.local_date, now, timedelta(0) if verdict == "late" else job.grace)
-        plan = Planned(after[0], after[1], 0, spec) if after else Planned(None, None, 0, spec)
-        moves.append((job.schedule_id, plan))
-        result = DueResult(user, [], changed)
-        if verdict == "send" and (user.id, job.kind, job.local_date, job.round) in fresh:
-            if job.kind == DAILY:
-                result.daily = (job.local_date, job.round)
-            else:
-                result.messages = list(job.messages)
-        if verdict in ("late", "inactive"):
-            log.info("check-in %s skipped (%s)", job.kind, verdict)
-        if result.messages or result.daily or changed:
-            results.append(result)
-    await store.move(conn, moves, now)
-    return results
-
-
-# --- the claiming side ----------------------------------------------------------------------------------------
 
 
 class CheckinScheduler:
@@ -170,7 +65,7 @@ class CheckinScheduler:
 
     def __init__(
         self,
-        writer: Writer,
+        writer: Claims,
         *,
         rate: float | None = 25.0,
         tick_seconds: float = 1.0,
@@ -230,7 +125,7 @@ class CheckinScheduler:
     async def _job(self, row: store.ScheduleRow, owner: str) -> Due:
         assert row.next_due is not None and row.local_date is not None
         messages: tuple[Outgoing, ...] = ()
-        if row.kind == WEEKLY:
+        if row.kind == checkins.WEEKLY:
             messages = await self._weekly(row.user_id)
         elif row.kind == checkins.LETTER:
             messages = await self._letter(row.user_id)
@@ -285,11 +180,10 @@ class SchedulerHandle:
         self.scheduler.close()
 
 
-async def start_scheduler(phare: Phare, **overrides: Any) -> SchedulerHandle:
+async def start_scheduler(writer: Claims, settings: Settings, **overrides: Any) -> SchedulerHandle:
     """Start the check-in scheduler in this process (`phare run`, the console). `stop()` it before closing."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    settings = phare.settings
     options: dict[str, Any] = {
         "rate": settings.checkin_rate,
         "tick_seconds": settings.checkin_tick,
@@ -297,7 +191,7 @@ async def start_scheduler(phare: Phare, **overrides: Any) -> SchedulerHandle:
         "grace": settings.checkin_grace,
     }
     options.update(overrides)
-    scheduler = CheckinScheduler(phare.writer, **options)
+    scheduler = CheckinScheduler(writer, **options)
     # A tick still running when the next is due is skipped by design (max_instances=1): not worth a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     aps = AsyncIOScheduler()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import checkins
 from bot.access import Access
+from bot.checkin_jobs import Due, handle_due, sync_schedules
 from bot.core.conversation import Conversation
 from bot.core.exercises import FORGET, ONBOARDING, SETTINGS
 from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, MarkSent, Wake, private_chat
@@ -28,8 +29,8 @@ from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
 from bot.reads import Reads
 from bot.safety import SafetyCheck
-from bot.scheduler import Due, handle_due, sync_schedules
 from dialogues.loader import Library
+from dialogues.texts import Context
 from storage.db import Database
 from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
 from storage.repo import ConflictError, Repository
@@ -173,6 +174,23 @@ class Writer:
     @access.setter
     def access(self, value: Access) -> None:
         self.core.access = value
+
+    async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:
+        """How to speak to this person in a transport's own notice (a user id or a platform key)."""
+        user = None
+        if user_id is not None or user_key is not None:
+            async with self.db.begin() as conn:
+                if user_id is not None:
+                    user = await self.repo.user_by_id(conn, user_id)
+                else:
+                    assert user_key is not None
+                    found = await self.repo.users_by_key(conn, [(platform, user_key)])
+                    user = found.get((platform, user_key))
+        speaker = self.core.speaker
+        return speaker.ctx(user) if user is not None else speaker.default_ctx(self.core.default_locale)
+
+    def render(self, key: str, ctx: Context) -> str:
+        return self.library.text(key).render(ctx)
 
     # --- lifecycle ------------------------------------------------------------------------------------
 

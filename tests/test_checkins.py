@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import checkins
+from bot.checkin_jobs import sync_schedules
 from bot.messages import Delivery, Outgoing
-from bot.scheduler import CheckinScheduler, sync_schedules
+from bot.scheduler import CheckinScheduler
 from dialogues.validators import parse_date, parse_days, parse_hour, parse_timezone, timezone_suggestions
 from storage import schedules as store
 from storage.records import Changes, UserRecord, new_id

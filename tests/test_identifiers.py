@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.care import identifiers
+from bot.care import identifier_patterns, identifiers
 from bot.care.identifiers import identifying_details
 from tests.harness import App, User, text_of
 
@@ -216,8 +216,8 @@ def test_only_kinds_are_returned_never_the_details() -> None:
 
 
 def test_nhs_check_digit() -> None:
-    assert identifiers._nhs_valid("9434765919")
-    assert not identifiers._nhs_valid("9434765918")
+    assert identifier_patterns._nhs_valid("9434765919")
+    assert not identifier_patterns._nhs_valid("9434765918")
 
 
 def test_the_name_list_is_well_formed() -> None:

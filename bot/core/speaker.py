@@ -37,6 +37,10 @@ class Speaker:
             },
         )
 
+    def default_ctx(self, locale: str) -> Context:
+        """For someone Phare knows nothing about yet: their platform's language, "vous"."""
+        return Context(locale=locale_of(locale, "fr"), address="vous", vars={"operator_contact": self.operator_contact})
+
     def run_ctx(self, user: UserRecord, run: RunRecord | None) -> Context:
         return self.ctx(user, run.dialogue_id if run else None)
 

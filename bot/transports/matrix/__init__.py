@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.transports.matrix.service import MatrixOptions, MatrixService, MatrixStartError
+from bot.transports.matrix.options import MatrixOptions, MatrixStartError
+from bot.transports.matrix.service import MatrixService
 from bot.transports.matrix.transport import PLATFORM
 from bot.transports.matrix.trust import POLICIES
 

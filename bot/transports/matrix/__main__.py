@@ -18,22 +18,16 @@ import os
 import sys
 from pathlib import Path
 
-from bot.app import make_cipher
+from bot.app import open_cipher
 from bot.config import Settings
 from bot.transports.matrix.crosssign import CrossSigningKeys, public_b64
-from bot.transports.matrix.secrets import SecretFile
-from storage.crypto import Cipher
-from storage.db import Database
+from bot.transports.matrix.secrets import Sealer, SecretFile
 
 USAGE = __doc__ or ""
 
 
-def _cipher(settings: Settings) -> Cipher:
-    db = Database(settings.db_url)
-    try:
-        return make_cipher(settings, db)
-    finally:
-        asyncio.run(db.dispose())
+def _cipher(settings: Settings) -> Sealer:
+    return open_cipher(settings)
 
 
 def _write_private(path: Path, text: str) -> None:

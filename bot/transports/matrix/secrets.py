@@ -12,13 +12,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from storage.crypto import Cipher
+
+class Sealer(Protocol):
+    """Phare's storage key as the transport sees it (bot/app.py passes the database's cipher)."""
+
+    def encrypt(self, text: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
 
 
 class SecretFile:
-    def __init__(self, path: Path, cipher: Cipher) -> None:
+    def __init__(self, path: Path, cipher: Sealer) -> None:
         self.path = path
         self._cipher = cipher
 

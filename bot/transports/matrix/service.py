@@ -13,6 +13,7 @@ No replay, no loss:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -20,7 +21,6 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,9 +42,9 @@ from nio import (
     WhoamiError,
 )
 
+import bot.transports.matrix.crosssign as crosssign
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
-from bot.transports.matrix import crosssign
 from bot.transports.matrix.formatting import reaction_index
 from bot.transports.matrix.inbound import (
     Addressing,
@@ -54,14 +54,14 @@ from bot.transports.matrix.inbound import (
     private_command,
     read_message,
 )
-from bot.transports.matrix.secrets import SecretFile
+from bot.transports.matrix.options import MatrixOptions, MatrixStartError
+from bot.transports.matrix.secrets import Sealer, SecretFile
 from bot.transports.matrix.state import MatrixState
 from bot.transports.matrix.transport import PLATFORM, MatrixTransport
 from bot.transports.matrix.trust import DeviceTrust, members
 from bot.transports.numbering import match_button
 from bot.writer import Writer, private_chat, utc_now
-from dialogues.texts import Address, Context
-from storage.crypto import Cipher, generate_key
+from dialogues.texts import Context
 
 log = logging.getLogger(__name__)
 
@@ -88,31 +88,6 @@ def quiet_libraries() -> None:
             logger.addFilter(_WithoutDetails())
 
 
-class MatrixStartError(RuntimeError):
-    """Phare cannot serve Matrix with this configuration; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class MatrixOptions:
-    homeserver: str
-    user: str  # full user id (@phare:example.org) or localpart
-    password: str | None = None
-    access_token: str | None = None
-    device_name: str = "Phare"
-    allowed_inviters: tuple[str, ...] = ()  # empty: the bot's own homeserver
-    catchup: timedelta = timedelta(hours=24)
-    prefix: str = "!phare"
-    device_trust: str = "tofu"  # or "all"; see trust.py
-    cross_signing: str = "auto"  # or "reset", "off"; see crosssign.py
-    encrypt_new_rooms: bool = True
-    undecryptable_grace: float = 10.0  # seconds an encrypted message waits for its key before a notice
-    sync_timeout_ms: int = 30_000
-    timeline_limit: int = 50
-    send_concurrency: int = 8
-    drain_timeout: float = 10.0
-    max_backoff: float = 60.0
-
-
 @dataclass
 class _Pending:
     """An event collected during a sync, with the room's membership as it was at that event."""
@@ -132,7 +107,7 @@ class _Batch:
 class MatrixService:
     """One Matrix account, one device. `start()`, `stop()`, `failed` (set when the sync loop cannot go on)."""
 
-    def __init__(self, writer: Writer, options: MatrixOptions, data_dir: Path, cipher: Cipher) -> None:
+    def __init__(self, writer: Writer, options: MatrixOptions, data_dir: Path, cipher: Sealer) -> None:
         self.writer = writer
         self.options = options
         self.directory = data_dir / "matrix"
@@ -257,7 +232,7 @@ class MatrixService:
             if isinstance(who, WhoamiError) or not who.device_id:
                 raise MatrixStartError("PHARE_MATRIX_ACCESS_TOKEN was refused by the homeserver (or has no device)")
             same = saved.get("user_id") == who.user_id and saved.get("device_id") == who.device_id
-            pickle_key = str(saved["pickle_key"]) if same and "pickle_key" in saved else generate_key()
+            pickle_key = str(saved["pickle_key"]) if same and "pickle_key" in saved else _random_key()
             session_file.write({"user_id": who.user_id, "device_id": who.device_id, "pickle_key": pickle_key})
             client = self._client(who.user_id, who.device_id, pickle_key)
             client.restore_login(who.user_id, who.device_id, opts.access_token)
@@ -286,7 +261,7 @@ class MatrixService:
         if not opts.password:
             raise MatrixStartError("set PHARE_MATRIX_PASSWORD or PHARE_MATRIX_ACCESS_TOKEN")
         # Same device as after a soft logout: its keys, its cross-signature and its rooms' keys stay.
-        pickle_key = str(saved.get("pickle_key") or generate_key())
+        pickle_key = str(saved.get("pickle_key") or _random_key())
         client = self._client(opts.user, saved.get("device_id", ""), pickle_key)
         response = await client.login(opts.password, device_name=opts.device_name)
         if not isinstance(response, LoginResponse):
@@ -644,15 +619,12 @@ class MatrixService:
     # --- texts ------------------------------------------------------------------------------------------------
 
     async def context_for(self, user_key: str | None) -> Context:
-        locale, address = self.writer.default_locale, "vous"
-        if user_key is not None:
-            async with self.writer.db.begin() as conn:
-                found = await self.writer.repo.users_by_key(conn, [(PLATFORM, user_key)])
-            user = found.get((PLATFORM, user_key))
-            if user is not None:
-                locale, address = user.locale, user.address
-        return Context(
-            locale="fr" if locale.lower().startswith("fr") else "en",
-            address=cast(Address, address if address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.writer.operator_contact},
-        )
+        return await self.writer.context_for(PLATFORM, user_key=user_key)
+
+    async def notice_text(self, text_key: str, user_key: str | None) -> str:
+        return self.writer.render(text_key, await self.context_for(user_key))
+
+
+def _random_key() -> str:
+    """A fresh key for matrix-nio's store (32 random bytes, URL-safe base64)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from nio import (
@@ -31,11 +32,29 @@ from nio import (
 from bot.messages import Attachment, Delivery
 from bot.transports.base import DeliveryError, Transport
 from bot.transports.matrix.formatting import KEYCAPS, answer_buttons, content
+from bot.transports.matrix.options import MatrixOptions
 from bot.transports.matrix.trust import members
 from bot.writer import private_chat
 
 if TYPE_CHECKING:
-    from bot.transports.matrix.service import MatrixOptions, MatrixService
+    from nio import AsyncClient
+
+    from bot.transports.matrix.state import MatrixState
+    from bot.transports.matrix.trust import DeviceTrust
+
+
+class Session(Protocol):
+    """What the transport needs of the Matrix service that owns the connection (bot/transports/matrix/service.py)."""
+
+    client: AsyncClient | None
+    state: MatrixState | None
+    trust: DeviceTrust | None
+    ready: asyncio.Event
+
+    async def notice_text(self, text_key: str, user_key: str | None) -> str: ...
+
+    async def wait_synced(self, predicate: Callable[[], bool], timeout: float) -> bool: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +77,7 @@ def _error(response: ErrorResponse, what: str) -> DeliveryError:
 class MatrixTransport(Transport):
     platform = PLATFORM
 
-    def __init__(self, service: MatrixService, options: MatrixOptions) -> None:
+    def __init__(self, service: Session, options: MatrixOptions) -> None:
         self.service = service
         self.options = options
         self._direct_locks: dict[str, asyncio.Lock] = {}
@@ -219,8 +238,7 @@ class MatrixTransport(Transport):
         state = self._state
         if state.noticed(key):
             return
-        ctx = await self.service.context_for(user_key)
-        text = self.service.writer.library.text(text_key).render(ctx)
+        text = await self.service.notice_text(text_key, user_key)
         body = content_of(text)
         try:
             await self._send(room_id, "m.room.message", body, txn or _txn(key))

@@ -24,7 +24,7 @@ from bot.transports.telegram.transport import TelegramTransport, reason
 from bot.transports.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
 from bot.transports.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
 from bot.writer import Writer
-from dialogues.texts import Address, Context, Locale
+from dialogues.texts import Context, Locale
 
 log = logging.getLogger(__name__)
 
@@ -212,17 +212,7 @@ class TelegramService:
         return "en" if value and not value.lower().startswith("fr") else "fr"
 
     async def _context_for(self, user_id: str | None) -> Context:
-        locale, address = self._locale(self.writer.default_locale), "vous"
-        if user_id is not None:
-            async with self.writer.db.begin() as conn:
-                user = await self.writer.repo.user_by_id(conn, user_id)
-            if user is not None:
-                locale, address = self._locale(user.locale), user.address
-        return Context(
-            locale=cast(Locale, locale),
-            address=cast(Address, address if address in ("vous", "tu") else "vous"),
-            vars={"operator_contact": self.writer.operator_contact},
-        )
+        return await self.writer.context_for(PLATFORM, user_id=user_id)
 
 
 def options_from(settings: Settings) -> TelegramOptions:
