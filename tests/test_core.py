@@ -91,3 +91,52 @@ def test_every_listed_dialogue_has_a_golden_transcript() -> None:
         reached |= _dialogues_reached(person, kit, path)
     listed = {d.id for d in load_library().listed()}
     assert listed <= reached, f"no golden transcript reaches {sorted(listed - reached)}"
+
+
+def test_help_lists_every_command_available_here_in_the_readers_language(kit: Kit) -> None:
+    fr, en = kit.person(), kit.person(locale="en")
+    fr.onboard()
+    en.onboard(language="en", country="gb")
+    text_fr = fr.send("/aide")[-1].text
+    for name in ("/pause", "/exercices", "/reprendre", "/lettres", "/notes_supervision", "/bilan", "/oublier"):
+        assert name in text_fr, name
+    assert "/quit" not in text_fr and "/quitter" not in text_fr, "the console's commands only in the console"
+    text_en = en.send("/help")[-1].text
+    for name in ("/break", "/exercises", "/resume", "/letters", "/supervision_notes", "/checkin", "/forget"):
+        assert name in text_en, name
+
+
+def test_every_french_alias_reaches_its_command(kit: Kit) -> None:
+    me = kit.person()
+    me.onboard()
+    me.send("/exercices")
+    assert "/pause" in me.last().text or me.last().buttons, "the list of exercises"
+    me.send("/ancrage")
+    assert me.step() is not None
+    me.send("/annuler")
+    assert me.step() is None
+
+
+def test_a_command_during_onboarding_says_onboarding_comes_first_and_asks_again(kit: Kit) -> None:
+    me = kit.person()
+    me.send("/start")
+    me.tap("fr")
+    asked = me.step()
+    replies = me.send("/exercices")
+    assert "présentations" in replies[0].text
+    assert me.step() == asked, "onboarding goes on where it was, not from the start"
+    assert replies[-1].buttons, "its question is asked again"
+
+
+def test_resume_says_what_it_can_resume(kit: Kit) -> None:
+    me = kit.person(locale="en")
+    me.onboard(language="en", country="gb")
+    reply = me.send("/resume")[-1].text
+    assert "paused" in reply and "/break" in reply
+
+
+def test_the_console_help_names_its_own_commands_and_advance_explains_itself(kit: Kit) -> None:
+    me = kit.person(locale="en", platform="console")
+    me.onboard(language="en", country="gb")
+    assert "/quit" in me.send("/help")[-1].text
+    assert "/advance 60" in me.send("/advance")[-1].text

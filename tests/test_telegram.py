@@ -616,8 +616,8 @@ async def test_markup_is_escaped_html_and_pictures_are_photos(env: Env) -> None:
 async def test_command_menu_in_french_english_and_by_default(env: Env) -> None:
     menus = env.double.commands
     assert set(menus) == {"fr", "en", None}
-    names = ["start", "break", "exercises", "history", "export", "forget", "settings", "help", "cancel", "resume",
-             "about"]  # fmt: skip
+    names = ["start", "break", "exercises", "checkin", "history", "export", "forget", "settings", "cancel", "resume",
+             "help", "about"]  # fmt: skip
     for menu in menus.values():
         assert [c["command"] for c in menu] == names
     assert menus["fr"] != menus["en"] and menus[None] == menus["fr"]

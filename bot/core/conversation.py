@@ -205,7 +205,14 @@ class Conversation:
         user, speaker, exercises = turn.user, self.speaker, self.exercises
         name = command.name
         if not user.onboarded and name not in ("start", "help", "about", "cancel"):
-            exercises.start(ONBOARDING, turn, now)
+            # Onboarding comes first: say so and ask its question again, rather than silently starting over.
+            turn.replies.append(speaker.text("onboarding_first", user))
+            if turn.run is not None and turn.run.dialogue_id == ONBOARDING and turn.run.status == "active":
+                ctx = speaker.run_ctx(user, turn.run)
+                for say in exercises.engine.current_prompt(exercises.state(turn), ctx):
+                    turn.replies.append(outgoing(say, turn.run))
+            else:
+                exercises.start(ONBOARDING, turn, now)
             return
         ctx = speaker.run_ctx(user, turn.run)
         active = turn.run is not None and turn.run.status == "active"
@@ -229,7 +236,7 @@ class Conversation:
             if active:
                 exercises.apply(turn, exercises.engine.help(exercises.state(turn), ctx), now)
             else:
-                turn.replies.append(speaker.text("help_general", user))
+                turn.replies.append(speaker.help(user, turn.platform))
         elif name == "cancel":
             if turn.run is None:
                 turn.replies.append(speaker.text("nothing_to_cancel", user))
@@ -248,6 +255,8 @@ class Conversation:
             exercises.start(_STARTS[name], turn, now)
         elif name == "about":
             turn.replies.append(speaker.text("about", user))
+        elif name == "advance":  # the console's clock, typed without its number of minutes
+            turn.replies.append(speaker.text("command_advance", user))
         elif name in exercises.startable():
             exercises.start(name, turn, now)
         else:

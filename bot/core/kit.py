@@ -38,8 +38,8 @@ class Kit:
         self.runs: dict[str, RunRecord] = {}
         self._ids = count(1)
 
-    def person(self, *, locale: str = "fr") -> Person:
-        return Person(self, f"kit{next(self._ids)}", locale)
+    def person(self, *, locale: str = "fr", platform: str = "kit") -> Person:
+        return Person(self, f"kit{next(self._ids)}", locale, platform)
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
@@ -65,13 +65,14 @@ class Person:
     kit: Kit
     key: str
     locale: str
+    platform: str = "kit"
     seen: list[Outgoing] = field(default_factory=list)
     _count: int = 0
 
     def _incoming(self, **fields: object) -> Incoming:
         self._count += 1
         base: dict[str, object] = {
-            "platform": "kit",
+            "platform": self.platform,
             "user_key": self.key,
             "chat_key": self.key,
             "message_id": f"{self.key}-{self._count}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from bot.commands import available, shown_name
 from bot.core.jobs import START_PREFIX
 from bot.messages import Button, Outgoing
 from dialogues.loader import Library
@@ -63,3 +64,14 @@ class Speaker:
         for dialogue in self.library.listed():
             lines.append(f"• /{dialogue.id} — *{dialogue.title.render(ctx)}*: {dialogue.summary.render(ctx)}")
         return Outgoing("\n".join(lines), self.exercise_buttons(user))
+
+    def help(self, user: UserRecord, platform: str) -> Outgoing:
+        """Every command one can type here, in the reader's language, from the registry (bot/commands.py)."""
+        ctx = self.ctx(user)
+        lines = [self.render("help_general", user), ""]
+        for spec in available(platform):
+            if spec.name == "start" or self.library.catalog.get(f"command_{spec.name}") is None:
+                continue
+            lines.append(f"/{shown_name(spec, ctx.locale)} — {self.render(f'command_{spec.name}', user)}")
+        lines += ["", self.render("help_names_note", user)]
+        return Outgoing("\n".join(lines))

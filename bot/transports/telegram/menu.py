@@ -7,20 +7,19 @@ import logging
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
+from bot.commands import REGISTRY
 from bot.transports.telegram.transport import reason
 from dialogues.loader import Library
 from dialogues.texts import Context, Locale
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    "start", "break", "exercises", "history", "export", "forget", "settings", "help", "cancel", "resume", "about",
-)  # fmt: skip
+MENU = tuple(spec for spec in REGISTRY if spec.menu and spec.only in (None, "telegram"))
 
 
 def commands(library: Library, locale: Locale) -> list[BotCommand]:
     context = Context(locale=locale)
-    return [BotCommand(name, library.text(f"telegram_command_{name}").render(context)) for name in COMMANDS]
+    return [BotCommand(s.short or s.name, library.text(f"command_{s.name}").render(context)) for s in MENU]
 
 
 async def publish_menu(bot: Bot, library: Library, default_locale: Locale) -> None:
