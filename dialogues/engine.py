@@ -152,7 +152,7 @@ class Engine:
         return turn.result(state)
 
     def current_prompt(self, state: RunState, ctx: Context) -> tuple[Say, ...]:
-        """The current question again, e.g. after an input the router could not read (a sticker)."""
+        """The current question again, e.g. after an input the core could not read (a sticker)."""
         turn = _Turn(ctx, datetime.min)
         step = self._step(state)
         if step is not None:

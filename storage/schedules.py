@@ -197,7 +197,7 @@ async def count_due(conn: AsyncConnection, now: datetime) -> int:
 
 
 async def users_by_id(conn: AsyncConnection, user_ids: Sequence[str], *, lock: bool = False) -> list[UserRecord]:
-    """Users by id in one query per 500; locked in id order on PostgreSQL (the order the router locks in)."""
+    """Users by id in one query per 500; locked in id order on PostgreSQL (the order the writer locks in)."""
     from storage.repo import Repository
 
     found: list[UserRecord] = []
