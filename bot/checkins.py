@@ -109,9 +109,9 @@ def apply_setting(user: UserRecord, key: str, value: str, now: datetime | None =
 
 
 def suggested_zone(country: str | None) -> str:
-    from dialogues.validators import COUNTRY_ZONES
+    from dialogues.validators import country_zones
 
-    return COUNTRY_ZONES.get((country or "").upper(), (DEFAULT_ZONE,))[0]
+    return country_zones(country)[0] if country else DEFAULT_ZONE
 
 
 def spec_for(user: UserRecord, kind: str) -> dict[str, Any] | None:

@@ -79,7 +79,7 @@ def _effects(col: _Collector, where: str, raw: object) -> tuple[EffectSpec, ...]
 
 _STEP_FIELDS: dict[str, set[str]] = {
     "say": {"next", "continue"},
-    "choose": {"options", "save"},
+    "choose": {"options", "options_from", "options_next", "save"},
     "scale": {"min", "max", "save", "measure", "branches", "next"},
     "text": {"save", "next", "max_length", "optional", "collect", "validate"},
     "score": {"facets", "min", "max", "save", "measure", "next"},
@@ -131,6 +131,8 @@ def _step(col: _Collector, step_id: str, raw: object) -> Step | None:
             col.add(where, "a say step needs `say`")
     elif kind == "choose":
         options = raw.get("options")
+        if raw.get("options_from") == "countries":
+            options = country_options(raw.get("options_next"), options)
         if not isinstance(options, list) or not options:
             col.add(where, "a choose step needs a non-empty list of options")
             options = []
@@ -466,3 +468,20 @@ def load_library(directory: Path = DIALOGUE_DIR, extra: Iterable[Path] = ()) -> 
     if problems:
         raise DialogueError(problems)
     return Library(dialogues=dialogues, catalog=catalog)
+
+
+def country_options(target: object, extra: object) -> list[dict[str, Any]]:
+    """`options_from: countries`: one option per country of dialogues/data/countries.yaml, in its order, each
+    setting the country and going to `next`, then the step's own `options` (e.g. "another country")."""
+    from dialogues.countries import countries
+
+    generated: list[dict[str, Any]] = [
+        {
+            "id": code.lower(),
+            "label": {"en": country.name.en, "fr_vous": country.name.fr_vous, "fr_tu": country.name.fr_tu},
+            "next": target,
+            "effects": [{"set": "country", "value": code}],
+        }
+        for code, country in countries().items()
+    ]
+    return generated + (list(extra) if isinstance(extra, list) else [])

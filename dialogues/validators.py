@@ -69,16 +69,14 @@ HOUR_SUGGESTIONS = ("08:00", "12:30", "18:00", "21:00")
 
 # --- time zones ---------------------------------------------------------------------------------------
 
-COUNTRY_ZONES: dict[str, tuple[str, ...]] = {
-    "FR": ("Europe/Paris",),
-    "BE": ("Europe/Brussels",),
-    "CH": ("Europe/Zurich",),
-    "CA": ("America/Toronto", "America/Vancouver"),
-    "US": ("America/New_York",),
-    "GB": ("Europe/London",),
-    "IE": ("Europe/Dublin",),
-    "LU": ("Europe/Luxembourg",),
-}
+
+def country_zones(country: str | None) -> tuple[str, ...]:
+    """The time zones of a country of dialogues/data/countries.yaml, the most likely first; Paris otherwise."""
+    from dialogues.countries import country_of
+
+    found = country_of(country)
+    return found.zones if found is not None else ("Europe/Paris",)
+
 
 # Cities people are likely to type (French and English spellings), folded, to their IANA zone.
 CITIES: dict[str, str] = {
@@ -199,7 +197,7 @@ def parse_timezone(text: str) -> Valid | None:
 
 
 def timezone_suggestions(country: str | None) -> tuple[Suggestion, ...]:
-    zones = COUNTRY_ZONES.get((country or "").upper(), ("Europe/Paris",))
+    zones = country_zones(country)
     if (country or "").upper() == "CA":
         # Montréal shares Toronto's zone: offer it under the name people there use.
         return (Suggestion("America/Toronto", "Montréal / Toronto"), Suggestion("America/Vancouver", "Vancouver"))

@@ -23,14 +23,12 @@ from bot.care.model import MODEL_FILE, CrisisModel
 from bot.care.rules import DENIED, JUDGED, PATTERNS_FILE, SAFE, CrisisRules, PatternError
 from bot.care.taxonomy import Level, stronger
 from bot.safety import SafetyVerdict
+from dialogues.countries import countries, country_of
 from dialogues.loader import DIALOGUE_DIR, load_catalog
 from dialogues.texts import Context, Text
 
 CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
-COUNTRIES = ("FR", "BE", "CH", "CA", "US", "GB", "IE")
-COUNTRY_ALIASES = {"UK": "GB"}
-MODEL_TAKEOVER_WORDS = 12
-OTHER_COUNTRY = "OTHER"  # "another country" at onboarding: the international answer
+MODEL_TAKEOVER_WORDS = 12  # under this many words the model may ask but not take over
 CATALOG_KEYS = (
     "crisis_opening",
     "crisis_closing",
@@ -40,8 +38,6 @@ CATALOG_KEYS = (
     "urgent_other",
     "check_question",
     "check_closing",
-    *(f"crisis_{c}" for c in COUNTRIES),
-    *(f"urgent_{c}" for c in COUNTRIES),
 )
 
 
@@ -119,30 +115,30 @@ class CrisisDetector:
     def resources(self, country: str | None, ctx: Context, level: Level = "crisis") -> str:
         """The reply for a level: emergency numbers first when urgent, the question when unsure, and always the
         crisis lines of the user's country (France's and a directory while it is unknown)."""
-        lines, emergency = _keys(country)
+        lines, emergency = self._country_texts(country)
         if level == "urgent":
-            keys = ["urgent_opening", *emergency, *lines, "crisis_closing"]
+            parts = [self._catalog["urgent_opening"], *emergency, *lines, self._catalog["crisis_closing"]]
         elif level == "check":
-            keys = ["check_question", *lines, "check_closing"]
+            parts = [self._catalog["check_question"], *lines, self._catalog["check_closing"]]
         else:
-            keys = ["crisis_opening", *lines, "crisis_closing"]
-        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
+            parts = [self._catalog["crisis_opening"], *lines, self._catalog["crisis_closing"]]
+        return "\n\n".join(text.render(ctx) for text in parts)
 
     def lines(self, country: str | None, ctx: Context) -> str:
         # In a group nobody can act on "set your country in /settings": the directory replaces that advice.
-        keys = [k if k != "crisis_unknown" else "crisis_other" for k in _keys(country)[0]]
-        return "\n\n".join(self._catalog[key].render(ctx) for key in keys)
+        lines, _ = self._country_texts(country)
+        unknown = self._catalog["crisis_unknown"]
+        return "\n\n".join((self._catalog["crisis_other"] if t is unknown else t).render(ctx) for t in lines)
 
-
-def _keys(country: str | None) -> tuple[list[str], list[str]]:
-    """The catalog keys of a country's crisis lines and emergency numbers."""
-    code = (country or "").strip().upper()
-    code = COUNTRY_ALIASES.get(code, code)
-    if not code:
-        return ["crisis_FR", "crisis_unknown"], ["urgent_FR", "urgent_other"]
-    if code in COUNTRIES:
-        return [f"crisis_{code}"], [f"urgent_{code}"]
-    return ["crisis_other"], ["urgent_other"]
+    def _country_texts(self, country: str | None) -> tuple[list[Text], list[Text]]:
+        """The crisis lines and emergency numbers of a country (dialogues/data/countries.yaml)."""
+        known = country_of(country)
+        if known is not None:
+            return [known.crisis], [known.emergency]
+        if not (country or "").strip():  # not known yet: France's lines (most users) and a directory
+            france = countries()["FR"]
+            return [france.crisis, self._catalog["crisis_unknown"]], [france.emergency, self._catalog["urgent_other"]]
+        return [self._catalog["crisis_other"]], [self._catalog["urgent_other"]]
 
 
 @lru_cache(maxsize=4)
