@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.crisis_hook import load_safety
+from bot.transports.base import Inbox
 from bot.writer import Clock, Writer, utc_now
 from dialogues.loader import Library, load_library
 from storage.crypto import Cipher, load_or_create_key
@@ -65,6 +66,7 @@ async def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         safety=load_safety(),
         access=settings.access(),
     )
+    _inbox: Inbox = writer  # the contract every transport is written against (checked by mypy)
     tune_collector()
     return Phare(settings=settings, db=db, library=library, writer=writer)
 

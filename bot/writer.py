@@ -10,6 +10,7 @@ processes never interleave one user's steps.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from bot.access import Access
 from bot.checkin_jobs import Due, handle_due, sync_schedules
 from bot.core.conversation import Conversation
 from bot.core.exercises import FORGET, ONBOARDING, SETTINGS
-from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, MarkSent, Wake, private_chat
+from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, MarkSent, Notice, Wake, private_chat
 from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
 from bot.reads import Reads
@@ -47,7 +48,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-Job = Incoming | Wake | Expire | MarkSent | Due  # Due: a check-in claimed by bot/scheduler.py
+Job = Incoming | Wake | Expire | MarkSent | Notice | Due  # Due: a check-in claimed by bot/scheduler.py
 
 
 @dataclass
@@ -315,14 +316,16 @@ class Writer:
         now = self.clock()
         batch = _Batch(now=now)
         messages = [j for j in jobs if isinstance(j, Incoming)]
+        notices = [j for j in jobs if isinstance(j, Notice)]
         by_id = [j for j in jobs if isinstance(j, Wake | Expire)]
         dues = [j for j in jobs if isinstance(j, Due)]
         sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
         cache = self._cache
         async with self.db.begin() as conn:
-            if messages:
+            if messages or notices:
                 keys = [(m.platform, m.user_key) for m in messages]
+                keys += [(n.platform, n.user_key) for n in notices if n.user_key is not None]
                 if cache is not None:
                     for key in keys:
                         cached = cache.users.get(key)
@@ -333,8 +336,9 @@ class Writer:
                 for key, user in (await self.repo.users_by_key(conn, keys, lock=True)).items():
                     batch.users[user.id] = user
                     batch.by_key[key] = user.id
-                for platform in {m.platform for m in messages}:
-                    ids = [m.message_id for m in messages if m.platform == platform]
+                marks = [(m.platform, m.message_id) for m in messages] + [_mark(n) for n in notices]
+                for platform in {p for p, _ in marks}:
+                    ids = [i for p, i in marks if p == platform]
                     batch.seen.update((platform, i) for i in await self.repo.seen(conn, platform, ids))
             for timer in by_id:
                 if timer.user_id not in batch.users:
@@ -353,6 +357,8 @@ class Writer:
                     self._message(job, batch)
                 elif isinstance(job, Wake | Expire):
                     self._timer(job, batch)
+                elif isinstance(job, Notice):
+                    self._notice(job, batch)
             if dues:
                 await self._scheduled(conn, dues, batch)
             if sent:
@@ -421,6 +427,15 @@ class Writer:
             if id(reply) in turn.deferred and user_id is not None:
                 batch.deferred.append((record.id, turn.deferred[id(reply)], user_id))
 
+    def _notice(self, job: Notice, batch: _Batch) -> None:
+        mark = _mark(job)
+        if mark in batch.seen:
+            return  # queued once already
+        batch.seen.add(mark)
+        batch.changes.processed_new.append((*mark, batch.now))
+        user_id = batch.by_key.get((job.platform, job.user_key)) if job.user_key is not None else None
+        self._queue_replies(self.core.notice(job, batch.users.get(user_id or "")), batch, user_id=None)
+
     def _timer(self, job: Wake | Expire, batch: _Batch) -> None:
         user = batch.users.get(job.user_id)
         run = batch.runs.get(job.user_id)
@@ -469,7 +484,7 @@ class Writer:
                 batch.users[user.id] = user
                 changes.user(user)
             for ended, outcome in turn.ended:
-                self._record_history(ended, outcome, user, batch)
+                record_history(changes, ended, outcome, user, batch.now)
             if not turn.touches_run:
                 pass  # a group message: the person's open run, if any, is left as it is
             elif turn.run is not None and turn.run.status != "ended":
@@ -485,21 +500,28 @@ class Writer:
             changes.kept_new.extend(turn.kept)
         self._queue_replies(turn, batch, user_id=None if turn.forget else user.id)
 
-    def _record_history(self, run: RunRecord, outcome: str, user: UserRecord, batch: _Batch) -> None:
-        changes = batch.changes
-        if run.id in changes.runs_new:
-            del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
-        else:
-            changes.run(replace(run, status="ended"))
-        if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
-            return
-        changes.history_new[run.id] = HistoryRecord(
-            id=run.id,
-            user_id=user.id,
-            dialogue_id=run.dialogue_id,
-            started_at=run.started_at,
-            ended_at=batch.now,
-            outcome=outcome,
-            measures=dict(run.state.get("measures", {})),
-            notes=dict(run.state.get("notes", {})),
-        )
+
+def _mark(notice: Notice) -> tuple[str, str]:
+    """A notice's de-duplication mark, beside the processed messages' ids."""
+    return (notice.platform, "notice:" + hashlib.sha256(notice.key.encode()).hexdigest()[:40])
+
+
+def record_history(changes: Changes, run: RunRecord, outcome: str, user: UserRecord, now: datetime) -> None:
+    """An ended run: closed in storage, and kept in the history when the user consented (the app's own dialogues
+    are not exercises and leave no history)."""
+    if run.id in changes.runs_new:
+        del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
+    else:
+        changes.run(replace(run, status="ended"))
+    if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
+        return
+    changes.history_new[run.id] = HistoryRecord(
+        id=run.id,
+        user_id=user.id,
+        dialogue_id=run.dialogue_id,
+        started_at=run.started_at,
+        ended_at=now,
+        outcome=outcome,
+        measures=dict(run.state.get("measures", {})),
+        notes=dict(run.state.get("notes", {})),
+    )

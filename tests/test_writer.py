@@ -236,3 +236,19 @@ async def test_a_starting_process_resends_only_what_dead_processes_left(pg_url: 
     finally:
         await one.writer.stop()
         await one.db.dispose()
+
+
+async def test_a_transports_notice_goes_through_the_outbox_once_in_the_persons_language(app: App) -> None:
+    from bot.core.jobs import Notice
+
+    user = User(app, locale="en")
+    await user.onboard(language="en", country="gb")
+    notice = Notice("test", user.key, "matrix_offline", user.key, key="offline:room:1")
+    await app.writer.submit(notice)
+    await app.writer.submit(notice)  # a redelivered sync: the same notice is not queued twice
+    await app.settle()
+    texts = [m.text for m in app.transport.chat(user.key)][user.seen :]
+    assert len(texts) == 1 and "offline" in texts[0].lower()
+    await app.writer.submit(Notice("test", "room-of-a-stranger", "matrix_offline", None, key="offline:room:2"))
+    await app.settle()
+    assert app.transport.chat("room-of-a-stranger"), "someone Phare does not know gets it in the default language"

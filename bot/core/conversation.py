@@ -13,7 +13,7 @@ from bot.access import Access
 from bot.care.taxonomy import Level
 from bot.commands import Command, parse_command
 from bot.core.exercises import DEFERRED, FORGET, ONBOARDING, SETTINGS, Exercises, outgoing
-from bot.core.jobs import ACTION_PREFIX, START_PREFIX, Expire, Wake, private_chat
+from bot.core.jobs import ACTION_PREFIX, START_PREFIX, Expire, Notice, Wake, private_chat
 from bot.core.safety import CHECK_ME, CHECK_NOT_ME, SafetyFlow
 from bot.core.speaker import Speaker, locale_of
 from bot.core.turn import Decision, Turn
@@ -277,6 +277,17 @@ class Conversation:
         except Exception as exc:  # noqa: BLE001
             log_failure(exc)
             return None
+        return turn
+
+    def notice(self, job: Notice, user: UserRecord | None) -> Turn:
+        """A transport's notice, in the person's language when Phare knows them, its default otherwise."""
+        speaker = self.speaker
+        ctx = speaker.ctx(user) if user is not None else speaker.default_ctx(self.default_locale)
+        person = user or UserRecord(id="", platform=job.platform, external_id=job.user_key or "", locale=ctx.locale,
+                                    address="vous", created_at=datetime.min)  # fmt: skip
+        turn = Turn(user=person, run=None, chat_key=job.chat_key, platform=job.platform, store=False,
+                    touches_run=False)  # fmt: skip
+        turn.replies.append(Outgoing(self.library.text(job.text_key).render(ctx)))
         return turn
 
     def daily_prompt(self, user: UserRecord, day: str, round_: int) -> Outgoing:

@@ -33,6 +33,18 @@ class MarkSent:
     blocked: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A transport's own message to a chat (Matrix: "I was offline", "I could not read that"): rendered by the
+    core in the person's language and sent through the outbox like every reply, at most once per `key`."""
+
+    platform: str
+    chat_key: str
+    text_key: str
+    user_key: str | None
+    key: str  # de-duplication: the same notice is queued once
+
+
 def private_chat(user_key: str) -> str:
     """A chat key meaning "this person's private chat": each transport knows how to reach it."""
     return f"@user:{user_key}"

@@ -1,11 +1,56 @@
-"""The extension point for platforms: a transport turns Outgoing into platform messages and back."""
+"""The contract between Phare and a platform, in both directions.
+
+Inbound, a transport turns what the platform delivers into `Incoming` messages (a text, a tap, a sticker, an
+edit; bot/messages.py) and hands them to the writer through `Inbox`, in the order people wrote them. Outbound,
+the writer calls `Transport.deliver` with each committed `Delivery`; the transport renders it the platform's way
+(HTML on Telegram, notices and reactions on Matrix, numbered choices in the console) and returns only once the
+platform confirmed it. A new platform is one package under bot/transports/ implementing these two sides.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
-from bot.messages import Delivery
+from bot.messages import Delivery, Incoming
+from dialogues.loader import Library
+from dialogues.texts import Context
+
+
+class Inbox(Protocol):
+    """What a transport may ask of the writer (bot/writer.py implements it); nothing else lies behind it."""
+
+    library: Library
+    bot_username: str | None
+
+    @property
+    def default_locale(self) -> str: ...
+
+    def enqueue(self, job: Incoming) -> asyncio.Future[None]:
+        """Queue a message; the future is done once its step is committed (confirm the update only then)."""
+        ...
+
+    async def submit(self, job: Incoming) -> None: ...
+
+    async def start(self) -> None: ...
+
+    def on_commit(self, listener: Callable[[list[Delivery]], Awaitable[None] | None]) -> None:
+        """Called with the replies each batch queued, right after its commit."""
+        ...
+
+    async def pending(self, platform: str) -> list[Delivery]:
+        """Replies committed but never confirmed sent (a crash): deliver them again."""
+        ...
+
+    async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None: ...
+
+    async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:
+        """How to speak to a person in the transport's own notices."""
+        ...
+
+    def render(self, key: str, ctx: Context) -> str: ...
 
 
 class DeliveryError(Exception):
