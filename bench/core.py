@@ -388,7 +388,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
             )
         )
 
-    def writer(since: int, elapsed: float) -> dict[str, float]:
+    def writer_stats(since: int, elapsed: float) -> dict[str, float]:
         if original_run is None:
             return {}
         sizes = [n for n, _ in batches[since:]]
@@ -410,7 +410,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     gauges.start()
     with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
-    main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer(since, elapsed)}
+    main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer_stats(since, elapsed)}
     main["replies"] = replies["count"] - replies_before
     await drain()
 
@@ -421,7 +421,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
             s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
         steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
-        steady.update(writer(since, s_elapsed), rate=stream["steady_rate"])
+        steady.update(writer_stats(since, s_elapsed), rate=stream["steady_rate"])
         await drain()
     flush_task.cancel()
 

@@ -236,6 +236,7 @@ class CrisisRules:
         self._longest = max(len(letters) for _, (_, letters) in keys)
         self._always = always
         self._words: dict[str, tuple[tuple[str, ...], int]] = {}
+        self._last: tuple[str, list[tuple[str, int]]] | None = None
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -280,6 +281,15 @@ class CrisisRules:
         return mask
 
     def _sentences(self, text: str) -> list[tuple[str, int]]:
+        # The rules, the denial check and the model each read the same message in turn: read it once.
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
+        found = self._read_sentences(text)
+        self._last = (text, found)
+        return found
+
+    def _read_sentences(self, text: str) -> list[tuple[str, int]]:
         sentences: list[tuple[str, int]] = []
         words: list[str] = []
         mask = self._always

@@ -64,13 +64,17 @@ class Conversation:
         if not msg.private:
             decision.turns.append(self._group(msg, person, store=True))
             return decision
-        turn = Turn(user=person.clone(), run=run.clone() if run else None, chat_key=msg.chat_key, platform=msg.platform)
+        # `person` is already this message's own copy: the turn works on it directly (a clone per message is
+        # measurable on the hot path); a failed turn starts again from the stored record.
+        pristine = user if user is not None else person.clone()
+        turn = Turn(user=person, run=run.clone() if run else None, chat_key=msg.chat_key, platform=msg.platform)
         try:
             self._route(msg, turn, now)
         except Exception as exc:  # noqa: BLE001 — any failure gets a kind reply, the batch goes on
             log_failure(exc)
             decision.failed = exc
-            turn = Turn(user=person.clone(), run=run.clone() if run else None, chat_key=msg.chat_key,
+            decision.user = pristine.clone()
+            turn = Turn(user=decision.user, run=run.clone() if run else None, chat_key=msg.chat_key,
                         platform=msg.platform)  # fmt: skip
             turn.replies.append(self.speaker.text("error", turn.user))
         decision.turns.append(turn)
