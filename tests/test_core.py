@@ -140,3 +140,13 @@ def test_the_console_help_names_its_own_commands_and_advance_explains_itself(kit
     me.onboard(language="en", country="gb")
     assert "/quit" in me.send("/help")[-1].text
     assert "/advance 60" in me.send("/advance")[-1].text
+
+
+def test_a_stale_tap_while_idle_is_explained_not_answered_with_the_bare_menu(kit: Kit) -> None:
+    me = kit.person(locale="en")
+    me.onboard(language="en", country="gb")
+    me.send("/break")
+    me.send("/cancel")
+    replies = me.tap("overload")  # a button of the break's first question, tapped after it ended
+    assert "earlier" in replies[0].text or "ended" in replies[0].text
+    assert me.step() is None

@@ -178,6 +178,10 @@ class Conversation:
                 exercises.start(ONBOARDING, turn, now)
             elif msg.kind not in ("text", "option"):
                 turn.replies.append(speaker.text("non_text_idle", user))
+            elif msg.option is not None:
+                # A button of an exercise that has ended: say so rather than answer with the bare menu.
+                turn.replies.append(speaker.text("stale_idle", user))
+                turn.replies.append(speaker.menu(user))
             else:
                 turn.replies.append(speaker.menu(user))
             return
