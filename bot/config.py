@@ -6,10 +6,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.access import Access
+from bot.retry import DEFAULT_RETRY, RetryPolicy
 from storage.db import normalise_url, sqlite_url
 
 
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     checkin_rate: float = Field(25.0, description="check-ins committed per second, all processes together")
     checkin_tick: float = Field(1.0, description="seconds between two claims of due check-ins")
     checkin_lease: timedelta = Field(timedelta(minutes=5), description="a claim not committed by then is retried")
+    retry_base: float = Field(0.5, description="seconds before the first retry of a send, a poll or a sync; doubles")
+    retry_max: float = Field(60.0, description="the longest wait between two retries, in seconds")
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_webhook_url: str | None = Field(None, description="public HTTPS URL for updates; unset: polling")
@@ -68,6 +71,22 @@ class Settings(BaseSettings):
                 unit = {"h": 3600, "m": 60, "s": 1, "": 1}[match.group(2)]
                 return timedelta(seconds=float(match.group(1)) * unit)
         return value
+
+    _retry: RetryPolicy = PrivateAttr(DEFAULT_RETRY)
+
+    @model_validator(mode="after")
+    def _retry_policy(self) -> Settings:
+        # Built here, once, so that a bad value stops Phare at start rather than at the first failure.
+        try:
+            self._retry = RetryPolicy(base=self.retry_base, max_delay=self.retry_max)
+        except ValueError as exc:
+            raise ValueError(f"PHARE_RETRY_BASE={self.retry_base}, PHARE_RETRY_MAX={self.retry_max}: {exc}") from None
+        return self
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The one retry policy every loop that sends, polls or syncs waits by."""
+        return self._retry
 
     @model_validator(mode="after")
     def _postgres_needs_key(self) -> Settings:

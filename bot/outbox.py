@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 from bot.messages import Delivery
+from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import DeliveryError, Transport
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,13 @@ class Dispatcher:
         mark_sent: MarkSent,
         *,
         concurrency: int = 16,
-        max_attempts: int = 8,
-        base_backoff: float = 0.5,
+        retry: RetryPolicy = DEFAULT_RETRY,
         mark_delay: float = 0.02,
     ) -> None:
         self.transport = transport
         self._mark_sent = mark_sent
         self._concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._base_backoff = base_backoff
+        self._retry = retry
         self._mark_delay = mark_delay
         self._chats: dict[str, deque[Delivery]] = {}  # chats with something queued or being sent
         self._busy: set[str] = set()
@@ -138,23 +136,24 @@ class Dispatcher:
                 return  # let other interactive chats have a turn
 
     async def _send_one(self, delivery: Delivery) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self.transport.deliver(delivery)
                 return
             except DeliveryError as exc:
                 if exc.permanent:
                     raise
-                delay = exc.retry_after if exc.retry_after is not None else self._backoff(attempt)
+                delay = self._retry.delay(attempt, exc.retry_after)
                 log.info("send failed (%s); retry %d in %.1fs", exc, attempt, delay)
                 await asyncio.sleep(delay)
-        # Still failing after every attempt: keep it in the outbox (a restart retries) and retry later here.
-        log.error("giving up for now on one message after %d attempts; it stays queued", self._max_attempts)
-        await asyncio.sleep(self._backoff(self._max_attempts))
-        await self._send_one(delivery)
-
-    def _backoff(self, attempt: int) -> float:
-        return float(min(60.0, self._base_backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
+            if self._retry.exhausted(attempt):
+                # Still failing after every attempt: it stays in the outbox (a restart retries it) and is tried
+                # again here after a pause, with a fresh count, for as long as the process runs.
+                log.error("giving up for now on one message after %d attempts; it stays queued", attempt)
+                await asyncio.sleep(self._retry.delay(attempt))
+                attempt = 0
 
     async def _flusher(self) -> None:
         while True:

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.crisis_hook import load_safety
 from bot.messages import Button, Delivery, Incoming, Outgoing
 from bot.outbox import Dispatcher
+from bot.retry import RetryPolicy
 from bot.transports.base import Transport
 from bot.transports.numbering import match_button
 from bot.writer import Writer
@@ -104,7 +105,7 @@ async def make_app(
         safety=load_safety() if safety else None,
     )  # fmt: skip
     transport = transport or RecordingTransport()
-    dispatcher = Dispatcher(transport, writer.mark_sent, base_backoff=0.01)
+    dispatcher = Dispatcher(transport, writer.mark_sent, retry=RetryPolicy(base=0.01))
     writer.on_commit(dispatcher.enqueue)
     await writer.start()
     await dispatcher.start(await writer.pending(transport.platform))

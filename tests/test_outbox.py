@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from bot.messages import Delivery, Outgoing
 from bot.outbox import Dispatcher
+from bot.retry import RetryPolicy
 from bot.transports.base import DeliveryError, Transport
 
 INTERACTIVE, SCHEDULED = 0, 1
@@ -59,7 +62,7 @@ async def test_a_reply_to_a_person_passes_a_fan_out_of_thousands_of_check_ins() 
 
 async def test_each_chat_keeps_its_order_through_failures_and_interleaving() -> None:
     platform = SlowPlatform(delay=0.0005, failure_rate=0.3)
-    dispatcher = Dispatcher(platform, Marks(), concurrency=8, base_backoff=0.001)
+    dispatcher = Dispatcher(platform, Marks(), concurrency=8, retry=RetryPolicy(base=0.001))
     await dispatcher.start()
     rng = random.Random(7)
     numbers = iter(range(10_000))
@@ -101,3 +104,47 @@ async def test_ids_already_offered_are_not_sent_twice_and_are_forgotten_once_mar
     assert sorted(marks.sent) == sorted(d.id for d in batch)
     assert not dispatcher._known, "a long-running process must not keep every id it ever sent"
     await dispatcher.stop()
+
+
+class Flaky(Transport):
+    """Fails a given number of times (with the server's wait, if given), then delivers."""
+
+    platform = "test"
+
+    def __init__(self, failures: int, retry_after: float | None = None) -> None:
+        self.failures = failures
+        self.retry_after = retry_after
+        self.tries = 0
+
+    async def deliver(self, delivery: Delivery) -> None:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise DeliveryError("503", retry_after=self.retry_after)
+
+
+async def waits_of(transport: Flaky, retry: RetryPolicy, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    await Dispatcher(transport, Marks(), retry=retry)._send_one(delivery(1, "chat", INTERACTIVE))
+    monkeypatch.undo()
+    return waits
+
+
+async def test_a_failing_send_backs_off_by_the_policy_then_is_set_aside_and_tried_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    retry = RetryPolicy(base=1, max_delay=4, jitter=0, max_attempts=3)
+    waits = await waits_of(Flaky(failures=5), retry, monkeypatch)
+    # three attempts (1, 2, 4 s after them), a pause at the cap, then a fresh count: 1, 2 s, and it goes
+    assert waits == [1, 2, 4, 4, 1, 2]
+
+
+async def test_the_platforms_retry_after_is_waited_as_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = await waits_of(Flaky(failures=2, retry_after=7.0), RetryPolicy(jitter=0), monkeypatch)
+    assert waits == [7.0, 7.0]

@@ -1,4 +1,5 @@
-"""The Telegram transport's parts on their own: limiter, formatting, callback data, update reading, redaction."""
+"""The Telegram transport's parts on their own: limiter, formatting, callback data, update reading, redaction,
+retries."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Any
 
 import pytest
 from telegram import InlineKeyboardMarkup
+from telegram.error import Conflict, NetworkError, RetryAfter
 
 from bot.messages import Button, Outgoing
+from bot.retry import RetryPolicy
 from bot.transports.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
 from bot.transports.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, keyboard
 from bot.transports.telegram.limiter import Limits, SendLimiter
+from bot.transports.telegram.polling import Poller, StepsNotStored
 from bot.transports.telegram.redact import install_redaction
-from bot.transports.telegram.transport import chat_id_of
+from bot.transports.telegram.transport import TelegramTransport, chat_id_of
 from bot.transports.telegram.updates import Received, UnreadableUpdate, UpdateReader
 from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
 
@@ -320,3 +324,83 @@ def test_redaction_covers_arguments_exceptions_and_payload_loggers(caplog: pytes
     assert secret not in output and "SECRET-unit-token" not in output
     assert output.count("[redacted]") >= 2
     assert "my private words" not in output and "[payload hidden]" in output
+
+
+# --- retries ------------------------------------------------------------------------------------------------
+
+
+class ScriptedUpdates:
+    """getUpdates answering from a script: an exception is raised, a list is a batch; the poller stops at the end."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self.poller: Poller | None = None
+
+    async def raw_updates(self, offset: int | None, timeout: float, allowed: Any) -> list[dict[str, Any]]:
+        outcome = self.script.pop(0)
+        if not self.script:
+            assert self.poller is not None
+            self.poller.stop()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return list(outcome)
+
+
+async def test_polling_backs_off_by_the_shared_policy_and_waits_as_telegram_asks() -> None:
+    script: list[Any] = [
+        NetworkError("down"), NetworkError("down"), RetryAfter(5), Conflict("another poller"), [],
+        NetworkError("down"), [{"update_id": 1}], [],
+    ]  # fmt: skip
+    bot = ScriptedUpdates(script)
+    handled: list[int] = []
+
+    async def handle(updates: Any) -> None:
+        handled.append(len(updates))
+        if len(handled) == 2:
+            raise StepsNotStored()
+
+    poller = Poller(bot, handle, retry=RetryPolicy(jitter=0))  # type: ignore[arg-type]
+    bot.poller = poller
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    poller._pause = pause  # type: ignore[method-assignment]
+    await poller.run()
+    # Telegram's 5 s is its pacing, not a failure; a batch handled resets the count; unstored steps count.
+    assert pauses == [0.5, 1.0, 5.0, 2.0, 0.5, 1.0]
+
+
+class RefusingEdits:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def call(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        raise RetryAfter(3)
+
+
+async def test_a_keyboard_edit_waits_for_telegram_once_then_leaves_the_keyboard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bot = RefusingEdits()
+    transport = TelegramTransport(
+        bot,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        SendLimiter(Limits(overall_per_second=1000, private_per_second=1000)),
+        username=BOT_USERNAME,
+        context_for=None,  # type: ignore[arg-type]
+        retry=RetryPolicy(jitter=0),
+    )
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    await transport.remove_keyboard(42, 7)
+    monkeypatch.undo()
+    assert bot.calls == 2 and waits == [3.0], "two tries, and no pointless wait after the last"

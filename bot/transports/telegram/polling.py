@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
+from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.telegram.api import PhareBot
 from bot.transports.telegram.transport import reason, retry_seconds
 from bot.transports.telegram.updates import RawUpdate
@@ -38,13 +39,13 @@ class Poller:
         *,
         timeout: float = 25.0,
         allowed_updates: Sequence[str] = ALLOWED_UPDATES,
-        max_backoff: float = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.bot = bot
         self._handle = handle
         self._timeout = timeout
         self._allowed = tuple(allowed_updates)
-        self._max_backoff = max_backoff
+        self._retry = retry
         self._stopping = False
         self._fetch: asyncio.Task[list[dict[str, Any]]] | None = None
 
@@ -64,17 +65,18 @@ class Poller:
                 log.critical("Telegram rejected the bot token (check PHARE_TELEGRAM_TOKEN)")
                 raise
             except RetryAfter as exc:
-                await self._pause(retry_seconds(exc))
+                # Telegram's own pacing, not a failure: the backoff of real failures does not grow.
+                await self._pause(self._retry.delay(failures + 1, retry_after=retry_seconds(exc)))
                 continue
             except Conflict as exc:
                 log.error("another process is reading this bot's updates (%s)", reason(exc))
                 failures += 1
-                await self._pause(self._backoff(failures))
+                await self._pause(self._retry.delay(failures))
                 continue
             except TelegramError as exc:
                 failures += 1
                 log.warning("getUpdates failed (%s); retrying", reason(exc))
-                await self._pause(self._backoff(failures))
+                await self._pause(self._retry.delay(failures))
                 continue
             finally:
                 self._fetch = None
@@ -83,15 +85,12 @@ class Poller:
             except StepsNotStored:
                 failures += 1
                 log.error("some steps could not be stored; the updates will be read again")
-                await self._pause(self._backoff(failures))
+                await self._pause(self._retry.delay(failures))
                 continue
             failures = 0
             ids = [item["update_id"] for item in raw if isinstance(item, dict) and type(item.get("update_id")) is int]
             if ids:
                 offset = max(ids) + 1
-
-    def _backoff(self, failures: int) -> float:
-        return float(min(self._max_backoff, 0.5 * 2 ** (failures - 1)))
 
     async def _pause(self, seconds: float) -> None:
         if not self._stopping:

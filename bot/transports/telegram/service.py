@@ -15,6 +15,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
+from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.telegram.api import PhareBot
 from bot.transports.telegram.limiter import Limits, SendLimiter
 from bot.transports.telegram.menu import publish_menu
@@ -40,6 +41,7 @@ class TelegramOptions:
     poll_timeout: float = 25.0
     send_concurrency: int = 16
     drain_timeout: float = 10.0  # at shutdown; what is not sent by then stays queued for the next start
+    retry: RetryPolicy = DEFAULT_RETRY  # sends, polling and keyboard edits alike
 
 
 def file_url(base_url: str) -> str:
@@ -84,10 +86,12 @@ class TelegramService:
         library = self.writer.library
         await publish_menu(self.bot, library, cast(Locale, self._locale(self.writer.default_locale)))
         self.transport = TelegramTransport(
-            self.bot, library, self.limiter, username=username, context_for=self._context_for
+            self.bot, library, self.limiter, username=username, context_for=self._context_for, retry=self.options.retry
         )
         self._reader = UpdateReader(self.bot.id, username, self.transport.button_at)
-        self.dispatcher = Dispatcher(self.transport, self.writer.mark_sent, concurrency=self.options.send_concurrency)
+        self.dispatcher = Dispatcher(
+            self.transport, self.writer.mark_sent, concurrency=self.options.send_concurrency, retry=self.options.retry
+        )
         self.writer.on_commit(self.dispatcher.enqueue)
         await self.writer.start()
         await self.dispatcher.start(await self.writer.pending(PLATFORM))
@@ -98,7 +102,7 @@ class TelegramService:
                      self.options.webhook.listen, self.options.webhook.port)  # fmt: skip
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)  # polling and a webhook exclude each other
-            self._poller = Poller(self.bot, self.handle, timeout=self.options.poll_timeout)
+            self._poller = Poller(self.bot, self.handle, timeout=self.options.poll_timeout, retry=self.options.retry)
             self._poll_task = asyncio.create_task(self._poll(self._poller), name="telegram-poll")
             log.info("Telegram: @%s polls for updates", username)
 
@@ -237,4 +241,5 @@ def options_from(settings: Settings) -> TelegramOptions:
         base_url=settings.telegram_base_url,
         webhook=webhook,
         limits=limits,
+        retry=settings.retry,
     )

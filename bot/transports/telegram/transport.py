@@ -20,6 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.messages import Attachment, Button, Delivery, Outgoing
+from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import DeliveryError, Transport
 from bot.transports.telegram.api import PhareBot, PlainValue
 from bot.transports.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
@@ -39,6 +40,7 @@ FILES_NOTICE = "telegram_files_notice"
 NO_PREVIEW = '{"is_disabled":true}'  # LinkPreviewOptions, serialised once
 _REMEMBERED = 5_000
 _REMOVERS = 4  # concurrent keyboard removals: each waits a round trip, and they are not urgent
+_REMOVAL_ATTEMPTS = 2  # a keyboard left in place costs little (see remove_keyboard): not worth a long wait
 # Telegram's descriptions for chats Phare can no longer write to; retrying cannot help.
 _GONE = (
     "chat not found", "user not found", "peer_id_invalid", "bot was kicked", "bot was blocked",
@@ -82,7 +84,14 @@ class TelegramTransport(Transport):
     platform = PLATFORM
 
     def __init__(
-        self, bot: PhareBot, library: Library, limiter: SendLimiter, *, username: str, context_for: ContextFor
+        self,
+        bot: PhareBot,
+        library: Library,
+        limiter: SendLimiter,
+        *,
+        username: str,
+        context_for: ContextFor,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.bot = bot
         self.library = library
@@ -103,6 +112,7 @@ class TelegramTransport(Transport):
         self._removals_done.set()
         self._removing = 0
         self._removers: list[asyncio.Task[None]] = []
+        self._removal_retry = retry.with_attempts(_REMOVAL_ATTEMPTS)
 
     # --- sending ---------------------------------------------------------------------------------------
 
@@ -259,14 +269,19 @@ class TelegramTransport(Transport):
 
     async def remove_keyboard(self, chat_id: int, message_id: int) -> None:
         """Best effort: a keyboard left in place only costs a stale-button answer if it is tapped."""
-        for _ in range(2):
+        attempt = 0
+        while True:
+            attempt += 1
             await self.limiter.acquire(chat_id, priority=1)
             try:
                 # Without reply_markup, Telegram removes the keyboard; the edited message is not parsed back.
                 await self.bot.call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
                 return
             except RetryAfter as exc:
-                await asyncio.sleep(retry_seconds(exc))
+                if self._removal_retry.exhausted(attempt):
+                    log.debug("keyboard left in place: Telegram still asks to slow down")
+                    return
+                await asyncio.sleep(self._removal_retry.delay(attempt, retry_after=retry_seconds(exc)))
             except (NetworkError, TelegramError) as exc:
                 log.debug("keyboard left in place: %s", reason(exc))
                 return
