@@ -1,15 +1,19 @@
 """The Matrix transport's pure parts, without a homeserver: formatting, reading events, addressing in
-groups, the invite allow-list, cross-signing signatures and bootstrap, device trust, persisted state."""
+groups, the invite allow-list, cross-signing signatures and bootstrap, device trust, persisted state, retries."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nio import SyncError
 
 from bot.messages import Button, Outgoing
+from bot.retry import RetryPolicy
+from bot.transports.base import DeliveryError
 from bot.transports.matrix.crosssign import (
     CrossSigningKeys,
     bootstrap,
@@ -27,8 +31,11 @@ from bot.transports.matrix.inbound import (
     private_command,
     read_message,
 )
+from bot.transports.matrix.options import MatrixOptions
 from bot.transports.matrix.secrets import SecretFile
 from bot.transports.matrix.state import MatrixState
+from bot.transports.matrix.sync import SyncLoop
+from bot.transports.matrix.transport import MatrixTransport
 from bot.transports.matrix.trust import _identity_from
 from storage.crypto import Cipher, generate_key
 
@@ -345,3 +352,88 @@ def test_settings_become_options_and_mistakes_are_named(tmp_path: Path) -> None:
         options_from(Settings(**base))
     with pytest.raises(MatrixStartError, match="DEVICE_TRUST"):
         options_from(Settings(**base, matrix_password="pw", matrix_device_trust="everyone"))
+
+
+# --- retries ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every asyncio.sleep, recorded and skipped."""
+    recorded: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    return recorded
+
+
+class ScriptedSync:
+    """A client whose syncs answer from a script: an exception is raised, anything else returned."""
+
+    user_id = BOT
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+
+    async def sync(self, **_: Any) -> Any:
+        outcome = self.script.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def sync_loop(tmp_path: Path, script: list[Any]) -> SyncLoop:
+    options = MatrixOptions(homeserver="https://matrix.example.org", user=BOT, retry=RetryPolicy(jitter=0))
+    return SyncLoop(
+        ScriptedSync(script),  # type: ignore[arg-type]
+        MatrixState(tmp_path / "state.db"),
+        options,
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        ready=asyncio.Event(),
+        failed=asyncio.Event(),
+    )
+
+
+async def test_the_sync_loop_backs_off_by_the_shared_policy_and_stops_when_signed_out(
+    tmp_path: Path, waits: list[float]
+) -> None:
+    loop = sync_loop(tmp_path, [
+        OSError("down"), OSError("down"), SyncError("slow down", "M_LIMIT_EXCEEDED", 3000),
+        SyncError("oops", "M_UNKNOWN"), SyncError("signed out", "M_UNKNOWN_TOKEN"),
+    ])  # fmt: skip
+    await loop._run()
+    assert waits == [0.5, 1.0, 3.0, 4.0], "the homeserver's 3 s is waited as asked, and the count goes on"
+    assert loop.failed.is_set() and not loop.ready.is_set()
+
+
+async def test_the_first_sync_retries_by_the_same_policy(tmp_path: Path, waits: list[float]) -> None:
+    class Enough(Exception):
+        pass
+
+    loop = sync_loop(tmp_path, [SyncError("slow down", "M_LIMIT_EXCEEDED", 2500), SyncError("oops", "M_UNKNOWN"),
+                                Enough()])  # fmt: skip
+    with pytest.raises(Enough):
+        await loop.first_sync()
+    assert waits == [2.5, 1.0]
+
+
+async def test_option_reactions_give_up_after_five_tries_without_a_last_wait(waits: list[float]) -> None:
+    options = MatrixOptions(homeserver="https://matrix.example.org", user=BOT, retry=RetryPolicy(jitter=0))
+    transport = MatrixTransport(None, options)  # type: ignore[arg-type]
+    sent: list[str] = []
+
+    async def refused(room_id: str, event_type: str, body: dict[str, Any], txn: str) -> str:
+        sent.append(txn)
+        raise DeliveryError("503")
+
+    transport._send = refused  # type: ignore[method-assignment]
+    transport._react_later("!room", "$question", 2, "d1")
+    await transport.idle()
+    assert sent == ["d1.r0"] * 5 and waits == [0.5, 1.0, 2.0, 4.0]

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
+from bot.core.jobs import Notice
 from bot.messages import Delivery, Incoming
 from dialogues.loader import Library
 from dialogues.texts import Context
@@ -32,7 +33,9 @@ class Inbox(Protocol):
         """Queue a message; the future is done once its step is committed (confirm the update only then)."""
         ...
 
-    async def submit(self, job: Incoming) -> None: ...
+    async def submit(self, job: Incoming | Notice) -> None:
+        """Queue a message, or a notice of the transport's own (written by the core, sent through the outbox)."""
+        ...
 
     async def start(self) -> None: ...
 

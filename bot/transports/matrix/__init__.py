@@ -43,6 +43,7 @@ def options_from(settings: Settings) -> MatrixOptions:
         device_trust=settings.matrix_device_trust,
         cross_signing=settings.matrix_cross_signing,
         encrypt_new_rooms=settings.matrix_encrypt_new_rooms,
+        retry=settings.retry,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.retry import DEFAULT_RETRY, RetryPolicy
+
 
 class MatrixStartError(RuntimeError):
     """Phare cannot serve Matrix with this configuration; the message says what to change."""
@@ -28,4 +30,4 @@ class MatrixOptions:
     timeline_limit: int = 50
     send_concurrency: int = 8
     drain_timeout: float = 10.0
-    max_backoff: float = 60.0
+    retry: RetryPolicy = DEFAULT_RETRY  # sync, sends, option reactions alike

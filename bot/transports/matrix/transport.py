@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
 from nio import (
     ErrorResponse,
     LocalProtocolError,
@@ -33,6 +32,7 @@ from bot.messages import Attachment, Delivery
 from bot.transports.base import DeliveryError, Transport
 from bot.transports.matrix.formatting import KEYCAPS, answer_buttons, content
 from bot.transports.matrix.options import MatrixOptions
+from bot.transports.matrix.session import NETWORK
 from bot.transports.matrix.trust import members
 from bot.writer import private_chat
 
@@ -60,8 +60,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
 PRIVATE_CHAT_PREFIX = private_chat("")
+_REACTION_ATTEMPTS = 5  # the keycaps are shortcuts (typing the number answers too): not worth a long wait
 FILES_NOTICE = "matrix_files_unencrypted"
-_NETWORK = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError)
 _PERMANENT = ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN_FOREVER")
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -83,6 +83,7 @@ class MatrixTransport(Transport):
         self._direct_locks: dict[str, asyncio.Lock] = {}
         self._reactions: dict[str, asyncio.Task[None]] = {}
         self.last_sent: dict[str, str] = {}  # room → the last event Phare posted there
+        self._reaction_retry = options.retry.with_attempts(_REACTION_ATTEMPTS)
 
     @property
     def _client(self) -> Any:
@@ -137,23 +138,26 @@ class MatrixTransport(Transport):
         without holding up the next message (each event costs a homeserver commit). They are a
         convenience: if they fail, typing the number or the label still answers."""
         previous = self._reactions.get(room_id)
+        retry = self._reaction_retry
 
         async def run() -> None:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
             for index in range(count):
                 reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": KEYCAPS[index]}}
-                for attempt in range(5):
+                attempt = 0
+                while True:
+                    attempt += 1
                     try:
                         await self._send(room_id, "m.reaction", reaction, f"{delivery_id}.r{index}")
                         break
                     except DeliveryError as exc:
                         if exc.permanent:
                             return
-                        await asyncio.sleep(exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt)
-                else:
-                    log.warning("Matrix: gave up on an option shortcut")
-                    return
+                        if retry.exhausted(attempt):
+                            log.warning("Matrix: gave up on an option shortcut")
+                            return
+                        await asyncio.sleep(retry.delay(attempt, exc.retry_after))
 
         task = asyncio.create_task(run(), name="matrix-reactions")
         self._reactions[room_id] = task
@@ -181,12 +185,12 @@ class MatrixTransport(Transport):
                     await client.keys_query()
                 if self.service.trust is not None:
                     changed = await self.service.trust.prepare(room)
-            except _NETWORK as exc:
+            except NETWORK as exc:
                 raise DeliveryError(f"network: {type(exc).__name__}") from exc
         try:
             # Devices the trust policy excluded are blacklisted: nio shares the room key with the others.
             response = await client.room_send(room_id, event_type, body, tx_id=txn, ignore_unverified_devices=True)
-        except _NETWORK as exc:
+        except NETWORK as exc:
             raise DeliveryError(f"network: {type(exc).__name__}") from exc
         except LocalProtocolError as exc:
             raise DeliveryError(f"not ready to send: {type(exc).__name__}") from exc
@@ -213,7 +217,7 @@ class MatrixTransport(Transport):
                 ),
                 120,
             )
-        except _NETWORK as exc:
+        except NETWORK as exc:
             raise DeliveryError(f"upload: {type(exc).__name__}") from exc
         if not isinstance(uploaded, UploadResponse):
             raise _error(uploaded, "upload")
@@ -285,7 +289,7 @@ class MatrixTransport(Transport):
                     preset=RoomPreset.trusted_private_chat,
                     initial_state=[ENCRYPTION] if self.options.encrypt_new_rooms else [],
                 )
-            except _NETWORK as exc:
+            except NETWORK as exc:
                 raise DeliveryError(f"create room: {type(exc).__name__}") from exc
             if isinstance(created, RoomCreateError):
                 raise _error(created, "create room")

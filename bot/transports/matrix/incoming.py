@@ -1,0 +1,142 @@
+"""Synced Matrix events as Incoming messages for the writer, with the room's membership as it was then.
+
+inbound.py holds the pure rules (what a message says, whether it is addressed to Phare); this module
+applies them with what only the running bot knows: its own id, the options it showed in each room, and
+which room is whose direct chat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from nio import AsyncClient, Event
+
+from bot.messages import Incoming
+from bot.transports.matrix.formatting import reaction_index
+from bot.transports.matrix.inbound import Addressing, personal, private_command, read_message
+from bot.transports.matrix.transport import PLATFORM
+from bot.transports.matrix.trust import members
+from bot.transports.numbering import match_button
+from bot.writer import private_chat, utc_now
+
+if TYPE_CHECKING:
+    from bot.transports.matrix.state import MatrixState
+    from dialogues.loader import Library
+
+
+@dataclass
+class Pending:
+    """An event collected during a sync, with the room's membership as it was at that event."""
+
+    room_id: str
+    event: Event
+    private: bool
+    members: int
+
+
+@dataclass
+class Batch:
+    events: list[Pending] = field(default_factory=list)
+    joined: dict[str, str] = field(default_factory=dict)  # room → our join event, for greetings
+
+
+class EventReader:
+    def __init__(self, client: AsyncClient, state: MatrixState, addressing: Addressing, library: Library) -> None:
+        self.client = client
+        self.state = state
+        self.addressing = addressing
+        self.library = library
+
+    def incoming(self, pending: Pending) -> list[Incoming]:
+        event, room_id = pending.event, pending.room_id
+        source = event.source
+        kind_of = source.get("type")
+        base = {
+            "platform": PLATFORM,
+            "user_key": event.sender,
+            # A direct chat's messages are answered in "this person's private chat", resolved when the
+            # reply is sent: if a third member has joined by then, the reply goes to a new direct chat,
+            # never to the room that became a group.
+            "chat_key": private_chat(event.sender) if pending.private else room_id,
+            "message_id": event.event_id,
+            "received_at": utc_now(),
+            "private": pending.private,
+        }
+        content = source.get("content") or {}
+        if pending.private:
+            self.state.set_direct(event.sender, room_id)
+        if kind_of == "m.reaction":
+            if not pending.private:
+                return []
+            relation = content.get("m.relates_to") or {}
+            index = reaction_index(str(relation.get("key", "")))
+            buttons = self.state.buttons_of(str(relation.get("event_id", "")))
+            if index is None or index >= len(buttons):
+                return []
+            # The button's own ref: for an older question the writer answers it as a stale button.
+            button = buttons[index]
+            return [Incoming(**base, option=button.id, ref=button.ref, kind="option")]
+        if kind_of == "m.sticker":
+            return [Incoming(**base, kind="sticker")] if pending.private else []
+        if kind_of != "m.room.message":
+            return []
+        read = read_message(content)
+        if read is None:
+            return []
+        if read.kind != "text":
+            if not pending.private:
+                return []
+            return [Incoming(**base, text=read.text, kind=read.kind)]
+        if read.text is None:
+            return []
+        addressed = content if not read.edited else {**content, **(content.get("m.new_content") or {})}
+        mentioned = not pending.private and self.addressing.mentioned(addressed)
+        text = self.addressing.command(read.text, private=pending.private, mentioned=mentioned)
+        if text is None:
+            return []
+        # The safety check reads the person's words, not the command they may have become ("phare: …").
+        words = self.addressing.words(read.text, mentioned=mentioned)
+        said = words if words != text else None
+        if read.edited:
+            return [Incoming(**base, text=text, said=said, edited=True)]
+        if pending.private:
+            chosen = match_button(text, self.state.current_buttons(room_id))
+            if chosen is not None:
+                return [Incoming(**base, option=chosen.id, ref=chosen.ref, kind="option")]
+            return [Incoming(**base, text=text, said=said)]
+        jobs = [Incoming(**base, text=text, said=said)]
+        if personal(text):
+            # The writer answers in the group with a pointer to a private chat; Phare opens that chat
+            # itself and carries the command there (the delivery to "@user:…" finds or creates it).
+            jobs.append(
+                replace(
+                    jobs[0],
+                    chat_key=private_chat(event.sender),
+                    message_id=f"{event.event_id}/private",
+                    text=private_command(text, self.library.dialogues),
+                    said="",  # the group message itself was checked: one crisis reply, not two
+                    private=True,
+                )
+            )
+        return jobs
+
+    def greeting(self, room_id: str, join_event: str, batch: Batch) -> Incoming | None:
+        """Phare joined a direct chat: it speaks first (onboarding for a newcomer, the menu otherwise),
+        unless the person has already written since."""
+        room = self.client.rooms.get(room_id)
+        if room is None or len(members(room)) != 2:
+            return None
+        if any(p.room_id == room_id for p in batch.events):
+            return None
+        partner = next(iter(members(room) - {self.client.user_id}))
+        self.state.set_direct(partner, room_id)
+        return Incoming(
+            platform=PLATFORM,
+            user_key=partner,
+            chat_key=private_chat(partner),
+            message_id=join_event,
+            received_at=utc_now(),
+            text="/start",
+            private=True,
+        )
