@@ -10,6 +10,15 @@ UNSURE_FR = "J'ai fait une TS il y a quinze ans."  # long ago: the check asks wh
 URGENT_FR = "je suis sur le pont, l'eau est noire"
 
 
+async def at_situation(app: App) -> User:
+    """A French user in the break, at the question that takes their own words for the situation."""
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.send("/break")
+    await user.tap("other")
+    return user
+
+
 async def safety_kinds(app: App) -> list[str]:
     async with app.db.begin() as conn:
         rows = await conn.execute(sql("SELECT kind FROM safety_events ORDER BY at"))
@@ -37,10 +46,7 @@ async def test_urgent_in_another_country_gives_its_emergency_number(app: App) ->
 
 
 async def test_unsure_asks_with_the_lines_and_pauses_nothing(app: App) -> None:
-    user = User(app)
-    await user.onboard(country="fr")
-    await user.send("/break")
-    await user.tap("other")
+    user = await at_situation(app)
     replies = await user.send(UNSURE_FR)
     question = replies[-1]
     assert question.safety == "check"
@@ -51,10 +57,7 @@ async def test_unsure_asks_with_the_lines_and_pauses_nothing(app: App) -> None:
 
 
 async def test_no_takes_the_held_words_as_the_answer_they_were(app: App) -> None:
-    user = User(app)
-    await user.onboard(country="fr")
-    await user.send("/break")
-    await user.tap("other")
+    user = await at_situation(app)
     await user.send(UNSURE_FR)
     replies = await user.tap("do:safety_not_me")
     assert "Reprenons" in text_of(replies)
@@ -66,10 +69,7 @@ async def test_no_takes_the_held_words_as_the_answer_they_were(app: App) -> None
 
 
 async def test_yes_gives_the_crisis_reply_and_pauses(app: App) -> None:
-    user = User(app)
-    await user.onboard(country="fr")
-    await user.send("/break")
-    await user.tap("other")
+    user = await at_situation(app)
     await user.send(UNSURE_FR)
     replies = await user.tap("do:safety_me")
     assert replies[0].safety == "crisis" and "3114" in replies[0].text
@@ -98,10 +98,7 @@ async def test_a_stale_tap_on_an_answered_question_changes_nothing(app: App) -> 
 
 
 async def test_the_stored_facts_never_hold_the_words(app: App) -> None:
-    user = User(app)
-    await user.onboard(country="fr")
-    await user.send("/break")
-    await user.tap("other")
+    user = await at_situation(app)
     await user.send(UNSURE_FR)
     async with app.db.begin() as conn:
         for table in ("safety_events", "users"):
@@ -110,10 +107,7 @@ async def test_the_stored_facts_never_hold_the_words(app: App) -> None:
 
 
 async def test_an_edit_is_never_an_answer_but_is_read_for_crisis(app: App) -> None:
-    user = User(app)
-    await user.onboard(country="fr")
-    await user.send("/break")
-    await user.tap("other")
+    user = await at_situation(app)
     replies = await user.send("une réunion d'équipe tendue", edited=True)
     assert "nouveaux messages" in text_of(replies)
     assert await user.step() == "situation_other", "the edit did not answer the step"

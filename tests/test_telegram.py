@@ -400,19 +400,6 @@ async def test_replies_not_sent_before_a_stop_are_sent_after_the_restart(env: En
     assert len(delivered) == 1
 
 
-async def test_restart_between_two_steps_resumes(env: Env) -> None:
-    phone = env.phone("fr")
-    await onboard(phone)
-    await phone.say("/break")
-    await phone.tap("tense_relationship")
-    assert await phone.step() == "bring_to_mind"
-    await env.restart()
-    await phone.tap("continue")
-    assert await phone.step() == "intensity_before"
-    await phone.tap("5")
-    assert await phone.step() == "mindfulness"
-
-
 async def test_fifty_people_at_once(env: Env) -> None:
     phones = [env.phone("en") for _ in range(50)]
 
@@ -513,21 +500,6 @@ async def test_crisis_words_in_a_group_from_someone_phare_cannot_write_to_get_th
     attempts = double.calls_to("sendMessage", phone.user.id)
     assert [c.status for c in attempts] == [403], "the private chat was tried once, and only once"
     assert phone.messages == []
-
-
-async def test_crisis_words_in_a_group_from_someone_with_a_private_chat_get_the_lines_only_in_private(
-    env: Env,
-) -> None:
-    group = TgGroup(-100556)
-    phone = env.phone("fr")
-    await onboard(phone)
-    phone.new()
-    help_message = await phare_in_group(env, phone, group)
-    in_group = len(env.double.chat(group.id))
-    await env.settle(env.double.text(phone.user, CRISIS, group=group, reply_to=help_message))
-    private = phone.new()
-    assert len(private) == 1 and "3114" in texts(private) and PERSONAL_OPENING in texts(private)
-    assert len(env.double.chat(group.id)) == in_group, "nothing at all in the group"
 
 
 async def test_crisis_words_edited_into_a_group_message_to_phare_are_read_and_other_edits_get_nothing(
