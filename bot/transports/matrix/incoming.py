@@ -8,17 +8,18 @@ which room is whose direct chat.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from nio import AsyncClient, Event
 
+from bot.core.jobs import private_chat
 from bot.messages import Incoming
 from bot.transports.matrix.formatting import reaction_index
 from bot.transports.matrix.inbound import Addressing, personal, private_command, read_message
 from bot.transports.matrix.transport import PLATFORM
 from bot.transports.matrix.trust import members
 from bot.transports.numbering import match_button
-from bot.writer import private_chat, utc_now
 
 if TYPE_CHECKING:
     from bot.transports.matrix.state import MatrixState
@@ -60,7 +61,7 @@ class EventReader:
             # never to the room that became a group.
             "chat_key": private_chat(event.sender) if pending.private else room_id,
             "message_id": event.event_id,
-            "received_at": utc_now(),
+            "received_at": datetime.now(UTC),
             "private": pending.private,
         }
         content = source.get("content") or {}
@@ -136,7 +137,7 @@ class EventReader:
             user_key=partner,
             chat_key=private_chat(partner),
             message_id=join_event,
-            received_at=utc_now(),
+            received_at=datetime.now(UTC),
             text="/start",
             private=True,
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 from nio import AsyncClient
 
 from bot.outbox import Dispatcher
+from bot.transports.base import Inbox
 from bot.transports.matrix.crosssign import Outcome
 from bot.transports.matrix.inbound import Addressing, known_commands
 from bot.transports.matrix.incoming import EventReader
@@ -28,7 +29,6 @@ from bot.transports.matrix.state import MatrixState
 from bot.transports.matrix.sync import SyncLoop
 from bot.transports.matrix.transport import PLATFORM, MatrixTransport
 from bot.transports.matrix.trust import DeviceTrust
-from bot.writer import Writer
 from dialogues.texts import Context
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def quiet_libraries() -> None:
 class MatrixService:
     """One Matrix account, one device. `start()`, `stop()`, `failed` (set when the sync loop cannot go on)."""
 
-    def __init__(self, writer: Writer, options: MatrixOptions, data_dir: Path, cipher: Sealer) -> None:
+    def __init__(self, writer: Inbox, options: MatrixOptions, data_dir: Path, cipher: Sealer) -> None:
         self.writer = writer
         self.options = options
         self.directory = data_dir / "matrix"

@@ -28,13 +28,13 @@ from nio import (
     UploadResponse,
 )
 
+from bot.core.jobs import private_chat
 from bot.messages import Attachment, Delivery
 from bot.transports.base import DeliveryError, Transport
 from bot.transports.matrix.formatting import KEYCAPS, answer_buttons, content
 from bot.transports.matrix.options import MatrixOptions
 from bot.transports.matrix.session import NETWORK
 from bot.transports.matrix.trust import members
-from bot.writer import private_chat
 
 if TYPE_CHECKING:
     from nio import AsyncClient

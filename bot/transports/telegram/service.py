@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
 from bot.retry import DEFAULT_RETRY, RetryPolicy
+from bot.transports.base import Inbox
 from bot.transports.telegram.api import PhareBot
 from bot.transports.telegram.limiter import Limits, SendLimiter
 from bot.transports.telegram.menu import publish_menu
@@ -24,7 +25,6 @@ from bot.transports.telegram.redact import install_redaction
 from bot.transports.telegram.transport import TelegramTransport, reason
 from bot.transports.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
 from bot.transports.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
-from bot.writer import Writer
 from dialogues.texts import Context, Locale
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def file_url(base_url: str) -> str:
 
 
 class TelegramService:
-    def __init__(self, writer: Writer, options: TelegramOptions) -> None:
+    def __init__(self, writer: Inbox, options: TelegramOptions) -> None:
         self.writer = writer
         self.options = options
         # Before the Bot exists: python-telegram-bot logs its API URLs, token included, as it is built.
