@@ -619,6 +619,8 @@ async def test_crisis_words_edited_into_a_group_message_to_phare_get_the_lines_i
     room_id = await group_with(bot, alice, bob, carol)
     hello = await bob.send_content(room_id, mention(bot, "bonjour"))
     await bot.settle(bob, room_id, hello)
+    # Phare's reply reached Bob; Carol's client syncs on its own clock: wait for it there too.
+    await wait_until(lambda: bool(carol.bot_texts(room_id, bot.user_id)), "the group's help at Carol's")
     group = carol.bot_texts(room_id, bot.user_id)
     assert len(group) == 1 and "discret" in group[0], "a mention without a command gets the group's help"
     name = mention(bot, CRISIS)["body"]
