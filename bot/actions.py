@@ -11,6 +11,7 @@ from typing import Any
 from babel.dates import format_date
 
 from dialogues.loader import Library
+from dialogues.numbers import shown
 from dialogues.texts import Context
 from storage.records import HistoryRecord, KeptNote, RunRecord, UserRecord
 
@@ -25,6 +26,9 @@ def history_text(library: Library, ctx: Context, entries: list[HistoryRecord]) -
         before = entry.measures.get("intensity_before")
         after = entry.measures.get("intensity_after")
         measure = f" · {before} → {after if after is not None else '…'}" if before is not None else ""
+        score = entry.measures.get("selfcheck_total")
+        if score is not None:  # the self-check's overall score, 1 to 5, as its results showed it
+            measure += f" · {shown(float(score), ctx.locale)}/5"
         outcome = (
             ""
             if entry.outcome == "completed"

@@ -1,8 +1,10 @@
 """The weekly review and the /history chart: a short text, and a PNG drawn with matplotlib (Agg, no display).
 
 The picture is made for a phone: 1080 × 1350 px (portrait 4:5), text from 28 px up, dates written for the
-user's language by Babel. Top: the daily check-ins (0–10) over the last four weeks. Bottom: each exercise's
-intensity before → after. `chart_data` is pure (what to draw, in words already translated); `render_png`
+user's language by Babel. Top: the daily check-ins (0–10) over the last four weeks. Then each exercise's
+intensity before → after (0–10). The two scales point opposite ways (a high check-in is good, a high intensity
+is heavy), so each axis says what its ends mean. When the self-check was taken in those weeks, a third panel
+shows its overall score (1–5). `chart_data` is pure (what to draw, in words already translated); `render_png`
 only draws.
 """
 
@@ -25,6 +27,9 @@ from storage.records import HistoryRecord, UserRecord
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 1350, 100
 WEEKS = 4
 CHECKIN_MEASURE = "checkin_mood"
+SELFCHECK_MEASURE = "selfcheck_total"
+DAY_SHIFT = 0.25  # several exercises on one day stand side by side, this many days apart
+MARKER_MARGIN = 0.7  # days of room beyond the first and the last day, so no marker is cut at the edge
 PALETTE = ("#1f6f8b", "#e07a5f", "#3d9970", "#8e6cc1", "#c9a227", "#5c6b73", "#d1495b")
 
 
@@ -42,6 +47,10 @@ class ChartData:
     title: str
     checkin_title: str
     exercise_title: str
+    checkin_axis: str
+    exercise_axis: str
+    selfcheck_title: str
+    selfcheck_axis: str
     before_label: str
     after_label: str
     empty_checkins: str
@@ -51,6 +60,7 @@ class ChartData:
     ticks: tuple[tuple[date, str], ...]
     checkins: tuple[tuple[date, float], ...] = ()
     exercises: tuple[Exercise, ...] = field(default=())
+    selfchecks: tuple[tuple[date, float], ...] = ()  # the self-check's overall score (1–5), one per day
 
 
 def _zone(user: UserRecord) -> str:
@@ -64,6 +74,7 @@ def chart_data(
     end = checkins.local_date(now, tz)
     start = end - timedelta(days=7 * WEEKS - 1)
     daily: dict[date, float] = {}
+    selfchecks: dict[date, float] = {}
     done: list[Exercise] = []
     for entry in sorted(entries, key=lambda e: e.started_at):
         day = checkins.local_date(entry.started_at, tz)
@@ -72,6 +83,9 @@ def chart_data(
         mood = entry.measures.get(CHECKIN_MEASURE)
         if mood is not None:
             daily[day] = float(mood)  # the last check-in of a day counts
+        score = entry.measures.get(SELFCHECK_MEASURE)
+        if score is not None and entry.outcome == "completed":
+            selfchecks[day] = float(score)
         before, after = entry.measures.get("intensity_before"), entry.measures.get("intensity_after")
         if before is not None and after is not None:
             dialogue = library.dialogues.get(entry.dialogue_id)
@@ -87,6 +101,10 @@ def chart_data(
         title=text("chart_title").render(ctx),
         checkin_title=text("chart_checkins").render(ctx),
         exercise_title=text("chart_exercises").render(ctx),
+        checkin_axis=text("chart_checkins_axis").render(ctx),
+        exercise_axis=text("chart_exercises_axis").render(ctx),
+        selfcheck_title=text("chart_selfcheck").render(ctx),
+        selfcheck_axis=text("chart_selfcheck_axis").render(ctx),
         before_label=text("chart_before").render(ctx),
         after_label=text("chart_after").render(ctx),
         empty_checkins=text("chart_no_checkins").render(ctx),
@@ -96,11 +114,13 @@ def chart_data(
         ticks=ticks,
         checkins=tuple(sorted(daily.items())),
         exercises=tuple(done),
+        selfchecks=tuple(sorted(selfchecks.items())),
     )
 
 
 def render_png(data: ChartData) -> bytes:
     """Draw the chart. Thread-safe: the object-oriented API, one Figure per call, no pyplot state."""
+    from matplotlib.axes import Axes
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -108,45 +128,57 @@ def render_png(data: ChartData) -> bytes:
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     fig.suptitle(data.title, fontsize=30, fontweight="bold", x=0.06, ha="left", y=0.975)
-    top, bottom = fig.subplots(2, 1, gridspec_kw={"hspace": 0.42, "top": 0.87, "bottom": 0.15, "left": 0.12,
-                                                   "right": 0.93})  # fmt: skip
+    panels = 3 if data.selfchecks else 2
+    grid = {"hspace": 0.42 if panels == 2 else 0.62, "top": 0.87, "bottom": 0.15, "left": 0.15, "right": 0.93,
+            "height_ratios": [1, 1] if panels == 2 else [1, 1, 0.7]}  # fmt: skip
+    axes = fig.subplots(panels, 1, gridspec_kw=grid)
+    top, bottom = axes[0], axes[1]
 
     def date2num(day: date) -> float:  # days from the first one shown: plain numbers, our own tick labels
         return float((day - data.start).days)
 
-    lo, hi = date2num(data.start) - 0.7, date2num(data.end) + 0.7
-    for ax, heading in ((top, data.checkin_title), (bottom, data.exercise_title)):
+    per_day = Counter(e.day for e in data.exercises)
+    widest = DAY_SHIFT * (max(per_day.values(), default=1) - 1)  # the last day's exercises stand side by side
+    lo, hi = date2num(data.start) - MARKER_MARGIN, date2num(data.end) + MARKER_MARGIN + widest
+
+    def frame(ax: Axes, heading: str, axis: str, ticks: list[int], limits: tuple[float, float]) -> None:
         ax.set_title(heading, fontsize=24, loc="left", pad=16)
         ax.set_xlim(lo, hi)
-        ax.set_ylim(-0.6, 10.6)
-        ax.set_yticks([0, 2, 4, 6, 8, 10])
+        ax.set_ylim(*limits)
+        ax.set_yticks(ticks)
+        ax.set_ylabel(axis.replace(" · ", "\n"), fontsize=16, color="#555555", labelpad=8, linespacing=1.3)
         ax.set_xticks([date2num(d) for d, _ in data.ticks])
         ax.set_xticklabels([label for _, label in data.ticks])
         ax.tick_params(labelsize=20, length=6)
         ax.grid(axis="y", color="#dddddd", linewidth=1.2)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
+
+    frame(top, data.checkin_title, data.checkin_axis, [0, 2, 4, 6, 8, 10], (-0.6, 10.6))
+    frame(bottom, data.exercise_title, data.exercise_axis, [0, 2, 4, 6, 8, 10], (-0.6, 10.6))
     if data.checkins:
         xs = [date2num(d) for d, _ in data.checkins]
         ys = [v for _, v in data.checkins]
         top.plot(xs, ys, color=PALETTE[0], linewidth=3, alpha=0.5)
-        top.scatter(xs, ys, s=160, color=PALETTE[0], zorder=3)
+        top.scatter(xs, ys, s=160, color=PALETTE[0], zorder=3, clip_on=False)
     else:
         top.text(0.5, 0.5, data.empty_checkins, transform=top.transAxes, ha="center", va="center", fontsize=22,
                  color="#555555", wrap=True)  # fmt: skip
     if data.exercises:
         colours: dict[str, str] = {}
-        per_day: Counter[date] = Counter()
+        placed: Counter[date] = Counter()
         for exercise in data.exercises:
             colour = colours.setdefault(exercise.label, PALETTE[len(colours) % len(PALETTE)])
-            shift = 0.25 * per_day[exercise.day]
-            per_day[exercise.day] += 1
+            shift = DAY_SHIFT * placed[exercise.day]
+            placed[exercise.day] += 1
             x = date2num(exercise.day) + shift
             if exercise.before != exercise.after:
                 arrow = {"arrowstyle": "-|>", "color": colour, "lw": 3, "mutation_scale": 28}
-                bottom.annotate("", xy=(x, exercise.after), xytext=(x, exercise.before), arrowprops=arrow)
-            bottom.scatter([x], [exercise.before], s=170, facecolors="white", edgecolors=colour, linewidths=3, zorder=3)
-            bottom.scatter([x], [exercise.after], s=170, color=colour, zorder=4)
+                bottom.annotate("", xy=(x, exercise.after), xytext=(x, exercise.before), arrowprops=arrow,
+                                annotation_clip=False)  # fmt: skip
+            bottom.scatter([x], [exercise.before], s=170, facecolors="white", edgecolors=colour, linewidths=3, zorder=3,
+                           clip_on=False)  # fmt: skip
+            bottom.scatter([x], [exercise.after], s=170, color=colour, zorder=4, clip_on=False)
         handles = [Line2D([], [], color=c, linewidth=4, label=name) for name, c in colours.items()]
         handles += [
             Line2D([], [], marker="o", linestyle="", markersize=13, markerfacecolor="white", markeredgecolor="#333333",
@@ -158,6 +190,13 @@ def render_png(data: ChartData) -> bytes:
     else:
         bottom.text(0.5, 0.5, data.empty_exercises, transform=bottom.transAxes, ha="center", va="center",
                     fontsize=22, color="#555555", wrap=True)  # fmt: skip
+    if data.selfchecks:
+        panel = axes[2]
+        frame(panel, data.selfcheck_title, data.selfcheck_axis, [1, 2, 3, 4, 5], (0.7, 5.3))
+        xs = [date2num(d) for d, _ in data.selfchecks]
+        ys = [v for _, v in data.selfchecks]
+        panel.plot(xs, ys, color=PALETTE[3], linewidth=3, alpha=0.5)
+        panel.scatter(xs, ys, s=160, marker="D", color=PALETTE[3], zorder=3, clip_on=False)
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI, facecolor="white")
     return out.getvalue()
@@ -184,9 +223,10 @@ def weekly_text(library: Library, ctx: Context, user: UserRecord, entries: list[
     lines = [text("weekly_header").render(ctx)]
     moods = [float(e.measures[CHECKIN_MEASURE]) for e in week if CHECKIN_MEASURE in e.measures]
     if moods:
+        # Counted in words ("1 check-in, at 3/10"): "1, 3/10" reads as one decimal number in French.
         values = {"count": len(moods), "mean": _number(sum(moods) / len(moods), ctx.locale),
                   "lo": _number(min(moods), ctx.locale), "hi": _number(max(moods), ctx.locale)}  # fmt: skip
-        lines.append(text("weekly_checkins").render(ctx, values))
+        lines.append(text("weekly_checkins_one" if len(moods) == 1 else "weekly_checkins").render(ctx, values))
     exercises = [e for e in week if e.dialogue_id != checkins.PROMPT_DIALOGUE and e.outcome == "completed"]
     if exercises:
         names = Counter(
@@ -194,7 +234,8 @@ def weekly_text(library: Library, ctx: Context, user: UserRecord, entries: list[
             for e in exercises
         )
         listed = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in names.most_common())
-        lines.append(text("weekly_exercises").render(ctx, {"count": len(exercises), "list": listed}))
+        key = "weekly_exercises_one" if len(exercises) == 1 else "weekly_exercises"
+        lines.append(text(key).render(ctx, {"count": len(exercises), "list": listed}))
         pairs = [(e.measures["intensity_before"], e.measures["intensity_after"]) for e in exercises
                  if "intensity_before" in e.measures and "intensity_after" in e.measures]  # fmt: skip
         if pairs:

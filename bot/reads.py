@@ -103,7 +103,7 @@ class Reads:
         from bot import charts
 
         data = charts.chart_data(self.speaker.library, self.speaker.ctx(user), user, entries, now)
-        if not data.checkins and not data.exercises:
+        if not data.checkins and not data.exercises and not data.selfchecks:
             return []
         png = await asyncio.get_running_loop().run_in_executor(None, charts.render_png, data)
         return [charts.image_message(png, now)]

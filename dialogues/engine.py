@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast
 
 from dialogues.loader import Library
-from dialogues.model import EffectSpec, Step
-from dialogues.numbers import fold, parse_number
+from dialogues.matching import matching_options
+from dialogues.model import EffectSpec, Option, Step
+from dialogues.numbers import fold, parse_number, read_numbers, shown
 from dialogues.results import (
     Action,
     Choice,
@@ -26,7 +28,7 @@ from dialogues.results import (
 )
 from dialogues.state import Frame, RunState
 from dialogues.texts import Address, Context, Locale, fill
-from dialogues.validators import suggestions, validate
+from dialogues.validators import VALIDATOR_FLAGS, suggestions, validate
 
 CANCEL_WORDS = frozenset({"/cancel", "stop", "annuler", "arreter", "cancel", "/stop", "/annuler"})
 CONTINUE_ID = "continue"
@@ -84,12 +86,15 @@ class Engine:
         if state.status == "paused":
             return self.resume(state, ctx)
         if inp.option is None and not typed:
-            self._say(turn, "non_text", state)
-            self._prompt(state, step, turn)
+            if inp.text is None:  # a sticker, a photo, a voice message: nothing to read
+                self._say(turn, "non_text", state)
+            elif step.kind == "pause":
+                return self._answer_pause(state, step, inp, typed, turn)
+            self._prompt(state, step, turn)  # an empty line: the question again, as a question
             return turn.result(state, accepted=False)
         handler = {
             "say": self._answer_continue,
-            "pause": self._answer_continue,
+            "pause": self._answer_pause,
             "choose": self._answer_choose,
             "scale": self._answer_scale,
             "text": self._answer_text,
@@ -167,23 +172,44 @@ class Engine:
     def _answer_continue(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
         return turn.result(self._go(state, step.next, turn))
 
+    def _answer_pause(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
+        """Continue goes on at once. Anything else written during a pause is not an answer: it would otherwise
+        be taken as the answer to the step after the pause. If the time was already up, the pause ends now."""
+        label = step.continue_label or self.library.text("continue")
+        typed_continue = matching_options(typed, [label.variants().values()]) == [0] or parse_number(typed) == 1
+        if inp.option == CONTINUE_ID or typed_continue:  # Continue tapped, typed, or its number ("1. Continue")
+            return turn.result(self._go(state, step.next, turn))
+        if state.wake_at is None:  # no timer runs for this pause (a run resumed without a clock): go on
+            return turn.result(self._go(state, step.next, turn))
+        if turn.now >= state.wake_at:
+            if step.done is not None:
+                turn.replies.append(Say(step.done.render(turn.ctx, state.top.values)))
+            return turn.result(self._go(state, step.next, turn))
+        left = (state.wake_at - turn.now).total_seconds()
+        seconds = max(5, math.ceil(left / 5) * 5)  # "about 15 seconds": never "1 seconds"
+        self._say(turn, "pause_running", state, seconds=seconds)
+        self._prompt(state, step, turn, repeat=False)
+        return turn.result(state, accepted=False)
+
     def _answer_choose(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
         chosen = None
+        reprompt = "choose_reprompt"
         if inp.option is not None:
             chosen = next((o for o in step.options if o.id == inp.option), None)
+            reprompt = "stale_option"
         elif typed:
+            options = self._options(step, turn.ctx)
             number = parse_number(typed)
-            if number is not None and 1 <= number <= len(step.options):
-                chosen = step.options[number - 1]
+            if number is not None and 1 <= number <= len(options):
+                chosen = options[number - 1]
             else:
-                wanted = fold(typed).rstrip(" .!")
-                for option in step.options:
-                    labels = {fold(v) for v in option.label.variants().values()} | {fold(option.id)}
-                    if wanted in labels:
-                        chosen = option
-                        break
+                found = matching_options(typed, [(*o.label.variants().values(), o.id) for o in options])
+                if len(found) == 1:
+                    chosen = options[found[0]]
+                elif found:
+                    reprompt = "choose_ambiguous"
         if chosen is None:
-            self._say(turn, "stale_option" if inp.option is not None else "choose_reprompt", state)
+            self._say(turn, reprompt, state)
             self._prompt(state, step, turn)
             return turn.result(state, accepted=False)
         state = self._run_effects(state, chosen.effects, turn)
@@ -192,15 +218,26 @@ class Engine:
         return turn.result(self._go(state, chosen.next, turn))
 
     def _answer_scale(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
-        number = parse_number(inp.option if inp.option is not None else typed)
-        if number is None:
-            self._say(turn, "scale_reprompt", state, lo=step.min, hi=step.max)
+        """One number, read the way people write it; a decimal is rounded half up (and said so); two numbers
+        or none are asked again."""
+        found = read_numbers(inp.option if inp.option is not None else typed)
+        locale = turn.ctx.locale
+        problem: tuple[str, dict[str, object]] | None = None
+        if not found:
+            problem = ("scale_reprompt", {})
+        elif len(found) == 2:
+            problem = ("scale_two_numbers", {"first": shown(found[0], locale), "second": shown(found[1], locale)})
+        elif len(found) > 2:
+            problem = ("scale_several_numbers", {})
+        elif not step.min <= found[0] <= step.max:
+            problem = ("scale_out_of_range", {"number": shown(found[0], locale)})
+        if problem is not None:
+            self._say(turn, problem[0], state, lo=step.min, hi=step.max, **problem[1])
             self._prompt(state, step, turn, repeat=False)
             return turn.result(state, accepted=False)
-        if not step.min <= number <= step.max:
-            self._say(turn, "scale_out_of_range", state, lo=step.min, hi=step.max, number=number)
-            self._prompt(state, step, turn, repeat=False)
-            return turn.result(state, accepted=False)
+        number = math.floor(found[0] + 0.5)
+        if number != found[0]:
+            self._say(turn, "scale_rounded", state, value=shown(found[0], locale), number=number)
         assert step.save is not None
         state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, number),))
         if step.measure:
@@ -243,6 +280,9 @@ class Engine:
             self._prompt(state, step, turn, repeat=False)
             return turn.result(state, accepted=False)
         frame = state.top.with_value(step.save, found.value).with_value(f"{step.save}_label", found.label)
+        for flag in VALIDATOR_FLAGS.get(step.validate, ()):
+            # e.g. timezone_fixed: a UTC offset, which does not follow daylight saving time ("" when not).
+            frame = frame.with_value(f"{step.save}_{flag}", "yes" if flag in found.flags else "")
         state = replace(state, frames=state.frames[:-1] + (frame,))
         return turn.result(self._go(state, step.next, turn))
 
@@ -325,7 +365,7 @@ class Engine:
         options: tuple[Choice, ...] = ()
         scale = None
         if step.kind == "choose":
-            options = tuple(Choice(o.id, o.label.render(turn.ctx)) for o in step.options)
+            options = tuple(Choice(o.id, o.label.render(turn.ctx)) for o in self._options(step, turn.ctx))
         elif step.kind in ("say", "pause"):
             label = step.continue_label or self.library.text("continue")
             options = (Choice(CONTINUE_ID, label.render(turn.ctx)),)
@@ -356,6 +396,11 @@ class Engine:
             elif spec.action is not None:
                 turn.effects.append(Action(spec.action))
         return state
+
+    @staticmethod
+    def _options(step: Step, ctx: Context) -> tuple[Option, ...]:
+        """The options shown in this language (an option may be offered in one language only)."""
+        return tuple(o for o in step.options if o.locale is None or o.locale == ctx.locale)
 
     def _step(self, state: RunState) -> Step | None:
         """The step a state points at, or None when the dialogue changed under a saved run."""

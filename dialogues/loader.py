@@ -23,8 +23,8 @@ from dialogues.model import (
     Step,
     StepKind,
 )
-from dialogues.texts import Text, TextError, parse_text, placeholders
-from dialogues.validators import VALIDATORS
+from dialogues.texts import LOCALES, Text, TextError, parse_text, placeholders
+from dialogues.validators import VALIDATOR_FLAGS, VALIDATORS
 
 DIALOGUE_DIR = Path(__file__).resolve().parent
 BUILTIN_VARS = frozenset({"operator_contact"})
@@ -155,8 +155,14 @@ def _step(col: _Collector, step_id: str, raw: object) -> Step | None:
                 continue
             label = col.text(f"{where} option {oid} label", opt.get("label"))
             effects = _effects(col, f"{where} option {oid}", opt.get("effects"))
+            locale = opt.get("locale")
+            if locale is not None and locale not in LOCALES:
+                col.add(f"{where} option {oid}", f"locale is one of {list(LOCALES)} (the option shows only then)")
+                locale = None
             if label is not None:
-                parsed.append(Option(id=oid, label=label, next=nxt, effects=effects))
+                parsed.append(Option(id=oid, label=label, next=nxt, effects=effects, locale=locale))
+        for unshown in [lang for lang in LOCALES if parsed and not any(o.locale in (None, lang) for o in parsed)]:
+            col.add(where, f"no option is shown in {unshown}")
         fields["options"] = tuple(parsed)
         if say is None:
             col.add(where, "a choose step needs `say` (the question)")
@@ -297,6 +303,8 @@ def _check_graph(col: _Collector, dialogue: Dialogue) -> None:
         col.add(f"step {step_id}", "dead end: no end step can be reached from here")
     saved = {s.save for s in steps.values() if s.save}
     saved |= {f"{s.save}_label" for s in steps.values() if s.save and s.validate}  # the value as shown back
+    saved |= {f"{s.save}_{flag}" for s in steps.values() if s.save and s.validate
+              for flag in VALIDATOR_FLAGS.get(s.validate, ())}  # fmt: skip
     saved |= {f.name for s in steps.values() for f in s.facets}
     known = saved | BUILTIN_VARS
     scales = {s.save for s in steps.values() if s.kind == "scale" and s.save}

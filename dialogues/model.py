@@ -45,6 +45,7 @@ class Option:
     label: Text
     next: str
     effects: tuple[EffectSpec, ...] = ()
+    locale: str | None = None  # shown in this language only (e.g. the French form of address); None: always
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dialogues.numbers import fold
 
 VALIDATORS = ("hour", "timezone", "date", "days")
+# Facts a validator may add about an answer, saved as `<save>_<flag>` ("yes", or "" when not): a dialogue can
+# branch on them (`known: timezone_fixed`).
+VALIDATOR_FLAGS: dict[str, tuple[str, ...]] = {"timezone": ("fixed",)}
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EVERY_DAY = "every"
@@ -27,6 +30,7 @@ WEEKDAYS = "weekdays"
 class Valid:
     value: str  # what is stored: "08:30", "Europe/Paris", "UTC+02:00", "2027-04-12", "mon,wed,fri"
     label: str  # what is shown back: "08:30", "Paris (Europe/Paris)", "12/04/2027", "lun., mer., ven."
+    flags: tuple[str, ...] = ()  # e.g. ("fixed",) for a UTC offset, which ignores daylight saving time
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def parse_timezone(text: str) -> Valid | None:
     """'Europe/Paris', 'Lyon', 'Montréal', 'Genève', 'UTC+2', '+02:00', 'GMT-5' → a zone value."""
     raw = text.strip()
     if raw in ("UTC", "GMT", "Z") or fold(raw) in ("utc", "gmt", "tu"):
-        return Valid("UTC+00:00", "UTC+00:00")
+        return Valid("UTC+00:00", "UTC+00:00", ("fixed",))
     try:
         if "/" in raw and not raw.startswith(("Etc/", "posix/", "right/")):
             ZoneInfo(raw)
@@ -184,7 +188,7 @@ def parse_timezone(text: str) -> Valid | None:
             return None
         total = (hours * 60 + minutes) * (1 if match.group(1) == "+" else -1)
         name = offset_name(total)
-        return Valid(name, name)
+        return Valid(name, name, ("fixed",))
     found = CITIES.get(folded) or CITIES.get(folded.replace(" ", "-"))
     if found:
         # Shown back with the city as typed: someone in Montréal reads "Montréal", not "Toronto".
@@ -311,9 +315,9 @@ def parse_days(text: str, locale: str = "fr") -> Valid | None:
 def days_label(value: str, locale: str) -> str:
     from babel.dates import get_day_names
 
-    if value == EVERY_DAY:
+    if value == EVERY_DAY or value == ",".join(DAY_NAMES):
         return "tous les jours" if locale == "fr" else "every day"
-    if value == WEEKDAYS:
+    if value == WEEKDAYS or value == ",".join(DAY_NAMES[:5]):
         return "du lundi au vendredi" if locale == "fr" else "Monday to Friday"
     names = get_day_names("wide", locale=locale)
     return ", ".join(str(names[DAY_NAMES.index(d)]) for d in value.split(",") if d in DAY_NAMES)

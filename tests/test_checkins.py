@@ -162,7 +162,7 @@ async def test_settings_reask_kindly_and_store_what_was_meant(app: App) -> None:
     await user.send("/checkin")
     await user.tap("setup")
     again = await user.send("vers midi et demi")
-    assert "reconnu une heure" in text_of(again) and await user.step() == "hour"
+    assert "Je n'ai pas reconnu d'heure" in text_of(again) and await user.step() == "hour"
     zone = await user.send("12h30")
     assert [b.label for b in zone[-1].buttons] == ["Montréal / Toronto", "Vancouver"], "suggested from Canada"
     assert "Montréal" in text_of(await user.send("Montréal"))
@@ -185,8 +185,9 @@ async def test_settings_reachable_from_settings_and_an_offset_is_confirmed(app: 
     await user.tap("setup")
     await user.tap("18:00")
     confirmed = await user.send("UTC+2")
-    assert "UTC+02:00" in text_of(confirmed)
-    await user.tap("every")
+    assert "UTC+02:00" in text_of(confirmed) and "heure d'été" in text_of(confirmed), "said when it is typed"
+    saved = await user.tap("every")
+    assert "tous les jours à 18:00" in text_of(saved)
     closing = await user.tap("done")
     words = text_of(closing)
     assert "à 18:00 (UTC+02:00)" in words and "heure d'été" in words, "a fixed offset is said to be fixed"
@@ -537,7 +538,8 @@ async def test_the_weekly_review_has_a_summary_and_a_legible_chart(app: App) -> 
     review = user.new()
     summary = text_of(review).replace("\u00a0", " ")
     assert "Votre semaine" in summary and "5 → 3" in summary
-    assert "Points du jour : 5," in summary, "the last seven local days: 3 to 9 May"
+    assert "5 points du jour, en moyenne" in summary, "the last seven local days: 3 to 9 May"
+    assert "1 exercice : Pause d'autocompassion." in summary
     image = next(m.attachment for m in review if m.attachment is not None)
     assert image.kind == "image" and image.mime == "image/png"
     width, height, spread = png_size_and_spread(image.data)
@@ -563,6 +565,68 @@ def test_chart_in_english_says_so_and_draws_nothing_for_nothing() -> None:
     assert not empty.checkins and not empty.exercises
     width, _, spread = png_size_and_spread(charts.render_png(empty))
     assert width == 1080 and spread > 5
+
+
+def test_one_check_in_is_counted_in_words_never_as_a_decimal() -> None:
+    from bot import charts
+    from storage.records import HistoryRecord
+    from tests.harness import library
+
+    user = UserRecord("u", "test", "x", "fr", "vous", at("2027-05-01T00:00"), consent_version=1)
+    one = [HistoryRecord("h", "u", checkins.PROMPT_DIALOGUE, at("2027-05-08T18:00"), outcome="completed",
+                         measures={"checkin_mood": 3})]  # fmt: skip
+    french = charts.weekly_text(library(), _ctx("fr"), user, one, at("2027-05-09T16:00")).replace("\u00a0", " ")
+    assert "• 1 point du jour, à 3/10." in french and "1, 3/10" not in french
+    english = charts.weekly_text(library(), _ctx("en"), user, one, at("2027-05-09T16:00"))
+    assert "• 1 check-in, at 3/10." in english
+
+
+def test_chart_says_what_0_means_on_each_axis_and_keeps_last_day_markers_inside() -> None:
+    from bot import charts
+    from storage.records import HistoryRecord
+    from tests.harness import library
+
+    user = UserRecord("u", "test", "x", "en", "vous", at("2027-05-01T00:00"), consent_version=1)
+    now = at("2027-05-09T16:00")
+    entries = [HistoryRecord(f"e{i}", "u", "compassion_break", now - timedelta(minutes=i), outcome="completed",
+                             measures={"intensity_before": 7, "intensity_after": 4}) for i in range(3)]  # fmt: skip
+    entries.append(HistoryRecord("s", "u", "selfcheck", now, outcome="completed", measures={"selfcheck_total": 3.92}))
+    data = charts.chart_data(library(), _ctx("en"), user, entries, now)
+    assert data.checkin_axis == "0 = very low · 10 = very well"
+    assert data.exercise_axis == "0 = no charge · 10 = the most intense"
+    assert data.selfchecks == ((date(2027, 5, 9), 3.92),), "the self-check's score is in the trend"
+    assert len(data.exercises) == 3 and {e.day for e in data.exercises} == {data.end}
+    drawn = _drawn_figure(data)
+    exercise_axes = drawn.axes[1]
+    right = exercise_axes.get_xlim()[1]
+    last_x = max(o[0] for c in exercise_axes.collections for o in c.get_offsets())
+    assert right - last_x >= charts.MARKER_MARGIN - 1e-9, "three exercises on the last day still fit, markers whole"
+    assert all(not c.get_clip_on() for c in exercise_axes.collections)
+    assert [ax.get_ylabel() for ax in drawn.axes[:3]] == [
+        "0 = very low\n10 = very well",
+        "0 = no charge\n10 = the most intense",
+        "1 = low\n5 = high",
+    ]
+
+
+def _drawn_figure(data: Any) -> Any:
+    """The figure render_png draws, caught at savefig."""
+    from unittest import mock
+
+    from matplotlib.figure import Figure
+
+    from bot import charts
+
+    caught: list[Figure] = []
+    real = Figure.savefig
+
+    def keep(self: Figure, *args: Any, **kwargs: Any) -> None:
+        caught.append(self)
+        real(self, *args, **kwargs)
+
+    with mock.patch.object(Figure, "savefig", keep):
+        charts.render_png(data)
+    return caught[0]
 
 
 def _ctx(locale: Any) -> Any:
@@ -610,7 +674,7 @@ def test_a_validated_text_step_normalises_reasks_and_feeds_an_effect(tmp_path: A
     started = engine.start("when", ctx, now)
     assert [c.label for c in started.replies[-1].options] == ["08:00", "12:30", "18:00", "21:00"]
     again = engine.handle(started.state, Input(text="bientôt"), ctx, now)
-    assert not again.accepted and "reconnu une heure" in again.replies[0].text
+    assert not again.accepted and "reconnu d'heure" in again.replies[0].text
     assert again.replies[-1].options, "the suggestions come back with the re-prompt"
     done = engine.handle(again.state, Input(text="7 h 45"), ctx, now)
     assert done.replies[0].text == "À 07:45."

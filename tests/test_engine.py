@@ -10,7 +10,7 @@ import pytest
 
 from dialogues.engine import Engine
 from dialogues.loader import DialogueError, Library, load_dialogue, load_library
-from dialogues.numbers import parse_number
+from dialogues.numbers import parse_number, read_numbers
 from dialogues.results import Action, Collect, End, Input, Offer, RecordMeasure, SaveNote, SetProfile, Wait
 from dialogues.state import RunState
 from dialogues.texts import Context
@@ -49,6 +49,10 @@ steps:
         effects: [{{set: address, value: tu}}]
       - id: busy
         label: {{en: "Busy", fr: "Occupé"}}
+        next: note
+      - id: tutoie
+        locale: fr
+        label: {{en: "Call me tu", fr: "Me tutoyer"}}
         next: note
   rate:
     kind: scale
@@ -148,8 +152,67 @@ def test_unknown_choice_reprompts_and_keeps_state(toy: Library) -> None:
     start = engine.start("toy", EN, NOW).state
     result = engine.handle(start, Input(text="banana"), EN, NOW)
     assert result.state == start and not result.accepted
-    assert "button" in result.replies[0].text
+    assert "which one you mean" in result.replies[0].text
     assert result.replies[-1].options, "the question is shown again with its buttons"
+
+
+def test_an_option_for_one_language_is_shown_and_counted_in_that_language_only(toy: Library) -> None:
+    engine = Engine(toy)
+    in_english = engine.start("toy", EN, NOW)
+    assert [c.id for c in in_english.replies[-1].options] == ["calm", "busy"]
+    assert not engine.handle(in_english.state, Input(text="3"), EN, NOW).accepted, "no third option in English"
+    assert not engine.handle(in_english.state, Input(text="Call me tu"), EN, NOW).accepted
+    in_french = engine.start("toy", FR, NOW)
+    assert [c.id for c in in_french.replies[-1].options] == ["calm", "busy", "tutoie"]
+    assert engine.handle(in_french.state, Input(text="3"), FR, NOW).state.top.values["picked"] == "tutoie"
+
+
+PLACES = f"""
+id: places
+version: 1
+title: {text("Places")}
+summary: {text("Places")}
+start: where
+steps:
+  where:
+    kind: choose
+    say: {text("Where")}
+    save: where
+    options:
+      - {{id: safe, label: {{en: "A safe place", fr: "Un lieu sûr"}}, next: done}}
+      - {{id: figure, label: {{en: "A compassionate figure", fr: "Une figure bienveillante"}}, next: done}}
+      - {{id: sea, label: {{en: "A place by the sea", fr: "Un lieu au bord de la mer"}}, next: done}}
+  done:
+    kind: end
+"""
+
+
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [("safe place", "safe"), ("Safe place.", "safe"), ("compassionate", "figure"), ("by the sea", "sea"),
+     ("lieu sûr", "safe"), ("LIEU SUR", "safe"), ("bienveillante", "figure"), ("a safe place", "safe")],
+)  # fmt: skip
+def test_a_typed_part_of_one_label_chooses_it(tmp_path: Path, typed: str, chosen: str) -> None:
+    (tmp_path / "places.yaml").write_text(PLACES, encoding="utf-8")
+    engine_texts = Path(__file__).parents[1] / "dialogues" / "_engine.yaml"
+    (tmp_path / "_engine.yaml").write_text(engine_texts.read_text(encoding="utf-8"), encoding="utf-8")
+    engine = Engine(load_library(tmp_path))
+    result = engine.handle(engine.start("places", EN, NOW).state, Input(text=typed), EN, NOW)
+    assert result.accepted and result.state.top.values["where"] == chosen, typed
+
+
+@pytest.mark.parametrize("typed", ["place", "lieu", "a", "2 places", "sea place"])
+def test_a_part_that_fits_several_labels_or_none_chooses_nothing(tmp_path: Path, typed: str) -> None:
+    (tmp_path / "places.yaml").write_text(PLACES, encoding="utf-8")
+    engine_texts = Path(__file__).parents[1] / "dialogues" / "_engine.yaml"
+    (tmp_path / "_engine.yaml").write_text(engine_texts.read_text(encoding="utf-8"), encoding="utf-8")
+    engine = Engine(load_library(tmp_path))
+    start = engine.start("places", FR, NOW).state
+    result = engine.handle(start, Input(text=typed), FR, NOW)
+    assert not result.accepted and result.state == start, typed
+    if typed in ("place", "lieu"):
+        assert "plusieurs choix" in result.replies[0].text, "said to fit more than one, not 'not understood'"
+    assert result.replies[-1].options, "the question again, with its choices"
 
 
 def test_stale_and_forged_buttons_change_nothing(toy: Library) -> None:
@@ -163,7 +226,11 @@ def test_stale_and_forged_buttons_change_nothing(toy: Library) -> None:
     assert forged.state == start and not forged.accepted
 
 
-@pytest.mark.parametrize("typed", ["5", " 5 ", "5/10", "5 sur 10", "cinq", "five", "I'm at 5", "5 out of 10"])
+@pytest.mark.parametrize(
+    "typed",
+    ["5", " 5 ", "5/10", "5 sur 10", "cinq", "five", "I'm at 5", "5 out of 10", "cinq sur dix", "five out of ten",
+     "je dirais 5 aujourd'hui", "I'd say a 5 today", "probably 5/10, maybe", "5.", "Cinq."],
+)  # fmt: skip
 def test_scale_accepts_what_people_type(toy: Library, typed: str) -> None:
     engine = Engine(toy)
     at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
@@ -171,28 +238,58 @@ def test_scale_accepts_what_people_type(toy: Library, typed: str) -> None:
     assert result.accepted, typed
     assert RecordMeasure("level", 5) in result.effects
     assert result.state.top.step_id == "rest"
+    assert result.replies[0].text == "Breathe", "a plain answer gets no remark"
+
+
+@pytest.mark.parametrize(
+    ("typed", "ctx", "level", "said"),
+    [("4.5", EN, 5, "Noted as 5"), ("4,5", FR, 5, "4,5 est arrondi"), ("5,5", FR, 6, "Je note 6"),
+     ("cinq et demi", FR, 6, "5,5"), ("four and a half", EN, 5, "4.5 is rounded"), ("0.4", EN, 0, "Noted as 0")],
+)  # fmt: skip
+def test_a_decimal_is_rounded_half_up_and_said_so(
+    toy: Library, typed: str, ctx: Context, level: int, said: str
+) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", ctx, NOW).state, Input(text="1"), ctx, NOW).state
+    result = engine.handle(at_rate, Input(text=typed), ctx, NOW)
+    assert result.accepted and RecordMeasure("level", level) in result.effects, typed
+    assert said in result.replies[0].text.replace("\u00a0", " ")
+    assert "no number" not in result.replies[0].text and "pas trouvé" not in result.replies[0].text
 
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("12", "12 is outside"), ("douze", "12 is outside"), ("-1", "-1 is outside"), ("bof", "number"),
-     ("🙂", "number"), ("4.5", "number"), ("", "few words")],
+    [("12", "12 is outside"), ("douze", "12 is outside"), ("-1", "-1 is outside"), ("10.5", "10.5 is outside"),
+     ("bof", "didn't catch a number"), ("🙂", "didn't catch a number"), ("4 or 5", "two numbers there, 4 and 5"),
+     ("entre 4 et 5", "4 and 5"), ("7 ou 8", "7 and 8"), ("4-5", "4 and 5"), ("between four and five", "4 and 5"),
+     ("3, 4 or 5", "several numbers")],
 )  # fmt: skip
 def test_scale_bad_input_reprompts_kindly(toy: Library, typed: str, expected: str) -> None:
     engine = Engine(toy)
     at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
     result = engine.handle(at_rate, Input(text=typed), EN, NOW)
     assert result.state == at_rate and not result.accepted
-    if typed:
-        assert expected in result.replies[0].text
-        assert result.replies[-1].scale == (0, 10)
+    assert expected in result.replies[0].text
+    assert result.replies[-1].scale == (0, 10)
 
 
 def test_scale_reprompt_is_in_the_users_language(toy: Library) -> None:
     engine = Engine(toy)
     at_rate = engine.handle(engine.start("toy", FR_TU, NOW).state, Input(text="1"), FR_TU, NOW).state
     result = engine.handle(at_rate, Input(text="beaucoup"), FR_TU, NOW)
-    assert "Peux-tu" in result.replies[0].text
+    assert "donnerais-tu" in result.replies[0].text
+    two = engine.handle(at_rate, Input(text="entre 4 et 5"), FR_TU, NOW)
+    assert "deux nombres, 4 et 5" in two.replies[0].text
+
+
+def test_an_empty_line_asks_the_question_again_and_a_sticker_is_said_unreadable(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    empty = engine.handle(at_rate, Input(text="   "), EN, NOW)
+    assert not empty.accepted and empty.state == at_rate
+    assert [r.text for r in empty.replies] == ["How much"] and empty.replies[0].scale == (0, 10)
+    sticker = engine.handle(at_rate, Input(), EN, NOW)
+    assert "only read text" in sticker.replies[0].text and sticker.replies[-1].text == "How much"
 
 
 def test_scale_branches_and_values_fill_texts(toy: Library) -> None:
@@ -227,6 +324,36 @@ def test_pause_can_be_ended_early_and_cancel_voids_it(toy: Library) -> None:
     assert cancelled.state.status == "ended" and cancelled.state.wake_at is None
     assert End("cancelled") in cancelled.effects
     assert not engine.wake(cancelled.state, EN, NOW + timedelta(hours=1)).replies
+
+
+def test_text_written_during_a_pause_is_never_the_answer_to_the_step_after_it(toy: Library) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    paused = engine.handle(at_rate, Input(text="7"), EN, NOW).state
+    during = engine.handle(paused, Input(text="I'll be back in 30 seconds"), EN, NOW + timedelta(seconds=12))
+    assert not during.accepted and during.state == paused, "the pause runs on"
+    assert "still running" in during.replies[0].text and "about 20 seconds" in during.replies[0].text
+    assert [c.id for c in during.replies[-1].options] == ["continue"], "with Continue to go on now"
+    assert not any(isinstance(e, SaveNote) for e in during.effects)
+    woken = engine.wake(during.state, EN, NOW + timedelta(seconds=30))
+    assert woken.state.top.step_id == "note" and "words" not in woken.state.top.values
+    for typed in ("continue", "Continue.", "1"):  # Continue typed, or its number as the console shows it
+        typed_continue = engine.handle(paused, Input(text=typed), EN, NOW + timedelta(seconds=5))
+        assert typed_continue.accepted and typed_continue.state.top.step_id == "note", typed
+    empty = engine.handle(paused, Input(text=""), EN, NOW + timedelta(seconds=5))
+    assert not empty.accepted and "still running" in empty.replies[0].text
+
+
+def test_text_read_after_the_pause_ended_but_before_its_wake_ends_the_pause_and_is_not_an_answer(
+    toy: Library,
+) -> None:
+    engine = Engine(toy)
+    at_rate = engine.handle(engine.start("toy", EN, NOW).state, Input(text="1"), EN, NOW).state
+    paused = engine.handle(at_rate, Input(text="7"), EN, NOW).state
+    late = engine.handle(paused, Input(text="ok I'm back"), EN, NOW + timedelta(seconds=31))
+    assert late.accepted and late.state.top.step_id == "note"
+    assert [r.text for r in late.replies] == ["Time", "Write"], "the pause's end, then the next question"
+    assert "words" not in late.state.top.values and not any(isinstance(e, SaveNote) for e in late.effects)
 
 
 def test_text_limits_skip_and_notes(toy: Library) -> None:
@@ -305,9 +432,23 @@ def test_numbers() -> None:
     assert parse_number("sept") == 7
     assert parse_number("Zéro") == 0
     assert parse_number("10/10") == 10
+    assert parse_number("sept sur dix") == 7
     assert parse_number("7.5") is None
     assert parse_number("") is None
     assert parse_number("5 ou 6") is None
+    assert parse_number("je dirais 6") is None, "a number that picks a choice is the whole answer"
+
+
+@pytest.mark.parametrize(
+    ("typed", "numbers"),
+    [("sept sur dix", (7,)), ("cinq sur dix", (5,)), ("5,5", (5.5,)), ("4.5", (4.5,)), ("5,5/10", (5.5,)),
+     ("entre 4 et 5", (4, 5)), ("7 ou 8", (7, 8)), ("4 ou 5 sur 10", (4, 5)), ("seven or eight", (7, 8)),
+     ("je dirais 6 aujourd'hui", (6,)), ("I'd say a 6 today", (6,)), ("c'est une journée à 3", (3,)),
+     ("nothing much, maybe 2", (2,)), ("7, oui 7", (7,)), ("après la séance de 16h30, 4", (4,)),
+     ("pas sûr, 5 ou 6", (5, 6)), ("bof", ()), ("", ()), ("none", (0,)), ("un", (1,))],
+)  # fmt: skip
+def test_numbers_read_the_way_people_write_them(typed: str, numbers: tuple[float, ...]) -> None:
+    assert read_numbers(typed) == tuple(float(n) for n in numbers)
 
 
 # --- validation ---------------------------------------------------------------------------------------

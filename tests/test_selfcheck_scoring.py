@@ -135,7 +135,10 @@ def test_french_shows_decimal_commas(library: Library) -> None:
     _, text = run_selfcheck(library, answers, FR)
     assert "Bienveillance envers soi\u00a0: 4,5" in text
     assert "Ensemble\u00a0: 3,92 sur 5" in text
-    assert "NON l'échelle validée" in text and "self-compassion.org" in text
+    assert "ce n'est pas l'échelle validée" in text and "self-compassion.org" in text
+    assert text.count("échelle validée") == 1, "one plain disclaimer, not three"
+    bands = text.replace("\u00a0", " ")
+    assert "en dessous de 2,5, plutôt bas ; de 2,5 à moins de 3,5, modéré ; à partir de 3,5, élevé" in bands
 
 
 def test_statements_alternate_facets(library: Library) -> None:

@@ -136,8 +136,9 @@ async def test_transcript_through_console(path: Path, tmp_path: Path) -> None:
             assert entry is not None and entry["dialogue"] == final[-1]["history"]["dialogue"], out.getvalue()
             for name, value in final[-1]["history"].get("measures", {}).items():
                 assert entry["measures"].get(name) == value, out.getvalue()
-        all_words = [w for t in data["turns"] for w in t.get("says", [])]
-        _check_words(path.name, out.getvalue(), {"says": all_words})
+        all_words = [w for t in data["turns"] for w in [*t.get("says", []), *t.get("console_says", [])]]
+        absent = [w for t in data["turns"] for w in t.get("console_not_says", [])]
+        _check_words(path.name, out.getvalue(), {"says": all_words, "not_says": absent})
     finally:
         await app.close()
 

@@ -62,7 +62,9 @@ class Speaker:
         ctx = self.ctx(user)
         lines = [self.render("exercises_header", user)]
         for dialogue in self.library.listed():
-            lines.append(f"• /{dialogue.id} — *{dialogue.title.render(ctx)}*: {dialogue.summary.render(ctx)}")
+            title, summary = dialogue.title.render(ctx), dialogue.summary.render(ctx)
+            line = self.library.text("exercises_line")  # "*title* : summary" in French, "*title*: summary" in English
+            lines.append(line.render(ctx, {"command": dialogue.id, "title": title, "summary": summary}))
         return Outgoing("\n".join(lines), self.exercise_buttons(user))
 
     def help(self, user: UserRecord, platform: str) -> Outgoing:

@@ -17,20 +17,46 @@ from typing import TextIO
 from bot.messages import Button, Delivery, Incoming
 from bot.outbox import Dispatcher
 from bot.scheduler import CheckinScheduler
-from bot.transports.base import Transport
+from bot.transports.base import Inbox, Transport
 from bot.transports.numbering import match_button
 from bot.writer import Writer
 
 PLATFORM = "console"
 
+# Phare's light markdown (bot/messages.py): *bold* and _italic_, as the other transports read it.
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+
+
+def terminal_text(text: str, *, ansi: bool) -> str:
+    """Light markdown for a terminal: bold and italic in ANSI on a real terminal, plain text anywhere else
+    (a pipe, a file): never the literal asterisks."""
+    if "*" in text:
+        text = _BOLD.sub("\x1b[1m\\1\x1b[22m" if ansi else r"\1", text)
+    if "_" in text:
+        text = _ITALIC.sub("\x1b[3m\\1\x1b[23m" if ansi else r"\1", text)
+    return text
+
+
+def _is_terminal(out: TextIO) -> bool:
+    """ANSI styles only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    isatty = getattr(out, "isatty", None)
+    try:
+        return callable(isatty) and bool(isatty()) and not os.environ.get("NO_COLOR")
+    except (ValueError, OSError):  # a closed stream
+        return False
+
 
 class ConsoleTransport(Transport):
     platform = PLATFORM
 
-    def __init__(self, out: TextIO, export_dir: Path, transcript: Path | None = None) -> None:
+    def __init__(self, out: TextIO, export_dir: Path, transcript: Path | None = None,
+                 inbox: Inbox | None = None) -> None:  # fmt: skip
         self.out = out
         self.export_dir = export_dir
         self.transcript = transcript
+        self.inbox = inbox  # to say, in the person's language, how to open a chart
+        self.ansi = _is_terminal(out)
         self.last_buttons: tuple[Button, ...] = ()
         self._delivered: set[str] = set()
         if transcript is not None and transcript.exists():
@@ -43,16 +69,17 @@ class ConsoleTransport(Transport):
 
     async def deliver(self, delivery: Delivery) -> None:
         message = delivery.message
-        lines: list[str] = []
-        if message.text:
-            lines.append(message.text)
+        lines: list[str] = []  # everything after the text: a saved file, the numbered choices, the scale
         if message.attachment is not None:
             self.export_dir.mkdir(parents=True, exist_ok=True)
             path = self.export_dir / message.attachment.filename
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.attachment.data)
-            lines.append(f"[file] {path}")
+            if message.attachment.kind == "image":
+                lines.append(await self._image_note(delivery, path.resolve()))
+            else:
+                lines.append(f"[file] {path}")
         for number, button in enumerate(message.buttons, start=1):
             lines.append(f"  {number}. {button.label}")
         if message.scale:
@@ -61,7 +88,8 @@ class ConsoleTransport(Transport):
             self.last_buttons = message.buttons
         elif message.scale or message.text:
             self.last_buttons = ()
-        text = "\n".join(lines)
+        head = [message.text] if message.text else []
+        text = "\n".join([terminal_text(t, ansi=False) for t in head] + lines)
         if self.transcript is not None:
             # One write per delivery: the transcript line is the delivery mark, so a crash never doubles it.
             entry = {"id": delivery.id, "chat": delivery.chat_key, "text": text}
@@ -73,8 +101,18 @@ class ConsoleTransport(Transport):
                 fh.flush()
                 os.fsync(fh.fileno())
         self._delivered.add(delivery.id)
+        if self.ansi:
+            text = "\n".join([terminal_text(t, ansi=True) for t in head] + lines)
         self.out.write(text + "\n\n")
         self.out.flush()
+
+    async def _image_note(self, delivery: Delivery, path: Path) -> str:
+        """A terminal shows no image: where it was saved, and how to open it, in the person's language."""
+        if self.inbox is None:
+            return f"[image] {path}"
+        ctx = await self.inbox.context_for(PLATFORM, user_id=delivery.user_id,
+                                           user_key=None if delivery.user_id else delivery.chat_key)  # fmt: skip
+        return self.inbox.library.text("console_image").render(ctx, {"path": str(path), "uri": path.as_uri()})
 
 
 async def _read_line(stream: TextIO) -> str | None:
@@ -118,7 +156,7 @@ async def run_console(
     transcript: Path | None = None,
     first: str = "/start",
 ) -> None:
-    transport = ConsoleTransport(stdout, export_dir, transcript)
+    transport = ConsoleTransport(stdout, export_dir, transcript, writer)
     dispatcher = Dispatcher(transport, writer.mark_sent, concurrency=1)
     writer.on_commit(dispatcher.enqueue)
     await writer.start()
