@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.crisis_hook import load_safety
 from bot.messages import Button, Delivery, Incoming, Outgoing
@@ -231,3 +232,16 @@ async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+def record_sleeps(monkeypatch: Any) -> list[float]:
+    """Every asyncio.sleep from now on is recorded and skipped (a retry's waits, without waiting them)."""
+    recorded: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    return recorded

@@ -38,6 +38,7 @@ from bot.transports.matrix.sync import SyncLoop
 from bot.transports.matrix.transport import MatrixTransport
 from bot.transports.matrix.trust import _identity_from
 from storage.crypto import Cipher, generate_key
+from tests.harness import record_sleeps
 
 BOT = "@phare:example.org"
 
@@ -360,15 +361,7 @@ def test_settings_become_options_and_mistakes_are_named(tmp_path: Path) -> None:
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every asyncio.sleep, recorded and skipped."""
-    recorded: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float) -> None:
-        recorded.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
-    return recorded
+    return record_sleeps(monkeypatch)
 
 
 class ScriptedSync:

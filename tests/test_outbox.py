@@ -11,6 +11,7 @@ from bot.messages import Delivery, Outgoing
 from bot.outbox import Dispatcher
 from bot.retry import RetryPolicy
 from bot.transports.base import DeliveryError, Transport
+from tests.harness import record_sleeps
 
 INTERACTIVE, SCHEDULED = 0, 1
 
@@ -123,14 +124,7 @@ class Flaky(Transport):
 
 
 async def waits_of(transport: Flaky, retry: RetryPolicy, monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
+    waits = record_sleeps(monkeypatch)
     await Dispatcher(transport, Marks(), retry=retry)._send_one(delivery(1, "chat", INTERACTIVE))
     monkeypatch.undo()
     return waits

@@ -21,6 +21,7 @@ from bot.transports.telegram.polling import Poller, StepsNotStored
 from bot.transports.telegram.redact import install_redaction
 from bot.transports.telegram.transport import TelegramTransport, chat_id_of
 from bot.transports.telegram.updates import Received, UnreadableUpdate, UpdateReader
+from tests.harness import record_sleeps
 from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
 
 # --- limiter ------------------------------------------------------------------------------------------------
@@ -393,14 +394,7 @@ async def test_a_keyboard_edit_waits_for_telegram_once_then_leaves_the_keyboard(
         context_for=None,  # type: ignore[arg-type]
         retry=RetryPolicy(jitter=0),
     )
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
+    waits = record_sleeps(monkeypatch)
     await transport.remove_keyboard(42, 7)
     monkeypatch.undo()
     assert bot.calls == 2 and waits == [3.0], "two tries, and no pointless wait after the last"
