@@ -123,7 +123,7 @@ class BotApiDouble:
         self._query_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
         self._started: set[int] = set()  # people who have written to the bot in private: it may write to them
-        self._pushed: dict[int, dict[str, Any]] = {}  # update id -> the message it carried
+        self._pushed: dict[int, dict[str, Any]] = {}  # update id -> the update, as served
         self._failures: list[Failure] = []
         self._changed = asyncio.Condition()
         self._closing = False
@@ -371,11 +371,16 @@ class BotApiDouble:
 
     def _push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, kind: payload})
-        if kind in ("message", "edited_message"):
-            self._pushed[update_id] = payload
+        update = {"update_id": update_id, kind: payload}
+        self._updates.append(update)
+        self._pushed[update_id] = update
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
+
+    def update(self, update_id: int) -> dict[str, Any]:
+        """The update as served, to deliver it again as Telegram does (same update id) when a webhook's answer
+        was lost or getUpdates' offset was not confirmed before a crash."""
+        return self._pushed[update_id]
 
     def message_json(
         self, user: TgUser, chat: dict[str, Any], *, text: str | None = None, reply_to: Sent | None = None,
@@ -429,7 +434,8 @@ class BotApiDouble:
 
     def message_of(self, update_id: int) -> dict[str, Any]:
         """The message an update carried (as the person's app holds it: the one they may edit later)."""
-        return self._pushed[update_id]
+        update = self._pushed[update_id]
+        return dict(update.get("message") or update["edited_message"])
 
     def edit_of(self, update_id: int, text: str, edit_date: int) -> int:
         """The person edits the message sent as this update into `text`: same chat, same reply, as Telegram

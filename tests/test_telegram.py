@@ -347,8 +347,22 @@ async def test_edited_message_goes_through_the_safety_check_once(env: Env) -> No
     edit = env.double.edit(phone.user, first_message, "en fait DANGERWORD", edit_date=1_900_000_000)
     replies = await phone._after(edit)
     assert "RESOURCES-3114" in texts(replies), "an edited text is read by the safety check"
-    again = env.double.edit(phone.user, first_message, "en fait DANGERWORD", edit_date=1_900_000_000)
-    assert await phone._after(again) == [], "a redelivered edit is not processed twice"
+    await env.service.handle([env.double.update(edit)])  # Telegram delivers the same update again
+    await env.service.idle()
+    assert phone.new() == [], "a redelivered edit is not processed twice"
+
+
+async def test_two_edits_of_a_message_in_the_same_second_are_both_read(env: Env) -> None:
+    env.phare.writer.safety = FlagSafety()
+    phone = env.phone("fr")
+    await onboard(phone)
+    await phone.say("/break")
+    asked_for_break = phone.sent_ids[-1]
+    same_second = 1_900_000_000  # edit_date counts whole seconds
+    first = await phone._after(env.double.edit_of(asked_for_break, "en fait rien", edit_date=same_second))
+    assert "RESOURCES-3114" not in texts(first)
+    second = await phone._after(env.double.edit_of(asked_for_break, "en fait DANGERWORD", edit_date=same_second))
+    assert "RESOURCES-3114" in texts(second), "the second edit is a new text, not a redelivery of the first"
 
 
 # --- failures of Telegram ---------------------------------------------------------------------------------

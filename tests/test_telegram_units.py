@@ -227,7 +227,15 @@ async def test_private_messages_of_every_kind() -> None:
     first = incoming[0]
     assert (first.user_key, first.chat_key, first.private, first.locale) == ("5", "5", True, "en-GB")
     assert first.message_id == "m5:1"
-    assert incoming[-1].edited and incoming[-1].message_id == "e5:3:1900000000"
+    edit = incoming[-1]
+    assert edit.edited and edit.message_id == f"e5:3:1900000000:{double._updates[-1]['update_id']}"
+    double.edit(user, 3, "edited again", edit_date=1_900_000_000)
+    again = _read(double._updates[-1])
+    assert again is not None and again.incoming is not None
+    assert again.incoming.message_id != edit.message_id, "two edits in one second are two messages"
+    redelivered = _read(double._updates[-1])
+    assert redelivered is not None and redelivered.incoming is not None
+    assert redelivered.incoming.message_id == again.incoming.message_id, "a redelivered edit keeps its id"
 
 
 async def test_groups_only_commands_for_phare_and_replies_to_it() -> None:

@@ -5,7 +5,10 @@ fields of them, and building the full object tree cost as much as the rest of a 
 with its type checked, so an update of an unexpected shape is skipped (by the caller), never half-read.
 
 Message ids are stable across redeliveries (the writer drops one it has already processed):
-`m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>` for an edit, `c<query id>` for a tap.
+`m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>:<update id>` for an edit, `c<query id>` for a
+tap. An edit needs its update's id: edit_date counts whole seconds, and two edits of one message in the same
+second are two things the person wrote (the second may be the one that says they are not safe), whereas a
+redelivered update keeps its id.
 """
 
 from __future__ import annotations
@@ -101,12 +104,14 @@ class UpdateReader:
         if "callback_query" in update:
             return self._tap(_object(update, "callback_query"))
         if "message" in update:
-            return self._message(_object(update, "message"), edited=False)
+            return self._message(_object(update, "message"))
         if "edited_message" in update:
-            return self._message(_object(update, "edited_message"), edited=True)
+            return self._message(_object(update, "edited_message"), edit=_int(update, "update_id"))
         return None
 
-    def _message(self, message: Mapping[str, Any], *, edited: bool) -> Received | None:
+    def _message(self, message: Mapping[str, Any], *, edit: int | None = None) -> Received | None:
+        """`edit` is the update id of an edited message (None for a new one)."""
+        edited = edit is not None
         chat = _object(message, "chat")
         user = _optional_object(message, "from")
         chat_type = chat.get("type")
@@ -128,7 +133,7 @@ class UpdateReader:
             return None
         if edited:
             stamp = message.get("edit_date")
-            message_id = f"e{chat_id}:{message_number}:{stamp if type(stamp) is int else 0}"
+            message_id = f"e{chat_id}:{message_number}:{stamp if type(stamp) is int else 0}:{edit}"
         else:
             message_id = f"m{chat_id}:{message_number}"
         incoming = Incoming(
