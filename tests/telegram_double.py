@@ -2,8 +2,10 @@
 
 Tests inject what people do (text, taps on recorded buttons, stickers, photos, edits, group messages,
 channel posts) as updates served by getUpdates, read back what the bot sent, and script failures
-(429 with retry_after, 5xx, 403, 400) per method and chat. As on Telegram, a bot cannot write first: sending to
-the private chat of someone who never wrote to it there answers 403 "bot can't initiate conversation".
+(429 with retry_after, 5xx, 403, 400) per method and chat, answerCallbackQuery included. As on Telegram, a bot
+cannot write first: sending to the private chat of someone who never wrote to it there answers 403 "bot can't
+initiate conversation"; and a callback query is answered once: a second answer (or one for a query Telegram never
+sent) is a 400 "query is too old".
 python-telegram-bot sends form-urlencoded bodies (multipart with files): structured fields such as reply_markup
 arrive as JSON strings.
 """
@@ -27,6 +29,16 @@ BOT_USERNAME = "phare_test_bot"
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities"}
 _SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+class ApiError(Exception):
+    """What a method answers when Telegram would refuse the call (the status and description it sends)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class BotApiDouble:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._query_ids = itertools.count(1)
+        self._queries: set[str] = set()  # callback queries sent to the bot: each may be answered once
         self._chats: dict[int, dict[str, Any]] = {}
         self._started: set[int] = set()  # people who have written to the bot in private: it may write to them
         self._pushed: dict[int, dict[str, Any]] = {}  # update id -> the update, as served
@@ -197,7 +210,13 @@ class BotApiDouble:
         handler = getattr(self, "_api_" + method, None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        result = await handler(params)
+        try:
+            result = await handler(params)
+        except ApiError as exc:
+            call.status = exc.status
+            await self._notify()
+            body = {"ok": False, "error_code": exc.status, "description": exc.description}
+            return web.json_response(body, status=exc.status)
         await self._notify()
         return web.json_response({"ok": True, "result": result})
 
@@ -292,7 +311,10 @@ class BotApiDouble:
         return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
-        self.answered.append(str(params["callback_query_id"]))
+        query_id = str(params["callback_query_id"])
+        if query_id not in self._queries or query_id in self.answered:
+            raise ApiError(400, QUERY_TOO_OLD)  # as Telegram: a query is answered once, and only one it sent
+        self.answered.append(query_id)
         return True
 
     async def _api_sendChatAction(self, params: dict[str, Any]) -> Any:
@@ -459,6 +481,7 @@ class BotApiDouble:
             data = message.button(label)["callback_data"]
         query = {"id": f"q{next(self._query_ids)}", "from": user.json(), "chat_instance": f"ci{message.chat_id}",
                  "data": data, "message": message.json}  # fmt: skip
+        self._queries.add(query["id"])
         return self._push("callback_query", query)
 
     # --- reading what happened -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from telegram.error import BadRequest
 
 from bot.app import Phare, build
 from bot.care.taxonomy import Level
@@ -24,7 +25,7 @@ from bot.transports.telegram.formatting import MESSAGE_LIMIT, utf16_len
 from dialogues.state import RunState
 from dialogues.texts import Context
 from storage.records import UserRecord
-from tests.telegram_double import BOT_USERNAME, TOKEN, BotApiDouble, Sent, TgGroup, TgUser
+from tests.telegram_double import BOT_USERNAME, QUERY_TOO_OLD, TOKEN, BotApiDouble, Sent, TgGroup, TgUser
 
 FAST = {"telegram_rate_overall": 10_000, "telegram_rate_private": 10_000, "telegram_rate_group": 10_000}
 
@@ -386,6 +387,28 @@ async def test_a_burst_of_429_and_5xx_loses_nothing_and_keeps_each_chat_in_order
         assert "/break" in (got[0].text or "") and "I'm Phare" in (got[0].text or "")  # help
         assert "Dr Test" in (got[1].text or "")  # about names the operator
         assert got[2].labels == ["Français", "English"]  # onboarding starts
+
+
+async def test_a_tap_is_answered_through_429_and_5xx_once_and_a_refusal_is_not_retried(env: Env) -> None:
+    phone = env.phone("en")
+    await onboard(phone, "en")
+    await phone.say("/break")
+    env.double.fail("answerCallbackQuery", 429, retry_after=1)
+    env.double.fail("answerCallbackQuery", 502)
+    await phone.tap("patient_stuck")
+    query = env.double.calls_to("answerCallbackQuery")[-1].params["callback_query_id"]
+    calls = [c for c in env.double.calls_to("answerCallbackQuery") if c.params["callback_query_id"] == query]
+    assert [c.status for c in calls] == [429, 502, 200], "the spinner stops: Telegram's pushback is waited out"
+    assert env.double.answered.count(query) == 1
+    assert await phone.step() == "bring_to_mind"
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await env.service.bot.answer_callback_query(query)  # the double, as Telegram, takes one answer per query
+
+    env.double.fail("answerCallbackQuery", 400, description=QUERY_TOO_OLD)
+    before = len(env.double.calls_to("answerCallbackQuery"))
+    await phone.tap("continue")
+    assert len(env.double.calls_to("answerCallbackQuery")) == before + 1, "a query Telegram refuses is not retried"
+    assert await phone.step() == "intensity_before", "and the tap still counts"
 
 
 async def test_blocked_user_is_marked_inactive_and_not_retried(env: Env) -> None:

@@ -128,7 +128,10 @@ class TelegramService:
                 log.warning("some replies were not sent before shutdown; they stay queued for the next start")
             await self.dispatcher.stop()
         if self._taps:
-            await asyncio.wait(self._taps, timeout=5.0)
+            _, late = await asyncio.wait(self._taps, timeout=5.0)
+            for task in late:  # a tap still waiting out Telegram's 429s: its spinner stops on its own
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self.transport is not None:
             await self.transport.close()
         with contextlib.suppress(TelegramError):
@@ -197,14 +200,16 @@ class TelegramService:
         if where is not None:
             transport.tapped(*where)
 
-        async def answer() -> None:
-            with contextlib.suppress(TelegramError):  # a query older than 15 minutes can no longer be answered
-                await self.bot.answer_callback_query(tap.query_id)
+        async def after_step() -> None:
             if step is not None:
                 with contextlib.suppress(Exception):
                     await step
             if where is not None:
                 await transport.remove_keyboard(*where)
+
+        async def answer() -> None:
+            # The spinner stops at once (retried through 429s and outages); the keyboard goes once the step is in.
+            await asyncio.gather(transport.answer_tap(tap.query_id), after_step())
 
         task = asyncio.create_task(answer())
         self._taps.add(task)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from telegram import InputFile
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.messages import Attachment, Button, Delivery, Outgoing
 from bot.retry import DEFAULT_RETRY, RetryPolicy
@@ -112,6 +112,7 @@ class TelegramTransport(Transport):
         self._removals_done.set()
         self._removing = 0
         self._removers: list[asyncio.Task[None]] = []
+        self._retry = retry
         self._removal_retry = retry.with_attempts(_REMOVAL_ATTEMPTS)
 
     # --- sending ---------------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ class TelegramTransport(Transport):
         while len(store) > _REMEMBERED:
             store.popitem(last=False)
 
-    # --- keyboards after a tap -------------------------------------------------------------------------
+    # --- taps and keyboards -------------------------------------------------------------------------
 
     def button_at(self, chat_id: int, message_id: int, index: int) -> Button | None:
         buttons = self._indexed.get((chat_id, message_id), ())
@@ -266,6 +267,33 @@ class TelegramTransport(Transport):
         """The keyboard of this message is being answered: the next question must not remove it again."""
         if self._open.get(chat_id) == message_id:
             del self._open[chat_id]
+
+    async def answer_tap(self, query_id: str) -> None:
+        """Stop the tapped button's spinner, which turns until the query is answered or Telegram gives up on it.
+
+        A 429 is waited out as Telegram asks and an outage (5xx, network) backed off, by the retry policy; a
+        refusal (the query is too old, or already answered) is final."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.bot.call("answerCallbackQuery", {"callback_query_id": query_id})
+                return
+            except RetryAfter as exc:
+                retry_after: float | None = retry_seconds(exc)
+            except (BadRequest, Forbidden, InvalidToken) as exc:  # before NetworkError: BadRequest is one
+                log.debug("a tap could not be answered: %s", reason(exc))
+                return
+            except NetworkError as exc:
+                retry_after = None
+                log.debug("answering a tap failed (%s); retrying", reason(exc))
+            except TelegramError as exc:
+                log.debug("a tap could not be answered: %s", reason(exc))
+                return
+            if self._retry.exhausted(attempt):
+                log.warning("a tap was left unanswered after %d attempts", attempt)
+                return
+            await asyncio.sleep(self._retry.delay(attempt, retry_after=retry_after))
 
     async def remove_keyboard(self, chat_id: int, message_id: int) -> None:
         """Best effort: a keyboard left in place only costs a stale-button answer if it is tapped."""
