@@ -299,6 +299,28 @@ async def test_forged_and_stale_taps_get_a_kind_reply_and_change_nothing(env: En
     assert await phone.step() == "intensity_before", "the exercise goes on normally afterwards"
 
 
+async def test_a_question_answered_by_typing_or_left_by_cancel_loses_its_buttons(env: Env) -> None:
+    phone = env.phone("en")
+    await onboard(phone, "en")
+    for text in ("/letter", "1", "ok", "ok", "the patient I could not help"):
+        await phone.say(text)
+    assert await phone.step() == "friend_view"
+    question = phone.last_keyboard()
+    asked = await phone.say("ok")  # typed instead of tapping Continue
+    assert await phone.step() == "letter" and asked and not any(m.buttons for m in asked), "no keyboard of its own"
+    assert question.keyboard_removed, "the answer typed took the buttons of the question it answered"
+    stale = await phone.tap("continue", question)
+    assert "earlier question" in texts(stale) and await phone.step() == "letter", "the old button answers nothing"
+
+    await phone.say("/break")
+    situation = phone.last_keyboard()
+    stopped = await phone.say("/cancel")
+    assert stopped and not any(m.buttons for m in stopped) and await phone.step() is None
+    assert situation.keyboard_removed and live_keyboards(phone) == [], "nothing is left to tap after /cancel"
+    stale = await phone.tap("paperwork", situation)
+    assert "exercise that has ended" in texts(stale) and await phone.step() is None, "the old button starts nothing"
+
+
 async def test_sticker_photo_voice_location_mid_exercise(env: Env) -> None:
     phone = env.phone("fr")
     await onboard(phone)

@@ -231,15 +231,19 @@ class TelegramTransport(Transport):
         return int(result["message_id"])
 
     def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
+        """Only the latest question keeps its buttons, whatever Phare sends after it.
+
+        Whatever Phare sends next in a chat, with buttons or without (the reply to an answer typed instead of
+        tapped, to /cancel, to words the crisis check stopped at, a file), means the conversation moved on:
+        the previous question's keyboard is removed, so no button stays tappable for a question already left.
+        A tap removes its own keyboard (see `tapped`)."""
         keys = part.keys
-        if keys is None or not keys.tappable:
-            return
-        if keys.indexed:
+        if keys is not None and keys.indexed:
             self._remember(self._indexed, (chat_id, sent), keys.buttons)
         previous = self._open.pop(chat_id, None)
-        self._remember(self._open, chat_id, sent)
+        if keys is not None and keys.tappable:
+            self._remember(self._open, chat_id, sent)
         if previous is not None and previous != sent:
-            # Only the latest question keeps its buttons: an answer typed instead of tapped leaves none behind.
             self._stale.append((chat_id, previous))
             self._removals_done.clear()
             self._stale_wanted.set()
