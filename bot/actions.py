@@ -11,6 +11,7 @@ from typing import Any
 from babel.dates import format_date
 
 from dialogues.loader import Library
+from dialogues.markup import escape
 from dialogues.numbers import shown
 from dialogues.texts import Context
 from storage.records import HistoryRecord, KeptNote, RunRecord, UserRecord
@@ -22,7 +23,7 @@ def history_text(library: Library, ctx: Context, entries: list[HistoryRecord]) -
     lines = [library.text("history_header").render(ctx)]
     for entry in entries:
         dialogue = library.dialogues.get(entry.dialogue_id)
-        title = dialogue.title.render(ctx) if dialogue else entry.dialogue_id
+        title = dialogue.title.render(ctx) if dialogue else escape(entry.dialogue_id)
         before = entry.measures.get("intensity_before")
         after = entry.measures.get("intensity_after")
         measure = f" · {before} → {after if after is not None else '…'}" if before is not None else ""
@@ -47,7 +48,7 @@ def kept_text(library: Library, ctx: Context, collection: str, kept: list[KeptNo
     lines = [library.text(f"{collection}_header").render(ctx)]
     for note in kept:
         day = format_date(note.created_at, format="d MMM", locale=ctx.locale)
-        lines.append(f"• {day} — {note.text}")
+        lines.append(f"• {day} — {escape(note.text)}")  # what they wrote, shown as written
     return "\n".join(lines)
 
 

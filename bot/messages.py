@@ -51,7 +51,8 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message for a chat. `text` uses light markdown (*bold*, _italic_); transports render it."""
+    """One message for a chat. `text` is light markup (dialogues/markup.py): *bold*, _italic_, and a backslash
+    before a marker shown as it is (what people wrote is escaped so); transports render it."""
 
     text: str
     buttons: tuple[Button, ...] = ()

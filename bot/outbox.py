@@ -6,14 +6,27 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.messages import Delivery
 from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import DeliveryError, Transport
+from dialogues import markup
 
 log = logging.getLogger(__name__)
 
 MarkSent = Callable[[tuple[str, ...], tuple[str, ...]], Awaitable[None]]
+
+
+def without_escapes(delivery: Delivery) -> Delivery:
+    """The delivery for a transport that reads no escapes (Transport.reads_escapes)."""
+    message = delivery.message
+    fallback = message.fallback
+    if markup.ESCAPE not in message.text and (fallback is None or markup.ESCAPE not in fallback.text):
+        return delivery
+    if fallback is not None:
+        fallback = replace(fallback, text=markup.unescape(fallback.text))
+    return replace(delivery, message=replace(message, text=markup.unescape(message.text), fallback=fallback))
 
 
 class Dispatcher:
@@ -140,7 +153,7 @@ class Dispatcher:
         while True:
             attempt += 1
             try:
-                await self.transport.deliver(delivery)
+                await self.transport.deliver(delivery if self.transport.reads_escapes else without_escapes(delivery))
                 return
             except DeliveryError as exc:
                 if exc.permanent:

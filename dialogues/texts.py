@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dialogues.markup import escape
+
 Locale = Literal["fr", "en"]
 Address = Literal["vous", "tu"]
 LOCALES: tuple[Locale, ...] = ("fr", "en")
@@ -42,7 +44,9 @@ class Text:
         return {"en": self.en, "fr_vous": self.fr_vous, "fr_tu": self.fr_tu}
 
     def render(self, ctx: Context, values: Mapping[str, object] | None = None) -> str:
-        return fill(self.variant(ctx.locale, ctx.address), {**(values or {}), **ctx.vars}, ctx.locale)
+        """The text for this reader, as light markup (dialogues/markup.py): the text's own *bold* and _italic_
+        stay markup, the values put into it (what people wrote among them) read as written."""
+        return fill(self.variant(ctx.locale, ctx.address), {**(values or {}), **ctx.vars}, ctx.locale, markup=True)
 
 
 class TextError(ValueError):
@@ -78,7 +82,13 @@ class _Values(dict[str, object]):
         return MISSING_VALUE
 
 
+class _EscapingFormatter(string.Formatter):
+    def format_field(self, value: object, format_spec: str) -> str:
+        return escape(super().format_field(value, format_spec))
+
+
 _FORMATTER = string.Formatter()
+_ESCAPING_FORMATTER = _EscapingFormatter()
 
 
 def _show(value: object, locale: str) -> object:
@@ -88,13 +98,16 @@ def _show(value: object, locale: str) -> object:
     return value
 
 
-def fill(template: str, values: Mapping[str, object], locale: str = "en") -> str:
-    """Put collected values into a text; a name never collected shows as a dash, never a crash."""
+def fill(template: str, values: Mapping[str, object], locale: str = "en", *, markup: bool = False) -> str:
+    """Put collected values into a text; a name never collected shows as a dash, never a crash.
+
+    With `markup`, the template is light markup (dialogues/markup.py) and each value is escaped in it, so a
+    value's asterisks and underscores are shown, never read as emphasis."""
     if "{" not in template and "}" not in template:
         return template
     safe = _Values({k: _show(v, locale) for k, v in values.items() if v is not None})
     try:
-        return _FORMATTER.vformat(template, (), safe)
+        return (_ESCAPING_FORMATTER if markup else _FORMATTER).vformat(template, (), safe)
     except (ValueError, IndexError, KeyError, AttributeError):
         return template
 

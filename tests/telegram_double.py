@@ -4,8 +4,9 @@ Tests inject what people do (text, taps on recorded buttons, stickers, photos, e
 channel posts) as updates served by getUpdates, read back what the bot sent, and script failures
 (429 with retry_after, 5xx, 403, 400) per method and chat, answerCallbackQuery included. As on Telegram, a bot
 cannot write first: sending to the private chat of someone who never wrote to it there answers 403 "bot can't
-initiate conversation"; and a callback query is answered once: a second answer (or one for a query Telegram never
-sent) is a 400 "query is too old".
+initiate conversation"; a callback query is answered once: a second answer (or one for a query Telegram never
+sent) is a 400 "query is too old"; and a text or caption sent with parse_mode HTML must parse as Telegram's HTML
+(its tags only, nested and closed, `<` and `&` escaped), or the call is a 400 "can't parse entities".
 python-telegram-bot sends form-urlencoded bodies (multipart with files): structured fields such as reply_markup
 arrive as JSON strings.
 """
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,57 @@ _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_pr
 _SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+CANT_PARSE = "Bad Request: can't parse entities: "
+
+# Telegram's HTML (core.telegram.org/bots/api#html-style): these tags, nested properly and closed, and every
+# `<` and `&` that is not part of a tag or an entity written as &lt; &gt; &amp; &quot; or &#...;
+_HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+                        "tg-emoji", "code", "pre", "blockquote"})  # fmt: skip
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
+_END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse `text` sent with parse_mode HTML (its description, after "can't parse entities:
+    "), or None when it parses."""
+    open_tags: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char not in "<&":
+            i += 1
+            continue
+        offset = len(text[:i].encode("utf-8"))
+        if char == "&":
+            entity = _ENTITY.match(text, i)
+            if entity is None:
+                return f'Unescaped "&" at byte offset {offset}: write it &amp;'
+            i = entity.end()
+            continue
+        end = _END_TAG.match(text, i)
+        if end is not None:
+            name = end.group(1).lower()
+            if not open_tags:
+                return f"Unexpected end tag at byte offset {offset}"
+            if open_tags[-1] != name:
+                return f'Unmatched end tag at byte offset {offset}, expected "</{open_tags[-1]}>", found "</{name}>"'
+            open_tags.pop()
+            i = end.end()
+            continue
+        start = _START_TAG.match(text, i)
+        if start is None:
+            return f'Unsupported start tag "" at byte offset {offset}'  # a bare "<"
+        name, attributes = start.group(1).lower(), start.group(2)
+        if name not in _HTML_TAGS:
+            return f'Unsupported start tag "{name}" at byte offset {offset}'
+        if name == "span" and "tg-spoiler" not in attributes:
+            return f'Tag "span" must have class "tg-spoiler" at byte offset {offset}'
+        open_tags.append(name)
+        i = start.end()
+    if open_tags:
+        return f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
+    return None
 
 
 class ApiError(Exception):
@@ -335,7 +388,14 @@ class BotApiDouble:
     def _next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
+    def _check_html(self, params: dict[str, Any], field: str) -> None:
+        if str(params.get("parse_mode", "")).lower() == "html":
+            problem = html_problem(str(params.get(field) or ""))
+            if problem is not None:
+                raise ApiError(400, CANT_PARSE + problem)
+
     def _store(self, method: str, params: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        self._check_html(params, "text" if method == "sendMessage" else "caption")
         chat_id = int(params["chat_id"])
         message_id = self._next_message_id(chat_id)
         markup = params.get("reply_markup")
@@ -385,6 +445,7 @@ class BotApiDouble:
         return message.json
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        self._check_html(params, "text")
         message = self._find(int(params["chat_id"]), int(params["message_id"]))
         message.text = params["text"]
         return message.json

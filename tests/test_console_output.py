@@ -20,12 +20,14 @@ def test_light_markdown_is_plain_text_off_a_terminal() -> None:
     assert terminal_text("*Your week*", ansi=False) == "Your week"
     assert terminal_text("• /break — *Pause* : _quelques_ minutes", ansi=False) == "• /break — Pause : quelques minutes"
     assert terminal_text("2 * 3 and snake_case_name stay", ansi=False) == "2 * 3 and snake_case_name stay"
+    assert terminal_text(r"*Votre lettre* : \*a \_b\* c\_", ansi=False) == "Votre lettre : *a _b* c_", "as typed"
 
 
 def test_light_markdown_is_ansi_bold_and_italic_on_a_terminal() -> None:
     assert (
         terminal_text("*Ta semaine*, _doucement_", ansi=True) == "\x1b[1mTa semaine\x1b[22m, \x1b[3mdoucement\x1b[23m"
     )
+    assert terminal_text(r"\*a\* _b_", ansi=True) == "*a* \x1b[3mb\x1b[23m", "what people typed is never styled"
 
 
 async def _printed(out: io.StringIO, tmp_path: Path, message: Outgoing, transcript: Path | None = None) -> str:

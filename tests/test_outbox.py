@@ -142,3 +142,19 @@ async def test_a_failing_send_backs_off_by_the_policy_then_is_set_aside_and_trie
 async def test_the_platforms_retry_after_is_waited_as_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     waits = await waits_of(Flaky(failures=2, retry_after=7.0), RetryPolicy(jitter=0), monkeypatch)
     assert waits == [7.0, 7.0]
+
+
+async def test_a_transport_that_reads_no_escapes_gets_the_text_without_them() -> None:
+    """A person's asterisks are escaped in the text (dialogues/markup.py); a transport that does not read the
+    escapes gets them taken out, so it never shows a backslash."""
+    texts = {False: "", True: ""}
+    for reads in texts:
+        platform = SlowPlatform()
+        platform.reads_escapes = reads  # type: ignore[misc]
+        dispatcher = Dispatcher(platform, Marks())
+        await dispatcher.start()
+        dispatcher.enqueue([Delivery("00000001", "test", "chat", Outgoing(r"*Vos lettres* : \*a\* \\o/"))])
+        await dispatcher.drain()
+        await dispatcher.stop()
+        texts[reads] = platform.arrived[0].message.text
+    assert texts == {False: r"*Vos lettres* : *a* \o/", True: r"*Vos lettres* : \*a\* \\o/"}

@@ -4,6 +4,7 @@ the real writer on a SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -624,6 +625,25 @@ async def test_long_reply_is_split_with_the_keyboard_on_the_last_part(env: Env) 
     assert [bool(p.buttons) for p in parts] == [False, False, True]
     assert all((p.text or "").startswith("Paragraph") for p in parts), "cut at paragraph boundaries"
     assert "\n\n".join(p.text or "" for p in parts) == text
+
+
+async def test_what_people_wrote_comes_back_as_they_wrote_it_in_html_telegram_accepts(env: Env) -> None:
+    phone = env.phone("en")
+    await onboard(phone, "en")
+    for text in ("/letter", "1", "ok", "ok", "a session that went badly", "ok"):
+        await phone.say(text)
+    assert await phone.step() == "letter"
+    letter = "Dear me, *a _b* c_: you did _well_ <3 & 2*3 = 6 \\o/"
+    await phone.say(letter)
+    before = len(env.double.calls_to("sendMessage", phone.user.id))
+    shown = await phone.say("/letters")
+    calls = env.double.calls_to("sendMessage", phone.user.id)[before:]
+    assert [c.status for c in calls] == [200], "one call, accepted: no HTML refused, no plain-text resend"
+    sent = shown[-1].text or ""
+    assert shown[-1].parse_mode == "HTML" and "<b>" not in sent and "<i>" not in sent, "no word of theirs restyled"
+    assert html.unescape(sent).endswith(letter), "their asterisks, underscores and backslash come back as typed"
+    listed = await phone.say("/exercises")
+    assert "<b>" in (listed[0].text or ""), "what Phare writes in bold still is"
 
 
 async def test_markup_is_escaped_html_and_pictures_are_photos(env: Env) -> None:

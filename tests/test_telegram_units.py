@@ -4,8 +4,11 @@ retries."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
+import random
+import re
 from typing import Any
 
 import pytest
@@ -14,15 +17,16 @@ from telegram.error import Conflict, NetworkError, RetryAfter
 
 from bot.messages import Button, Outgoing
 from bot.retry import RetryPolicy
-from bot.transports.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, utf16_len
+from bot.transports.telegram.formatting import MESSAGE_LIMIT, split_text, to_html, to_plain, utf16_len
 from bot.transports.telegram.keyboards import DATA_LIMIT, Tap, decode, deep_link, encode, keyboard
 from bot.transports.telegram.limiter import Limits, SendLimiter
 from bot.transports.telegram.polling import Poller, StepsNotStored
 from bot.transports.telegram.redact import install_redaction
 from bot.transports.telegram.transport import TelegramTransport, chat_id_of
 from bot.transports.telegram.updates import Received, UnreadableUpdate, UpdateReader
+from dialogues.texts import Context, Text
 from tests.harness import record_sleeps
-from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser
+from tests.telegram_double import BOT_ID, BOT_USERNAME, BotApiDouble, TgGroup, TgUser, html_problem
 
 # --- limiter ------------------------------------------------------------------------------------------------
 
@@ -131,6 +135,26 @@ def test_light_markdown_becomes_escaped_html() -> None:
     assert to_html("<b>not mine</b>") == "&lt;b&gt;not mine&lt;/b&gt;"
     assert to_html("• /compassion_break — snake_case_name") == "• /compassion_break — snake_case_name"
     assert to_html("2 * 3 * 4") == "2 * 3 * 4"
+
+
+def test_html_is_always_well_nested_and_what_people_wrote_comes_back_as_written() -> None:
+    assert to_html("*a _b* c_") == "<b>a _b</b> c_", "an italic that would cross a bold is left as typed"
+    assert to_html("_a *b* c_") == "<i>a <b>b</b> c</i>"
+    assert to_html(r"\*typed\* \_too\_ \\ \o/") == r"*typed* _too_ \ \o/", "escapes: shown, never emphasis"
+    assert to_plain(r"*Phare's* \*theirs\*") == "Phare's *theirs*", "the plain-text fallback keeps their asterisks"
+    rng = random.Random(14)
+    templates = ["{v}", "*{v}*", "_{v}_", "a *b* {v} _c_", "*x _{v}_ y*", "«{v}»", "{v}{v}"]
+    for _ in range(3000):
+        value = "".join(rng.choice("ab *_\\<&>\n.") for _ in range(rng.randint(0, 12)))
+        template = rng.choice(templates)
+        text = Text(en=template, fr_vous=template, fr_tu=template).render(Context(locale="en"), {"v": value})
+        shown = to_html(text)
+        assert html_problem(shown) is None, (template, value, shown)
+        assert value in html.unescape(re.sub(r"</?[bi]>", "", shown)), (template, value, shown)
+    for text in ("*a _b* c_ _d *e_ f*", "*_x*_", "_*x_*", "**a**", "__a__", "*a*b*c*", "_a_b_c_"):
+        assert html_problem(to_html(text)) is None, text
+    parts = split_text("x" * 9 + r"\*" + "y" * 20, 10)
+    assert parts[0] == "x" * 9 and parts[1].startswith(r"\*"), "a cut never parts a backslash from what it escapes"
 
 
 def test_split_prefers_paragraphs_then_lines_then_sentences() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from bot.core.jobs import Notice
 from bot.messages import Delivery, Incoming
@@ -67,6 +67,10 @@ class DeliveryError(Exception):
 
 class Transport(ABC):
     platform: str
+    # Whether deliver() reads the escapes of Phare's light markup (dialogues/markup.py): a backslash before a `*`
+    # or `_` to be shown as it is, not read as emphasis (one a person typed, say). For a transport that does
+    # not, the Dispatcher takes the backslashes out before deliver(), so none is ever shown.
+    reads_escapes: ClassVar[bool] = False
 
     @abstractmethod
     async def deliver(self, delivery: Delivery) -> None:

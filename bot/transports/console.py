@@ -20,22 +20,17 @@ from bot.scheduler import CheckinScheduler
 from bot.transports.base import Inbox, Transport
 from bot.transports.numbering import match_button
 from bot.writer import Writer
+from dialogues import markup
 
 PLATFORM = "console"
 
-# Phare's light markdown (bot/messages.py): *bold* and _italic_, as the other transports read it.
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+_ANSI = markup.Styles(bold=("\x1b[1m", "\x1b[22m"), italic=("\x1b[3m", "\x1b[23m"))
 
 
 def terminal_text(text: str, *, ansi: bool) -> str:
-    """Light markdown for a terminal: bold and italic in ANSI on a real terminal, plain text anywhere else
-    (a pipe, a file): never the literal asterisks."""
-    if "*" in text:
-        text = _BOLD.sub("\x1b[1m\\1\x1b[22m" if ansi else r"\1", text)
-    if "_" in text:
-        text = _ITALIC.sub("\x1b[3m\\1\x1b[23m" if ansi else r"\1", text)
-    return text
+    """Phare's light markup (dialogues/markup.py) for a terminal: bold and italic in ANSI on a real terminal,
+    plain text anywhere else (a pipe, a file): never Phare's asterisks, always those people typed."""
+    return markup.render(text, _ANSI) if ansi else markup.plain(text)
 
 
 def _is_terminal(out: TextIO) -> bool:
@@ -49,6 +44,7 @@ def _is_terminal(out: TextIO) -> bool:
 
 class ConsoleTransport(Transport):
     platform = PLATFORM
+    reads_escapes = True  # terminal_text shows what people wrote as they wrote it
 
     def __init__(self, out: TextIO, export_dir: Path, transcript: Path | None = None,
                  inbox: Inbox | None = None) -> None:  # fmt: skip
@@ -112,7 +108,8 @@ class ConsoleTransport(Transport):
             return f"[image] {path}"
         ctx = await self.inbox.context_for(PLATFORM, user_id=delivery.user_id,
                                            user_key=None if delivery.user_id else delivery.chat_key)  # fmt: skip
-        return self.inbox.library.text("console_image").render(ctx, {"path": str(path), "uri": path.as_uri()})
+        note = self.inbox.library.text("console_image").render(ctx, {"path": str(path), "uri": path.as_uri()})
+        return markup.plain(note)
 
 
 async def _read_line(stream: TextIO) -> str | None:

@@ -1,7 +1,9 @@
-"""Phare's light markdown as Telegram HTML, and long texts cut into messages Telegram accepts.
+"""Phare's light markup as Telegram HTML, and long texts cut into messages Telegram accepts.
 
 HTML rather than MarkdownV2: escaping three characters is all it takes, whereas MarkdownV2 reserves
-eighteen, and one missed escape makes Telegram refuse the whole message.
+eighteen, and one missed escape makes Telegram refuse the whole message. The markup is read by
+dialogues/markup.py: only Phare's own *bold* and _italic_ become tags, always well nested, and what people
+wrote (escaped in the text) comes back as they typed it.
 """
 
 from __future__ import annotations
@@ -9,22 +11,27 @@ from __future__ import annotations
 import html
 import re
 
+from dialogues import markup
+
 MESSAGE_LIMIT = 4096  # characters after entity parsing, counted by Telegram in UTF-16 code units
 CAPTION_LIMIT = 1024
 
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+_HTML = markup.Styles(bold=("<b>", "</b>"), italic=("<i>", "</i>"))
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+
+
+def _escape_html(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def to_html(text: str) -> str:
     """*bold* and _italic_ become tags; everything else is escaped, so no text can inject markup."""
-    escaped = html.escape(text, quote=False)
-    if "*" in escaped:  # most replies have no emphasis: the look-around patterns are skipped then
-        escaped = _BOLD.sub(r"<b>\1</b>", escaped)
-    if "_" in escaped:
-        escaped = _ITALIC.sub(r"<i>\1</i>", escaped)
-    return escaped
+    return markup.render(text, _HTML, _escape_html)
+
+
+def to_plain(text: str) -> str:
+    """The words without markup, for when Telegram refuses the HTML."""
+    return markup.plain(text)
 
 
 def utf16_len(text: str) -> int:
@@ -66,4 +73,7 @@ def _cut(text: str, limit: int) -> int:
     at = window.rfind(" ")
     if at > floor:
         return at
+    backslashes = len(window) - len(window.rstrip(markup.ESCAPE))
+    if backslashes % 2 and end < len(text) and text[end] in markup.MARKERS + markup.ESCAPE:
+        end -= 1  # never between a backslash and what it escapes (no other boundary can fall there)
     return max(end, 1)

@@ -23,7 +23,7 @@ from bot.messages import Attachment, Button, Delivery, Outgoing
 from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import DeliveryError, Transport
 from bot.transports.telegram.api import PhareBot, PlainValue
-from bot.transports.telegram.formatting import CAPTION_LIMIT, split_text, to_html, utf16_len
+from bot.transports.telegram.formatting import CAPTION_LIMIT, split_text, to_html, to_plain, utf16_len
 from bot.transports.telegram.keyboards import Keyboard, keyboard
 from bot.transports.telegram.limiter import SendLimiter
 from bot.transports.telegram.updates import PLATFORM
@@ -82,6 +82,7 @@ def _gone(exc: TelegramError) -> bool:
 
 class TelegramTransport(Transport):
     platform = PLATFORM
+    reads_escapes = True  # to_html shows what people wrote as they wrote it
 
     def __init__(
         self,
@@ -205,7 +206,7 @@ class TelegramTransport(Transport):
                 if _gone(exc):
                     raise
                 log.warning("Telegram refused the formatting (%s); sending plain text", reason(exc))
-                return await self._send_text(chat_id, part.text, markup, html=False)
+                return await self._send_text(chat_id, to_plain(part.text), markup, html=False)
         assert part.attachment is not None
         method, field = ("sendPhoto", "photo") if part.kind == "photo" else ("sendDocument", "document")
         data: dict[str, Any] = {
