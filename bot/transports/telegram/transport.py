@@ -232,9 +232,9 @@ class TelegramTransport(Transport):
         return int(result["message_id"])
 
     def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
-        """Only the latest question keeps its buttons, whatever Phare sends after it.
+        """Only the latest question in a chat keeps its buttons.
 
-        Whatever Phare sends next in a chat, with buttons or without (the reply to an answer typed instead of
+        Any message Phare sends next there, with buttons or without (the reply to an answer typed instead of
         tapped, to /cancel, to words the crisis check stopped at, a file), means the conversation moved on:
         the previous question's keyboard is removed, so no button stays tappable for a question already left.
         A tap removes its own keyboard (see `tapped`)."""
@@ -262,7 +262,7 @@ class TelegramTransport(Transport):
         while len(store) > _REMEMBERED:
             store.popitem(last=False)
 
-    # --- taps and keyboards -------------------------------------------------------------------------
+    # --- taps and keyboards ----------------------------------------------------------------------------
 
     def button_at(self, chat_id: int, message_id: int, index: int) -> Button | None:
         buttons = self._indexed.get((chat_id, message_id), ())
