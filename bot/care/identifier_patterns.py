@@ -80,11 +80,12 @@ _ID_KEY_GENERIC = re.compile(
     r"|insurance|policy|member|adhérent|adherent|mutuelle|CAF)\b",
     re.IGNORECASE,
 )
-_ID_KEY_NUMBER = re.compile(r"(?:\b(?:n°|nº|no\.|num\.?|numéro|numero|number)|#)", re.IGNORECASE)
+_ID_KEY_NUMBER = re.compile(r"(?:\b(?:numéro|numero|number|n°|nº|no\.|num\.?)|#)", re.IGNORECASE)
 _ID_KEYS = ((_ID_KEY_SPECIFIC, 3), (_ID_KEY_GENERIC, 4), (_ID_KEY_NUMBER, 5))
 _ID_TAIL = re.compile(
     r"(?:[\s:#°º.,'’(-]*(?:numbers?|num|nos?|n°|nº|numéro|numero|de|du|d|is|est|c|le|la|ref|id|code|of|hospitalier"
-    r"|hospitalière|patient|sa|son|his|her|their|leur)\b)*[\s:#°º.,'’(-]*"
+    r"|hospitalière|patient|sa|son|his|her|their|leur|admission|entrée|séjour|sejour|hospitalisation|venue|épisode"
+    r"|episode|encounter|visit|at|au|à|the|du|(?-i:[A-Z]{2,6}))\b)*[\s:#°º.,'’(-]*"
     r"(?P<code>#?[A-Za-z]{0,5}[-\s]?\d[\dA-Za-z]*(?:[-/.][\dA-Za-z]+)*(?:\s\d{2,4}\b)*)",
     re.IGNORECASE,
 )
@@ -137,8 +138,8 @@ def _is_phone(digits: str, groups: list[str], plus: bool) -> bool:
     if digits.startswith("00"):
         return len(groups) > 1 and 11 <= len(digits) <= 15
     if digits[0] == "0":
-        if digits[1] == "8":
-            return False  # free and premium numbers: help lines and firms
+        if digits[1] == "8" and not (len(digits) == 9 and digits[2] != "0" and len(groups) > 1):
+            return False  # free and premium numbers: help lines and firms (not Belgian landlines: 081 22 33 44)
         if len(digits) == 10:
             return True  # France, Belgian mobiles, Switzerland
         if len(digits) == 9:
@@ -222,7 +223,7 @@ _DATE_EXPR = (
 # "né/née" (never the bare "ne" of French negation), born, DOB, ddn... then a date in the same clause.
 _BIRTH = re.compile(
     r"(?:\bn(?:é|ée|és|ées|ee|ees)\b|\bné\(e\)|\bborn\b|\bdob\b|\bd\.o\.b\b\.?|\bdate\s+of\s+birth\b|\bbirth\s?date\b"
-    r"|\bdate\s+de\s+naissance\b|\bddn\b|\bdate\s+naiss\b|\bnaissance\s*:|\bb\.(?=\s?\d)"
+    r"|\bdate\s+de\s+naissance\b|\bddn\b|\b(?-i:DN)\b|\bd\.d\.n\b\.?|\bdate\s+naiss\b|\bnaissance\s*:|\bb\.(?=\s?\d)"
     r"|\bbirthday\s*(?::|is|was|falls)|\banniversaire\s*(?::|est|c['’]est|tombe))"
     r"[^.!?\n]{0,24}?\b" + _DATE_EXPR,
     re.IGNORECASE,
@@ -257,7 +258,8 @@ def _has_birth_date(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 _FR_STREET = (
-    r"rue|avenue|av\.|boulevard|bd|bld|impasse|allée|allee|quai|chemin|chaussée|chaussee|faubourg|fbg|drève|dreve"
+    r"rue|avenue|av\.|boulevard|boul\.?|blvd|bvd|bd|bld|impasse|allée|allee|quai|chemin|chaussée|chaussee|faubourg|fbg"
+    r"|drève|dreve"
     r"|ruelle|venelle|sentier|esplanade|parvis|lotissement|lieu-dit"
 )
 # Street words that are also common nouns ("3 places", "2 cours de yoga"): a capitalised name must follow.
@@ -294,7 +296,10 @@ _ADDRESS_PATTERNS = (
         r"(?:\b(?:0[1-9]|[1-8]\d|9[0-8])\d{3}\s+[A-Za-zÀ-ÿ]|\b[1-9]\d{3},?\s+[A-ZÀ-Ý][a-zà-ÿ])"
     ),
     # 221 Baker Street, 3B Victoria Street, 1150 Sherbrooke St W
-    re.compile(r"\b\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:" + _EN_STREET + r")\b(?!-)"),
+    re.compile(
+        r"\b\d{1,5}[A-Za-z]?,?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:(?:[A-Z][\w'’-]*|\d{1,3}(?:st|nd|rd|th))\s+)"
+        r"{1,3}(?:" + _EN_STREET + r")\b(?!-)"
+    ),
     # all in lowercase: 9 mill lane
     re.compile(
         r"\b\d{1,5}[a-z]?\s+(?!(?:the|a|an|of|to|and|or|in|on|at|my|his|her|more|other|minutes?|hours?|days?|weeks?"
@@ -306,7 +311,8 @@ _ADDRESS_PATTERNS = (
     re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b"),
     re.compile(r"\b(?:" + _US_STATES + r"),?\s+\d{5}(?:-\d{4})?\b"),
     re.compile(
-        r"\b(?i:apt\.?|appt\.?|p\.?\s?o\.?\s?box|boîte\s+postale)\s*#?\s?\d{1,5}\b|\bSuite\s+#?\d{1,5}\b"
+        r"\b(?i:apt\.?|app\.|p\.?\s?o\.?\s?box|boîte\s+postale)\s*#?\s?\d{1,5}[A-Za-z]?\b"
+        r"(?![/.:h-]?\d|\s?(?i:am|pm|h\b|heures?|hours?))|\bSuite\s+#?\d{1,5}\b"
         r"|\b(?i:apartment|flat)\s+#?\d{1,4}[A-Za-z]?\b(?!\s*(?i:bed|room|pièce|piece))"
     ),
 )

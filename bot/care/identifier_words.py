@@ -46,7 +46,9 @@ _NOT_NAMES = _words(
     diary referrer parent parents friend friends future self docteur doctor doc dr prof professeur professor
     patient patiente client cliente patients clients m mr mrs ms mx mme mlle mmes mlles pr miss zoom teams skype
     whatsapp facetime meet signal telegram doctolib ameli facebook instagram tiktok google netflix youtube snapchat
-    twitter linkedin amazon apple siri alexa chatgpt internet
+    twitter linkedin amazon apple siri alexa chatgpt internet untel unetelle michu bloggs doe trucmuche bidule
+    alpha bravo delta echo foxtrot golf hotel kilo lima tango uniform whiskey xray yankee zulu bêta beta gamma
+    epsilon zêta zeta êta eta thêta theta iota kappa lambda omicron sigma upsilon oméga omega
     """
 )
 
@@ -149,7 +151,68 @@ _PUBLIC_FIGURES = """
     béclère, charles foix, albert chenevier, édouard herriot, camille claudel, marius lacroix, théophile roussel,
     roger prévot, jean titeca, fernand widal, ambroise paré, jean minjoz, pierre wertheimer, henri laborit,
     gustave roussy, jacques monod, albert schweitzer, alexander fleming, jules bordet, louis h lafontaine, albert
-    prévost, robert giffard, john radcliffe, mary seacole, guys and st thomas, elizabeth garrett anderson
+    prévost, robert giffard, john radcliffe, mary seacole, guys and st thomas, elizabeth garrett anderson,
+    elisabeth kübler-ross, elisabeth kubler-ross, elizabeth kübler-ross, elizabeth kubler-ross, kübler-ross,
+    bruno bettelheim, marcel rufo, christophe dejours, romain gary, marc aurèle, marcus aurelius, muhammad ali,
+    leonard cohen, anne sexton, ernest hemingway, byron katie, deb dana, rick hanson, margaret mahler, harry
+    stack sullivan, ronald laing, r d laing, edgar morin, marie de hennezel, frédéric fanget, jacques van rillaer,
+    serge lebovici, bernard golse, xavier emmanuelli, louis cozolino, hanna segal, rené roussillon, daniel lagache,
+    françoise sagan, primo levi, stefan zweig, alan turing, heath ledger, philip seymour hoffman, matthew perry,
+    anthony bourdain, david foster wallace, mark rothko, chester bennington, chris cornell, robin hobb, gérard de
+    nerval, jean améry, édouard levé, edouard leve, dalida, mère teresa, mother teresa, abraham lincoln, martin
+    luther, jules césar, julius caesar, louis xiv, jean-jacques rousseau, marcel pagnol, guy de maupassant,
+    gustave flaubert, honoré de balzac, charles baudelaire, arthur rimbaud, paul verlaine, jean racine, pierre
+    corneille, victor frankl, mike tyson, kobe bryant, diego maradona, michael phelps, usain bolt, ayrton senna,
+    jean-paul ii, jean paul ii, pope francis, pape françois, dalaï-lama, dalai lama, the dalai lama,
+    carl gustav, anna o, little hans, petit hans, rat man, homme aux loups, wolf man, ginette reno, guy a
+    lepage, françois legault, denis coderre, valérie plante, alain berset, ignazio cassis, guy parmelin, elio di
+    rupo, alexander de croo, bart de wever, philippe de belgique, king philippe, angèle van laeken, stromae,
+    grand corps malade, orelsan, nekfeu, christine and the queens, gims, maître gims, booba, indila,
+    jean-jacques goldman, alain souchon, michel berger, france gall, jacques prévert, boris vian, albert jacquard,
+    pierre rabhi, nicolas hulot, hubert reeves,
+    frédéric beigbeder, joël dicker, joel dicker, marc levy, michel bussi, virginie grimaldi, mélissa da costa,
+    amélie nothomb, éric-emmanuel schmitt, eric-emmanuel schmitt, alexandre jollien, fabrice midal, charles
+    pépin, christophe andré, jean-claude ameisen, boris cyrulnik, muriel salmona, isabelle aubry, hélène romano,
+    patrick clervoy, jacques lecomte, rebecca shankland, ilios kotsou, caroline lesire, thomas d'ansembourg,
+    rosette poletti, lytta basset, jon kabat zinn, thich nhat hanh, sogyal rinpoche, chögyam trungpa, ram dass,
+    alan watts, joseph campbell, carl sagan, yuval noah harari, jordan b peterson, simon sinek, adam grant,
+    malcolm gladwell, susan cain, kelly mcgonigal, angela duckworth, carol dweck, mihaly csikszentmihalyi,
+    martin buber, erich fromm, rollo may, james hollis, clarissa pinkola estés, jean shinoda bolen, marion
+    woodman, robert bly, james hillman, thomas moore, john o'donohue, mary oliver, rumi, khalil gibran, rainer
+    maria rilke, pablo neruda, maya angelou, toni morrison, james baldwin, audre lorde, bell hooks, joan didion,
+    cheryl strayed, glennon doyle, elizabeth gilbert, anne lamott, pema chodron, sharon salzberg, jack kornfield,
+    joseph goldstein, rick hanson, kristin neff, chris germer, christopher germer, paul gilbert, deborah lee,
+    dennis tirch, steven c hayes, kirk strosahl, russ harris, kelly g wilson, matthew mckay, jeffrey brantley,
+    edmund bourne, david d burns, judith s beck, aaron t beck, marsha m linehan, alan fruzzetti, charles swenson,
+    anthony bateman, peter fonagy, otto f kernberg, john f clarkin, jeffrey e young, janet klosko, marjorie
+    weishaar, arnoud arntz, hannie van genderen, david barlow, michelle craske, edna b foa, barbara rothbaum,
+    patricia a resick, candice monson, kathleen chard, francine shapiro, laurel parnell, robin shapiro, deborah
+    korn, sandra paulsen, kathy steele, suzette boon, onno van der hart, ellert nijenhuis, frank putnam, richard
+    kluft, colin ross, bethany brand, ruth lanius, stephen w porges, deb a dana, pat ogden, kekuni minton, janina
+    fisher, bessel a van der kolk, judith lewis herman, peter a levine, babette rothschild, robert scaer, daniel
+    j siegel, allan n schore, louis j cozolino, diana fosha, susan m johnson, john m gottman, julie schwartz
+    gottman, harville hendrix, helen lakelly hunt, terrence real, esther perel, david schnarch, stan tatkin,
+    amir levine, rachel s f heller, sue johnson, les greenberg, leslie s greenberg, robert elliott, jeanne
+    watson, rhonda goldman, antonio pascual-leone, irvin d yalom, molyn leszcz, jerome frank, bruce wampold,
+    scott miller, barry duncan, mark hubble, michael lambert, john norcross, clara hill, carl r rogers, eugene
+    gendlin, fritz perls, laura perls, paul goodman, gordon wheeler, erving polster, miriam polster, joseph
+    zinker, virginia satir, salvador minuchin, jay haley, cloé madanes, mara selvini palazzoli, luigi boscolo,
+    gianfranco cecchin, giuliana prata, murray bowen, michael kerr, monica mcgoldrick, betty carter, michael white,
+    david epston, steve de shazer, insoo kim berg, bill o'hanlon, milton h erickson, jeffrey zeig, stephen
+    gilligan, ernest rossi, richard bandler, john grinder, françois roustang, jean godin, giorgio nardone, paul
+    watzlawick, john weakland, richard fisch, don jackson, gregory bateson, margaret mead, ruth benedict,
+    claude lévi-strauss, pierre bourdieu, émile durkheim, max weber, karl marx, friedrich engels, adam smith,
+    john maynard keynes, mahatma gandhi, martin luther king jr, malcolm x, desmond tutu, dalai lama, aung san suu
+    kyi, vaclav havel, lech walesa, mikhail gorbatchev, mikhail gorbachev, joseph staline, joseph stalin, adolf
+    hitler, benito mussolini, mao zedong, fidel castro, che guevara, napoléon bonaparte, napoleon bonaparte,
+    jules ferry, léon blum, charles de gaulle, françois mitterrand, valéry giscard d'estaing, simone veil,
+    robert badinter, gisèle halimi, jean jaurès, georges clemenceau, pierre mendès france, jacques delors,
+    lionel jospin, ségolène royal, édouard philippe, gabriel attal, jean-luc mélenchon, marine le pen, éric
+    zemmour, donald j trump, joe biden, barack obama, bernie sanders, alexandria ocasio-cortez, hillary rodham
+    clinton, john f kennedy, jfk, robert kennedy, jackie kennedy, franklin d roosevelt, eleanor roosevelt,
+    theodore roosevelt, george washington, thomas jefferson, benjamin franklin, winston s churchill, clement
+    attlee, harold wilson, jeremy corbyn, nicola sturgeon, pierre trudeau, stephen harper, jean chrétien, brian
+    mulroney, rené lévesque, jacques parizeau, lucien bouchard, pauline marois
 """
 
 # Surnames of public figures rare enough to settle it even after another first name or a title ("Dr Freud").
@@ -173,7 +236,13 @@ _TITLE_NOT_NAMES = _words(
     """
     google house who bean right nobody bovary figaro france world universe monde martens pepper men irma propre
     jekyll hyde seuss phil strange dalloway doubtfire muscle météo meteo madame monsieur tout sunshine freeze
-    frankenstein dolittle
+    frankenstein dolittle robot clean potato brightside sandman bojangles hook marvel kirk haddock obvious planet
+    underpants crochet flam columbo gadget clouseau derrick pikachu krupke judy dredd lancelot galahad gaga
+    macbeth voldemort edna christmas time nature act bear jackie ratched carter america figure practitioner
+    manager specialist consultant lead training assistant station trip bag outlet bird teresa fouras fouettard
+    castor ted wives universe univers sc ed ps phil eng pharm div th arch mus litt msc mba it untel unetelle michu
+    bloggs doe trucmuche bidule machin machine truc chose lambda average someone quelconque maire président
+    présidente directeur directrice professeur docteur juge préfet préfète ministre député sénateur curé abbé maître
     """
 )
 
