@@ -894,6 +894,44 @@ async def test_an_unsigned_session_of_a_cross_signing_person_gets_no_keys(world:
     assert client.device_store[alice.user_id][stranger.account.device_id].blacklisted
 
 
+async def test_a_session_verified_after_phare_saw_it_reads_the_next_reply_without_a_restart(world: World) -> None:
+    """Element's usual flow: sign in on a new phone, then verify it. Phare first sees the phone unverified
+    (no keys for it); once Alice cross-signs it, Phare's next reply is readable there, Phare still running."""
+    bot = await world.bot()
+    alice = await world.person()
+
+    async def as_alice(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return world.synapse.request(method, path, body, alice.account.access_token)
+
+    secrets = SecretFile(world.directory / "alice-cross-signing.json", Cipher([generate_key()]))
+    signed = await bootstrap(as_alice, alice.user_id, alice.account.device_id, secrets, password=alice.account.password)
+    assert signed.status == "signed"
+    chat = await world.chat(bot, alice, encrypted=True)
+    phone = await alice.another_device(world.synapse, world.directory / "people")
+    world.people.append(phone)
+    assert bot.service is not None and bot.service.client is not None
+    client = bot.service.client
+    await wait_until(lambda: phone.account.device_id in client.device_store[alice.user_id], "Phare to see the phone")
+
+    async def reply_on_phone() -> Event:
+        await chat.say("/about")
+        mine = alice.from_bot(chat.room_id, bot.user_id)
+        sent = next(e for e in reversed(mine) if e.source["type"] == "m.room.message")
+        await wait_until(lambda: any(e.event_id == sent.event_id for e in phone.events.get(chat.room_id, [])), "sync")
+        return next(e for e in phone.events[chat.room_id] if e.event_id == sent.event_id)
+
+    assert isinstance(await reply_on_phone(), MegolmEvent), "not verified yet: the phone gets no key"
+    assert client.device_store[alice.user_id][phone.account.device_id].blacklisted
+    # Alice verifies her phone: her self-signing key signs its keys (what Element does after the emoji check).
+    password = alice.account.password
+    verified = await bootstrap(as_alice, alice.user_id, phone.account.device_id, secrets, password=password)
+    assert verified.status == "signed" and verified.master_key == signed.master_key
+    seen = await reply_on_phone()
+    assert not isinstance(seen, MegolmEvent), "the verified phone reads Phare's next reply"
+    assert OPERATOR in seen.source["content"]["body"]
+    assert not client.device_store[alice.user_id][phone.account.device_id].blacklisted
+
+
 async def test_a_message_phare_cannot_decrypt_gets_a_notice(world: World) -> None:
     bot = await world.bot(undecryptable_grace=0.3)
     alice = await world.person()

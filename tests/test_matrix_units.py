@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -36,7 +38,7 @@ from bot.transports.matrix.secrets import SecretFile
 from bot.transports.matrix.state import MatrixState
 from bot.transports.matrix.sync import SyncLoop
 from bot.transports.matrix.transport import MatrixTransport
-from bot.transports.matrix.trust import _identity_from
+from bot.transports.matrix.trust import DeviceTrust, _identity_from
 from storage.crypto import Cipher, generate_key
 from tests.harness import record_sleeps
 
@@ -286,6 +288,34 @@ def test_only_devices_signed_by_their_owner_count_when_the_owner_cross_signs() -
     assert identity.signed == frozenset({("PHONE", "ed-PHONE")})
     # Without cross-signing, nothing to check against: each device is trusted on first use.
     assert _identity_from({"device_keys": {alice: {"X": unsigned}}}, alice).master is None
+
+
+async def test_a_trust_verdict_is_asked_again_when_the_keys_change_even_mid_query(tmp_path: Path) -> None:
+    """A verdict is kept while nothing changes; a sync's device_lists.changed (a device just verified)
+    makes the next message ask again, and a query answered while the keys changed is not kept."""
+    alice = "@alice:example.org"
+    queries: list[str] = []
+    during: list[Callable[[], None]] = []
+
+    async def call(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        queries.append(path)
+        while during:
+            during.pop()()
+        return 200, {"device_keys": {alice: {"PHONE": _device(alice, "PHONE")}}}
+
+    trust = DeviceTrust(None, call, MatrixState(tmp_path / "state.db"))  # type: ignore[arg-type]
+    phone = [SimpleNamespace(id="PHONE", ed25519="ed-PHONE")]
+    for _ in range(2):
+        assert await trust._identity(alice, phone) is not None  # type: ignore[arg-type]
+    assert len(queries) == 1, "the verdict is remembered while the keys stay the same"
+    trust.forget([alice])
+    await trust._identity(alice, phone)  # type: ignore[arg-type]
+    assert len(queries) == 2, "asked again once the homeserver said her keys changed"
+    trust.forget([alice])
+    during.append(lambda: trust.forget([alice]))  # another change lands while that query is under way
+    await trust._identity(alice, phone)  # type: ignore[arg-type]
+    await trust._identity(alice, phone)  # type: ignore[arg-type]
+    assert len(queries) == 4, "an answer that may predate the change is used once, not remembered"
 
 
 # --- persisted state and secrets ----------------------------------------------------------------------------------

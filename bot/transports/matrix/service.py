@@ -100,6 +100,7 @@ class MatrixService:
             Invites(client, self.options.allowed_inviters),
             ready=self.ready,
             failed=self.failed,
+            trust=self.trust,
         )
         if state.sync_token is None:
             await self._sync.first_sync()

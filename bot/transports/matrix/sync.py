@@ -43,7 +43,7 @@ from bot.transports.matrix.options import MatrixOptions
 from bot.transports.matrix.session import NETWORK
 from bot.transports.matrix.state import MatrixState
 from bot.transports.matrix.transport import PLATFORM, MatrixTransport
-from bot.transports.matrix.trust import members
+from bot.transports.matrix.trust import DeviceTrust, members
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class SyncLoop:
         *,
         ready: asyncio.Event,
         failed: asyncio.Event,
+        trust: DeviceTrust | None = None,
     ) -> None:
         self.client = client
         self.state = state
@@ -74,6 +75,7 @@ class SyncLoop:
         self.invites = invites
         self.ready = ready
         self.failed = failed
+        self.trust = trust
         self._task: asyncio.Task[None] | None = None
         self._batch: Batch | None = None
         self._handling = False
@@ -144,6 +146,10 @@ class SyncLoop:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            if self.trust is not None:
+                # A new device, one removed, a new cross-signing signature (a device just verified): the
+                # trust verdicts on these people are asked again before the next message to them.
+                self.trust.forget([*response.device_list.changed, *response.device_list.left])
             batch, self._batch = self._batch, None
             self._handling = True
             try:

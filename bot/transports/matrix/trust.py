@@ -14,11 +14,18 @@ Nobody verifies a bot's contacts by emoji, so the policy is automatic (PHARE_MAT
 
 The policy applies to the bot's own account too: its other sessions (an operator signed into the bot's
 account in Element, say) get keys only if cross-signed.
+
+A verdict is remembered until the homeserver says the person's keys changed (their user id in a sync's
+`device_lists.changed`: a new device, a device removed, or a new cross-signing signature, as when they verify
+a new phone): the sync loop calls `forget`, and the next message to them asks again. A device whose verdict
+changes is marked again, and matrix-nio then starts a new encryption session in that person's rooms: shared
+with a device just verified, withheld from one no longer trusted.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +60,14 @@ class DeviceTrust:
         self.state = state
         self.policy = policy
         self._cache: dict[str, tuple[frozenset[tuple[str, str]], Identity]] = {}
+        # Bumped by forget(): a keys query that was under way when the keys changed is not remembered.
+        self._generation: dict[str, int] = {}
+
+    def forget(self, user_ids: Iterable[str]) -> None:
+        """Their keys changed on the homeserver: ask again before the next message to them."""
+        for user_id in user_ids:
+            self._cache.pop(user_id, None)
+            self._generation[user_id] = self._generation.get(user_id, 0) + 1
 
     async def prepare(self, room: MatrixRoom) -> list[tuple[str, str]]:
         """Mark every member's devices trusted or excluded before a message to this encrypted room.
@@ -82,6 +97,8 @@ class DeviceTrust:
         return changed
 
     def _apply(self, device: OlmDevice, trusted: bool) -> None:
+        # Each change of mark makes matrix-nio drop its sessions in this person's encrypted rooms: the
+        # next message starts a new one, shared with the devices trusted then.
         if trusted:
             if device.blacklisted:
                 self.client.unblacklist_device(device)
@@ -95,6 +112,7 @@ class DeviceTrust:
         cached = self._cache.get(user_id)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
+        generation = self._generation.get(user_id, 0)
         try:
             status, body = await self.call("POST", "/_matrix/client/v3/keys/query", {"device_keys": {user_id: []}})
         except Exception as exc:  # noqa: BLE001 — no answer: keep the devices' previous state this time
@@ -103,7 +121,8 @@ class DeviceTrust:
         if status != 200:
             return None
         identity = _identity_from(body, user_id)
-        self._cache[user_id] = (fingerprint, identity)
+        if self._generation.get(user_id, 0) == generation:
+            self._cache[user_id] = (fingerprint, identity)
         return identity
 
 
