@@ -159,6 +159,19 @@ KINDS = {"name", "date_of_birth", "email", "phone", "address", "id_number", "han
         ("she lives at 1530 W. 45th St, Chicago", "address"),
         ("Dossier CHUV no 884512, reprise du suivi", "id_number"),
         ("Son numéro d'admission est 23-045871", "id_number"),
+        # names that are also words or places, after words that address someone
+        ("lettre a Justine pour lui dire au revoir", "name"),
+        ("letter to Jordan saying goodbye", "name"),
+        ("Rose ma dit qu'elle partait", "name"),
+        ("j'ai revu jean-marc hier, il va mieux", "name"),
+        ("M Dupont est revenu après six mois", "name"),
+        # birth dates written with the year first, or an age and a birthday
+        ("né en 1983, le 5 novembre, à Tunis", "date_of_birth"),
+        ("Elle fête ses 40 ans le 12 mars prochain", "date_of_birth"),
+        ("Date naissance 1983-11-05", "date_of_birth"),
+        ("he was born on November 5th '83 in Leeds", "date_of_birth"),
+        # a unique role after "au", "du"
+        ("Elle est serveuse au seul café de Bouillon", "context"),
     ],
 )
 def test_identifying_details_are_flagged(text: str, kind: str) -> None:
@@ -297,6 +310,30 @@ def test_identifying_details_are_flagged(text: str, kind: str) -> None:
         "Reading Bruno Bettelheim's book on fairy tales with her",
         "He admires Muhammad Ali and wants to box",
         "Marcus Aurelius and the Stoics are his lifeline",
+        "Aurélie Valognes, c'est l'autrice qu'elle lit en ce moment",
+        # pseudonyms the writer says are pseudonyms, pets and toys
+        "Mme Dupont (nom d'emprunt) me fait penser à ma mère",
+        "The client, whom I'll call Paul, keeps testing me",
+        "Son chien Max est mort et elle est effondrée",
+        "Her dog Bella died last week",
+        # a birthday without a year is not a birth date
+        "Son fils est né le 3 mars, en pleine tempête",
+        "Her son was born on 3 March and she was alone",
+        "Son anniversaire est le 12 mai, elle le redoute",
+        "He watched Born on the Fourth of July again",
+        # numbers of the practice, a shop or a book
+        "Facture n° 2024-0312 envoyée à la mutuelle",
+        "ISBN 978-2-07-036024-5, le livre qu'elle m'a prêté",
+        "numéro RPPS 10101234567 à mettre sur la facture",
+        # a word that is a name, as a thing
+        "Elle porte toujours le même jean troué",
+        # positions and posts that name no team and no place
+        "She lives in the centre of Lyon",
+        "Il est joueur de Fortnite",
+        "le capitaine de la Marine marchande",
+        "Le directeur de Pôle Emploi a refusé",
+        "la présidente de la Croix-Rouge locale",
+        "Elle est élève au Lycée depuis septembre",
     ],
 )
 def test_ordinary_clinical_text_is_left_alone(text: str) -> None:

@@ -29,7 +29,8 @@ _PROPER = (
     r"|Medicine|Psychologie|Psychology|Pédiatrie|Paediatrics|Pediatrics|Urgences|Nursing|Gériatrie|Addictologie"
     r"|Oncologie|Neurologie|Cardiologie|Internal|Emergency|Human|Marketing|Finance|Sales|Communication"
     r"|Ressources|Research|Recherche|Mental|Social|Public|National|Nationale|Monday|Tuesday|Wednesday|Thursday"
-    r"|Friday|Saturday|Sunday|Lundi|Mardi|Mercredi|Jeudi|Vendredi|Samedi|Dimanche)\b)[A-ZÀ-Ý][a-zà-ÿ'’-][\w'’-]*)"
+    r"|Friday|Saturday|Sunday|Lundi|Mardi|Mercredi|Jeudi|Vendredi|Samedi|Dimanche|Lycée|Collège|École|Ecole|College"
+    r"|School|University|Université|Cégep|Polyvalente|Primary|Secondary|Gymnase|Conservatoire)\b)[A-ZÀ-Ý][a-zà-ÿ'’-][\w'’-]*)"
 )
 _BIG_CITIES = (
     r"(?!(?:Paris|Londres|London|Bruxelles|Brussels|Genève|Geneva|Lausanne|Zurich|Montréal|Montreal|Québec|Quebec"
@@ -46,18 +47,28 @@ _BETWEEN = r"(?:[\w'’-]+\s+|d['’]\s*|l['’]\s*){0,5}?"
 
 # Positions in a team: a named team then makes one player among a few dozen.
 _TEAM_ROLES = (
-    r"goalie|goalkeeper|goaltender|keeper|striker|winger|defen[cs]eman|defender|midfielder|quarterback|linebacker"
-    r"|pitcher|catcher|shortstop|point\s+guard|fly[- ]half|scrum[- ]half|full[- ]back|captain|co-captain|capitaine"
-    r"|gardien(?:ne)?(?:\s+de\s+but)?|goal|attaquante?|ailier|ailière|défenseure?|defenseure?|demi\s+de\s+mêlée"
-    r"|demie?\s+d['’]ouverture|talonneur|pilier|meneur|meneuse|buteur|buteuse|joueur|joueuse|player|centre|center"
-    r"|forward|libero|passeur|passeuse|pivot|arrière"
+    r"goalie|goalkeeper|goaltender|striker|winger|defen[cs]eman|midfielder|quarterback|linebacker|pitcher|catcher"
+    r"|shortstop|point\s+guard|fly[- ]half|scrum[- ]half|gardien(?:ne)?\s+de\s+but|gardienne?|attaquante?|ailier"
+    r"|ailière|défenseure?|defenseure?|demi\s+de\s+mêlée|demie?\s+d['’]ouverture|talonneur|buteur|buteuse"
+    r"|meneu(?:r|se)\s+de\s+jeu"
 )
+# Words that are positions only in a team's context ("captain of the Dundee team", not "captain of the Titanic").
+_TEAM_WORDS = (
+    r"captain|co-captain|capitaine|joueur|joueuse|player|keeper|centre|center|forward|libero|passeu(?:r|se)|pivot"
+    r"|pilier|coach|entraîneur|entraineur|entraîneuse|entraineuse"
+)
+# What shows a team: the word for it, a club's initials, or a plural name ("the Halifax Mooseheads", "des Remparts").
+_TEAM = (
+    r"(?:(?:[\w'’-]+\s+|d['’]\s*|l['’]\s*){0,3}?(?:équipe|team|club|squad|XV|XI)\b\s*(?:[\w'’-]+\s+|d['’]\s*){0,3}?"
+    r"|(?-i:FC|AS|SC|HC|RC|AC|US|CS|ES|EHC|SV|AFC)\s|(?:the|les|des)\s+(?=(?-i:[A-ZÀ-Ý]\w+\s+)?(?-i:[A-ZÀ-Ý])\w+s\b))"
+)
+
 # Posts at the head of something: with the name of what they head, they are one person.
 _HEAD_ROLES = (
     r"directeur|directrice|président|présidente|PDG|patron|patronne|gérant|gérante|propriétaire|proviseur|proviseure"
     r"|principal|principale|head\s?teacher|headmaster|headmistress|owner|president|chair|chairman|chairwoman"
     r"|chairperson|CEO|commandant|commandante|chef|cheffe|doyen|doyenne|dean|superintendent|sheriff|chief|recteur"
-    r"|rectrice|supérieure?|abbesse|prieure?|coach|entraîneur|entraineur|entraîneuse|entraineuse|syndic|syndique"
+    r"|rectrice|supérieure?|abbesse|prieure?|syndic|syndique"
     r"|bourgmestre|préfète?|conservateur|conservatrice|trésorier|trésorière|treasurer"
 )
 # Words for a school pupil's grade, which with a named school or its place make one class.
@@ -88,7 +99,7 @@ _CONTEXT_PATTERNS = (
     # the only GP in Grassington, la seule boulangère de Saint-Ours, l'unique kiné du village, le seul pharmacien
     # d'Évolène
     re.compile(
-        r"(?:\b(?:the|le|la|un|une)\s+|\bl['’])(?:seule?|unique|only|sole)\s+"
+        r"(?:\b(?:the|le|la|un|une|au|du|des|aux|its|his|her|their)\s+|\bl['’])(?:seule?|unique|only|sole)\s+"
         r"(?!(?:one|person|people|woman|man|girl|boy|child|kid|time|thing|day|personne|femme|homme|fille|garçon"
         r"|enfant|fois|chose|jour)\s+(?:in|at|of|on|de|du|à|au|d['’])\W)"
         r"(?:(?!who\b|qui\b|que\b|that\b|which\b|where\b|où\b)[\w'’-]+\s+){0,3}?"
@@ -136,8 +147,23 @@ _CONTEXT_PATTERNS = (
     ),
     # the goalie for the Halifax Mooseheads, gardien de but des Remparts de Québec, captain of the Dundee team
     re.compile(
-        r"\b(?:starting\s+|star\s+|titulaire\s+)?(?:" + _TEAM_ROLES + r")\s+(?:(?:for|of|with|at|on|de|des|du|chez"
-        r"|pour|au|aux|dans)\s+|d['’]\s*)" + _DET + _BETWEEN + _PROPER,
+        r"\b(?:starting\s+|star\s+|titulaire\s+)?(?:(?:" + _TEAM_ROLES + r")\s+(?:(?:for|of|with|at|on|de|des|du"
+        r"|chez|pour|au|aux|dans)\s+|d['’]\s*)" + _DET + _BETWEEN + r"|(?:" + _TEAM_WORDS + r")\s+(?:(?:for|of|with"
+        r"|at|on|de|du|chez|pour|au|aux|dans)\s+|d['’]\s*)(?:the\s+|la\s+|le\s+|l['’]\s*|a\s+|an\s+)?"
+        + _TEAM
+        + r")"
+        + _PROPER,
+        re.IGNORECASE,
+    ),
+    # captain of the Dundee women's rugby team: a place, then the team
+    re.compile(
+        r"\b(?:"
+        + _TEAM_ROLES
+        + "|"
+        + _TEAM_WORDS
+        + r")\s+(?:of|for|in|on|de|du|des)\s+(?:the\s+)?"
+        + _PROPER
+        + r"(?:\s+[\w'’-]+){0,3}\s+(?:team|squad|club|XV|XI)\b",
         re.IGNORECASE,
     ),
     # he plays for Cork City, elle joue pour les Lions de Genève, il joue au FC Sion, joue dans l'équipe de Brive
@@ -151,15 +177,16 @@ _CONTEXT_PATTERNS = (
         r"|Stade\s|Olympique\s|Racing\s|Sporting\s|(?:équipe|team|club|squad)\b" + _BETWEEN + _PROPER + r"))",
         re.IGNORECASE,
     ),
-    # le directeur de la polyvalente de Matane, the principal of Jefferson Middle School, la présidente du club
-    # de foot de Morteau, the head teacher of the village primary in Ambleside
+    # le directeur de la polyvalente de Matane, la présidente du club de foot de Morteau, the head teacher of the
+    # village primary in Ambleside: a post, what it heads, then where (not "le directeur de Pôle Emploi")
     re.compile(
         r"\b(?:"
         + _HEAD_ROLES
         + r")\s+(?:(?:of|de|du|des)\s+|d['’]\s*)"
         + _DET
         + _BETWEEN
-        + r"(?:(?:of|de|du|des|at|in|à|au)\s+|d['’]\s*)?(?:the\s+)?"
+        + r"(?:(?:of|de|du|at|in|à|au)\s+|d['’]\s*)(?:the\s+)?"
+        + _BIG_CITIES
         + _PROPER,
         re.IGNORECASE,
     ),

@@ -153,12 +153,21 @@ def _is_phone(digits: str, groups: list[str], plus: bool) -> bool:
     return False
 
 
+# Numbers that belong to the practice, a shop or a book, not to a patient: "facture n° 2024-0312", "ISBN 978-2-...",
+# "mon numéro ADELI", "order #4581233".
+_NOT_A_PATIENTS = re.compile(
+    r"\b(?:factures?|invoices?|devis|quote|receipt|reçu|commande|order|isbn|vol|flight|ticket|billet|colis|parcel"
+    r"|tracking|siret|siren|rpps|adeli|tva|vat|finess|ape|naf)\b[^\d\n]{0,16}$",
+    re.IGNORECASE,
+)
+
+
 def _scan_numbers(text: str, found: set[str]) -> None:
     """Phones and identifiers among the digit runs (emails, handles and structured numbers already masked)."""
     for match in _RUN.finditer(text):
         run = match.group(0)
         digits = re.sub(r"\D", "", run)
-        if len(digits) < 7:
+        if len(digits) < 7 or _NOT_A_PATIENTS.search(text, max(0, match.start() - 30), match.start()):
             continue
         groups = re.findall(r"\d+", run)
         plus = bool(match.group("plus"))
@@ -185,7 +194,7 @@ def _has_keyed_id(text: str) -> bool:
     for pattern, min_digits in _ID_KEYS:
         for match in pattern.finditer(text):
             tail = _ID_TAIL.match(text, match.end(), min(len(text), match.end() + 48))
-            if tail is None:
+            if tail is None or _NOT_A_PATIENTS.search(text, max(0, match.start() - 30), tail.start("code")):
                 continue
             code = tail.group("code").strip()
             digits = re.sub(r"\D", "", code)
@@ -220,12 +229,24 @@ _DATE_EXPR = (
     r"|" + _MONTHS + r"\s+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{2,4})?"
     r"|" + _MONTHS + r"\s+(?:19|20)\d{2})"
 )
-# "né/née" (never the bare "ne" of French negation), born, DOB, ddn... then a date in the same clause.
+# A date with its year: a day and month alone ("le 12 mai", "05/21") is an appointment or an anniversary.
+_YEAR = r"(?:(?:19|20)\d{2}|['’]?\d{2})\b(?!\s*(?:(?:ans|an|years?|h|heures|hours|mg)\b|:|%))"
+_DATE_WITH_YEAR = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}"
+    rf"|(?:the\s+)?(?:\d{{1,2}}(?:er|st|nd|rd|th)?|{_DAY_WORDS})(?:\s+of)?\s+{_MONTHS},?\s+{_YEAR}"
+    rf"|{_MONTHS}\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}|{_MONTHS}\s+(?:19|20)\d{{2}}"
+    rf"|(?:19|20)\d{{2}},?\s+(?:le\s+|on\s+)?(?:the\s+)?(?:\d{{1,2}}(?:er|st|nd|rd|th)?|{_DAY_WORDS})(?:\s+of)?\s+{_MONTHS})"
+)
+# A label that says the date is a birth date (DOB, ddn, date de naissance): the date may lack its year. A word that
+# tells of a birth (né, born, birthday): the date needs its year, or it is a birthday like any other date.
+# "né/née" is never the bare "ne" of French negation. An age then a day ("fête ses 40 ans le 12 mars") is a birth.
 _BIRTH = re.compile(
-    r"(?:\bn(?:é|ée|és|ées|ee|ees)\b|\bné\(e\)|\bborn\b|\bdob\b|\bd\.o\.b\b\.?|\bdate\s+of\s+birth\b|\bbirth\s?date\b"
-    r"|\bdate\s+de\s+naissance\b|\bddn\b|\b(?-i:DN)\b|\bd\.d\.n\b\.?|\bdate\s+naiss\b|\bnaissance\s*:|\bb\.(?=\s?\d)"
-    r"|\bbirthday\s*(?::|is|was|falls)|\banniversaire\s*(?::|est|c['’]est|tombe))"
-    r"[^.!?\n]{0,24}?\b" + _DATE_EXPR,
+    r"(?:\bdob\b|\bd\.o\.b\b\.?|\bdate\s+of\s+birth\b|\bbirth\s?date\b|\bdate\s+(?:de\s+)?naissance\b|\bddn\b"
+    r"|\b(?-i:DN)\b|\bd\.d\.n\b\.?|\bdate\s+naiss\b|\bnaissance\s*:|\bb\.(?=\s?\d)|\b(?:fête|fêtera|fetera|fete)\s+ses"
+    r"\s+\d{1,3}\s+ans|\baura\s+\d{1,3}\s+ans|\bturns\s+\d{1,3}\s+on|\bwill\s+be\s+\d{1,3}\s+on)"
+    r"[^.!?\n]{0,24}?\b" + _DATE_EXPR + r"|(?:\bn(?:é|ée|és|ées|ee|ees)\b|\bné\(e\)|\bborn\b"
+    r"|\bbirthday\s*(?::|is|was|falls|on)|\banniversaire\s*(?::|est|c['’]est|tombe))[^.!?\n]{0,24}?\b"
+    + _DATE_WITH_YEAR,
     re.IGNORECASE,
 )
 _FULL_DATE = re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]((?:19|20)\d{2})(?![\d/.-])")

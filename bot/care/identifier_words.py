@@ -212,7 +212,13 @@ _PUBLIC_FIGURES = """
     clinton, john f kennedy, jfk, robert kennedy, jackie kennedy, franklin d roosevelt, eleanor roosevelt,
     theodore roosevelt, george washington, thomas jefferson, benjamin franklin, winston s churchill, clement
     attlee, harold wilson, jeremy corbyn, nicola sturgeon, pierre trudeau, stephen harper, jean chrétien, brian
-    mulroney, rené lévesque, jacques parizeau, lucien bouchard, pauline marois
+    mulroney, rené lévesque, jacques parizeau, lucien bouchard, pauline marois, léonard de vinci, leonardo da
+    vinci, charlotte brontë, emily brontë, anne brontë, charlotte bronte, emily bronte, sally rooney, aurélie
+    valognes, mona chollet, delphine horvilleur, camille kouchner, vanessa springora, neige sinno, rupi kaur,
+    matt haig, colleen hoover, elena ferrante, haruki murakami, paulo coelho, khaled hosseini, chimamanda ngozi
+    adichie, margaret atwood, jk rowling, j k rowling, roald dahl, enid blyton, agatha christie, george orwell,
+    aldous huxley, j d salinger, jd salinger, f scott fitzgerald, john steinbeck, harper lee, toni morrison,
+    louisa may alcott, lewis carroll, oscar wilde, james joyce, samuel beckett, seamus heaney, sally field
 """
 
 # Surnames of public figures rare enough to settle it even after another first name or a title ("Dr Freud").
@@ -248,3 +254,24 @@ _TITLE_NOT_NAMES = _words(
 
 _ELISIONS = _words("l d j m t s n c qu jusqu lorsqu puisqu quoiqu presqu")
 _EN_SUFFIXES = _words("s ll d re ve m t")
+
+# Words that stand before an age without being a name: "Ado, 15 ans", "Veteran, 60,", "Infirmière, 50 ans".
+_DESCRIPTORS = _words(
+    """
+    homme femme garçon garcon fille ado ados adolescent adolescente enfant bébé bebe jeune étudiant étudiante
+    etudiant etudiante élève eleve enseignant enseignante infirmier infirmière retraité retraitée mère père veuve
+    veuf situation dame cadre policier policière militaire pompier pompière chauffeur maçon comptable avocat
+    avocate médecin agriculteur agricultrice ingénieur ingénieure architecte divorcé divorcée célibataire marié
+    mariée couple frère soeur sœur fils épouse époux mari conjoint conjointe man woman boy girl teen teenager male
+    female child kid student nurse teacher veteran mother father widow widower lady gentleman toddler infant baby
+    youth adult adulte senior lawyer engineer farmer mechanic firefighter accountant single married divorced sister
+    brother son daughter wife husband partner soldier worker employee director executive chef cook driver cleaner
+    carer caregiver refugee migrant survivor parent grandmother grandfather grandma grandpa nurse pt pte case cas
+    debrief intake referral session séance note lettre letter objet subject motif réfugié réfugiée demandeur
+    demandeuse aidant aidante salarié salariée chômeur chômeuse intérimaire apprenti apprentie stagiaire
+    """
+)
+_NOT_NAME_ENDINGS = (
+    "eur", "euse", "rice", "ier", "ière", "iste", "able", "aire", "ant", "ante", "ent", "ente", "é", "ée", "ien",
+    "ienne", "ique", "eux", "ive", "er", "or", "ist", "ian", "man", "woman", "ess", "ee", "ed", "ing",
+)  # fmt: skip

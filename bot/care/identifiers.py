@@ -38,12 +38,14 @@ from bot.care.identifier_patterns import (
     _words,
 )
 from bot.care.identifier_words import (
+    _DESCRIPTORS,
     _DETERMINERS,
     _ELISIONS,
     _EN_SUFFIXES,
     _FAMILY,
     _FAMOUS_SURNAMES,
     _NON_PERSON_TAILS,
+    _NOT_NAME_ENDINGS,
     _NOT_NAMES,
     _PLACE_HEADS,
     _PUBLIC_FIGURES,
@@ -96,7 +98,7 @@ def _public_figures() -> dict[str, tuple[tuple[tuple[str, ...], int], ...]]:
 # ---------------------------------------------------------------------------------------------------------------
 
 _TITLE = re.compile(
-    r"(?<![\w.@'’-])(?P<title>(?:M|MM)(?=\.)|Mr|Mrs|Ms|Mx|Mme|Mmes|Mlle|Mlles|Dr|Dre|Drs|Dres|Pr|Pre|Prof|Mgr|Rev"
+    r"(?<![\w.@'’-])(?P<title>(?:M|MM)(?=\.)|(?-i:M)(?=\s(?-i:[A-ZÀ-Ý][a-zà-ÿ]))|Mr|Mrs|Ms|Mx|Mme|Mmes|Mlle|Mlles|Dr|Dre|Drs|Dres|Pr|Pre|Prof|Mgr|Rev"
     r"|Revd|Sgt|Cpl|Lt|Capt|Cllr|Insp|Det|Fr|Sr|Me|Madame|Monsieur|Mademoiselle|Miss|Docteure?|Doctor|Professeure?"
     r"|Professor|Maître|Maitre|Reverend|Révérend|Rabbi|Rabbin|Pastor|Pasteure?|Imam|Abbé|Sergeant|Sergent|Captain"
     r"|Capitaine|Lieutenant|Detective|Inspect(?:or|eur|rice)|Commissaire|Officer|Judge|Juge|Council?lor|Senator|Sénat(?:eur|rice)"
@@ -143,6 +145,16 @@ _STRONG_INTROS = _words(
     famille
     """
 )
+# Words that address someone: a name that is also a word or a place is a person after them ("lettre à Justine",
+# "letter to Jordan"), but an unknown capitalised word may be an office ("letter to Social Services").
+_ADDRESS_INTROS = _words(
+    """
+    lettre|à lettre|a lettre|pour letter|to letter|for note|to note|for mot|à mot|a mot|pour message|à message|a
+    message|pour message|to message|for email|to mail|à mail|a courriel|à texto|à text|to écrire|à ecrire|à écrire|a
+    écris|à write|to writing|to wrote|to dire|à dire|a annoncer|à expliquer|à répondre|à tell told reply|to
+    respond|to answer|to say|to thank remind ask asked
+    """
+)
 _WEAK_INTROS = _words(
     """
     avec with petit petite little young jeune j'ai|vu je|vois i|see i|saw seeing i'm|seeing pour for chez suivre
@@ -151,7 +163,8 @@ _WEAK_INTROS = _words(
 )
 # What people do in session reports: after a word, it makes the word a person.
 _PERSON_VERB = re.compile(
-    r"\s*(?:m['’]a\b|m['’]avait\b|me\s+(?:dit|demande|raconte|parle|fait|confie|reproche|teste|écrit|ecrit)\b"
+    r"\s*(?:m['’]a\b|m['’]avait\b|m\s?a\s+(?:dit|raconté|demandé|appelée?|écrit|confié|avoué|parlé|expliqué|envoyé"
+    r"|texté|redit|répondu)\b|me\s+(?:dit|demande|raconte|parle|fait|confie|reproche|teste|écrit|ecrit)\b"
     r"|m['’](?:écrit|ecrit|appelle|envoie|explique)\b|a\s+(?:dit|pleuré|pleure|parlé|evoqué|évoqué|annulé|raconté"
     r"|demandé|avoué|confié|expliqué|refusé|rechuté|craqué|fondu|pu|réussi|arrêté|enfin|encore|toujours|osé|décidé"
     r"|appelé|écrit|envoyé|manqué|oublié|peur|honte|besoin|du\s+mal|tenté|été\s+hospitalisée?)\b"
@@ -169,7 +182,7 @@ _PERSON_VERB = re.compile(
 )
 # At the start of a sentence, only a person's reported words or acts make an unknown capitalised word a name.
 _REPORTED_ACTS = (
-    r"said|says|told|tells|cried|wept|texted|emailed|rang|confided|disclosed|cancell?ed|m['’]a\s+(?:dit|raconté"
+    r"said|says|told|tells|cried|wept|texted|emailed|rang|confided|disclosed|cancell?ed|m(?:['’]|\s)?a\s+(?:dit|raconté"
     r"|écrit|appelée?|confié|avoué)|m['’]écrit|me\s+dit|a\s+(?:pleuré|annulé|dit|raconté|confié|avoué)"
 )
 _REPORTED = re.compile(r"\s*(?:" + _REPORTED_ACTS + r")\b", re.IGNORECASE)
@@ -205,7 +218,11 @@ _CALLED_BEFORE = re.compile(
     r"(?:\bcall(?:ing)?\s+(?:him|her|them|this\s+\w+)|\bje\s+l['’]appel(?:le|lerai)|\bappelons[- ]l[ae]"
     r"|\bnommons[- ]l[ae]|\bl['’]appeler|\brefer\s+to\s+(?:him|her|them)\s+as|\bknown\s+here\s+as"
     r"|(?<!s['’])\b(?:j['’]|l['’]|on\s+l['’]|nous\s+l['’])?(?:appell?er(?:ai|ons|a)|nommer(?:ai|ons|a))(?:[- ]l[ae])?"
-    r"|\b(?:aka|a\.k\.a\.?|alias|code\s?name(?:d)?|nom\s+de\s+code|dubbed|dite?)|\bcall\s+(?:him|her|them))\W*$",
+    r"|\b(?:aka|a\.k\.a\.?|alias|code\s?name(?:d)?|nom\s+de\s+code|dubbed|dite?)|\bcall\s+(?:him|her|them)"
+    r"|\b(?:whom|who|that)\s+(?:I['’]ll|I\s+will|we['’]ll|I['’]m\s+going\s+to|I\s+shall)\s+call"
+    # a pet's or a toy's name: "son chien Max", "her dog Bella", "sa poupée Lola"
+    r"|\b(?:chien|chienne|chat|chatte|chaton|chiot|lapin|cheval|jument|poney|hamster|perroquet|tortue|dog|cat"
+    r"|puppy|kitten|horse|pony|rabbit|bunny|parrot|tortoise|turtle|doudou|peluche|teddy|poupée|doll)s?)\W*$",
     re.IGNORECASE,
 )
 # A name, then an age: "Maxime, 16 ans", "Jayden, 15, got suspended", "Lina (14 ans)".
@@ -216,26 +233,6 @@ _AGE_AFTER = re.compile(
 )
 # Surnames shaped like no common word: McCarthy, MacLeod, O'Neill, FitzGerald, DiMaggio, LeBlanc.
 _SURNAME_SHAPE = re.compile(r"(?:Mc|Mac|Fitz|Di|De|Le|La|Van)[A-Z][a-z]|O['’][A-Z][a-z]")
-# Words that stand before an age without being a name: "Ado, 15 ans", "Veteran, 60,", "Infirmière, 50 ans".
-_DESCRIPTORS = _words(
-    """
-    homme femme garçon garcon fille ado ados adolescent adolescente enfant bébé bebe jeune étudiant étudiante
-    etudiant etudiante élève eleve enseignant enseignante infirmier infirmière retraité retraitée mère père veuve
-    veuf situation dame cadre policier policière militaire pompier pompière chauffeur maçon comptable avocat
-    avocate médecin agriculteur agricultrice ingénieur ingénieure architecte divorcé divorcée célibataire marié
-    mariée couple frère soeur sœur fils épouse époux mari conjoint conjointe man woman boy girl teen teenager male
-    female child kid student nurse teacher veteran mother father widow widower lady gentleman toddler infant baby
-    youth adult adulte senior lawyer engineer farmer mechanic firefighter accountant single married divorced sister
-    brother son daughter wife husband partner soldier worker employee director executive chef cook driver cleaner
-    carer caregiver refugee migrant survivor parent grandmother grandfather grandma grandpa nurse pt pte case cas
-    debrief intake referral session séance note lettre letter objet subject motif réfugié réfugiée demandeur
-    demandeuse aidant aidante salarié salariée chômeur chômeuse intérimaire apprenti apprentie stagiaire
-    """
-)
-_NOT_NAME_ENDINGS = (
-    "eur", "euse", "rice", "ier", "ière", "iste", "able", "aire", "ant", "ante", "ent", "ente", "é", "ée", "ien",
-    "ienne", "ique", "eux", "ive", "er", "or", "ist", "ian", "man", "woman", "ess", "ee", "ed", "ing",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +299,10 @@ _CITED_AFTER = re.compile(
     r"|writings?|ideas?|quotes?|research|approach|method|framework|hierarchy|pyramid|stages|triangle|ladder|talks?"
     r"|lectures?|podcasts?|essays?|memoir|biography|films?|movies?|music|famous|classic|seminal|The\b)"
     r"|\s*,?\s+(?:wrote|writes|puts\s+it|put\s+it|argues|argued|taught|teaches|famously|would\s+(?:say|call"
-    r"|have\s+said)|a\s+écrit|écrivait|disait|dirait|l['’]a\s+(?:dit|écrit)|le\s+disait|le\s+dit|le\s+dirait)\b",
+    r"|have\s+said)|a\s+écrit|écrivait|disait|dirait|l['’]a\s+(?:dit|écrit)|le\s+disait|le\s+dit|le\s+dirait"
+    r"|(?:c['’]est|is|was|c['’]était)\s+(?:l['’]|the\s+|le\s+|la\s+|une?\s+|an?\s+)?(?:auteure?|autrice|author"
+    r"|écrivaine?|writer|novelist|romancière|romancier|poète|poétesse|poet|chanteur|chanteuse|singer|actrice|acteur"
+    r"|actor|actress|rappeur|rappeuse|rapper|philosophe|philosopher|psychanalyste|psychiatre\s+célèbre))\b",
     re.IGNORECASE,
 )
 _PARTICLES = _words("de du des la le van von der den di da dos del ter ten")
@@ -329,7 +329,7 @@ def _cited_end(tokens: list[_Token], i: int, text: str) -> int:
 
 
 def _intro(tokens: list[_Token], i: int, text: str) -> str:
-    """How strongly the words just before token i announce a person: "strong", "weak" or ""."""
+    """How strongly the words just before token i announce a person: "strong", "address", "weak" or ""."""
     strength = ""
     for n in (3, 2, 1):
         if i < n:
@@ -341,7 +341,9 @@ def _intro(tokens: list[_Token], i: int, text: str) -> str:
         phrase = "|".join(t.raw for t in span)
         if phrase in _STRONG_INTROS:
             return "strong"
-        if phrase in _WEAK_INTROS:
+        if phrase in _ADDRESS_INTROS:
+            strength = "address"
+        elif phrase in _WEAK_INTROS and not strength:
             strength = "weak"
     return strength
 
@@ -352,8 +354,8 @@ def _title_names(text: str) -> bool:
         bare = re.sub(r"^(?:O['’]|Mc|Mac|D['’]|N['’]|Le\s|La\s|De\s|Van\s|Von\s)", "", name)
         if len(bare) < 2 or (name.isupper() and len(name) <= 3):
             continue  # "Mme X", "M. B", "Mme JB": the pseudonyms and initials we suggest
-        if _quoted(text, match.start("name"), match.end("name")):
-            continue  # « Mme Alpha »: a pseudonym in quotes
+        if _quoted(text, match.start("name"), match.end("name")) or _PSEUDONYM_NOTE.search(text, match.end()):
+            continue  # « Mme Alpha », "Mme Dupont (nom d'emprunt)": a pseudonym
         lowered = title.lower()
         dotted = lowered + "." if match.group("dot") else lowered
         if lowered in _WORD_TITLES:
@@ -436,7 +438,11 @@ def _first_names(text: str) -> bool:
         if (
             prev is not None
             and gap_before.strip() in ("", "-", "'", "’")
-            and (prev.raw in _PLACE_HEADS or prev.text.lower() in _PLACE_HEADS or prev.raw in _DETERMINERS)
+            and (
+                prev.raw in _PLACE_HEADS
+                or prev.text.lower() in _PLACE_HEADS
+                or (prev.raw in _DETERMINERS and not (kind == "plain" and prev.raw == "a"))
+            )
         ):
             continue  # "rue Victor Hugo", "Saint-Pierre", "la Marine"
         gap_after = text[tok.end : nxt.start] if nxt else ""
@@ -482,11 +488,12 @@ def _is_person(kind: str, tokens: list[_Token], i: int, text: str, gap_before: s
     intro = _intro(tokens, i, text)
     if kind == "contextual":
         return capitalised and (
-            intro == "strong" or bool(_ACTS.match(text, tok.end)) or _surname_follows(tokens, i, gap_after)
+            intro in ("strong", "address") or bool(_ACTS.match(text, tok.end)) or _surname_follows(tokens, i, gap_after)
         )
     if kind == "wordlike" and not capitalised:
-        return intro == "strong" or bool(_REPORTED.match(text, tok.end))
-    if intro == "strong" or _PERSON_VERB.match(text, tok.end):
+        compound = nxt is not None and gap_after == "-" and _known(nxt.text.lower(), _names())
+        return compound or intro in ("strong", "address") or bool(_REPORTED.match(text, tok.end))
+    if intro == "strong" or _PERSON_VERB.match(text, tok.end) or (kind == "wordlike" and intro == "address"):
         if kind == "wordlike":
             return True
         # A name we do not know: after "ma patiente", "Dear", "s'appelle", or before "m'a dit", "said".
@@ -529,7 +536,8 @@ _DIGIT = re.compile(r"\d")
 _DATES = re.compile(r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)")
 # Cheap look-outs, on the lowercased text, for words without which the slower patterns cannot match.
 _BIRTH_HINT = re.compile(
-    r"n(?:é|ee)|born|dob|d\.o\.b|birth|naiss|ddn|\bb\.|anniversaire|\d[/.-]\d{1,2}[/.-](?:19|20)\d\d"
+    r"n(?:é|ee)|born|dob|d\.o\.b|birth|naiss|ddn|\bdn\b|d\.d\.n|\bb\.|anniversaire|f[êe]t\w* ses|aura \d|turns \d"
+    r"|will be \d|\d[/.-]\d{1,2}[/.-](?:19|20)\d\d"
 )
 _ORDER = ("name", "date_of_birth", "email", "phone", "address", "id_number", "handle", "context")
 
