@@ -282,6 +282,9 @@ def test_identifying_details_are_flagged(text: str, kind: str) -> None:
         "Infirmière, 50 ans, épuisée par les gardes",
         "Veteran, 60, nightmares since Afghanistan",
         "Lyon, 12 ans plus tard, elle y retourne enfin",
+        "Groupe (12 ans et plus) le mercredi",
+        "Jumeaux, 6 ans, séparés à l'école",
+        "Twins, 6, separated at school",
         # titles that are words, degrees and roles after a title
         "Me voilà encore à douter de moi",
         "Father's Day is coming and he dreads it",

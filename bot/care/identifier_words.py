@@ -268,10 +268,11 @@ _DESCRIPTORS = _words(
     brother son daughter wife husband partner soldier worker employee director executive chef cook driver cleaner
     carer caregiver refugee migrant survivor parent grandmother grandfather grandma grandpa nurse pt pte case cas
     debrief intake referral session séance note lettre letter objet subject motif réfugié réfugiée demandeur
-    demandeuse aidant aidante salarié salariée chômeur chômeuse intérimaire apprenti apprentie stagiaire
+    demandeuse aidant aidante salarié salariée chômeur chômeuse intérimaire apprenti apprentie stagiaire groupe
+    group classe class atelier workshop cohorte cohort fratrie famille family semaine week année year bilan
     """
 )
 _NOT_NAME_ENDINGS = (
     "eur", "euse", "rice", "ier", "ière", "iste", "able", "aire", "ant", "ante", "ent", "ente", "é", "ée", "ien",
-    "ienne", "ique", "eux", "ive", "er", "or", "ist", "ian", "man", "woman", "ess", "ee", "ed", "ing",
+    "ienne", "ique", "eux", "ive", "er", "or", "ist", "ian", "man", "woman", "ess", "ee", "ed", "ing", "s", "x",
 )  # fmt: skip
