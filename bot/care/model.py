@@ -141,12 +141,17 @@ class CrisisModel:
         }
 
     def scores(self, text: str) -> dict[str, float]:
-        """Per head, the probability for the whole message; a pasted page is read in chunks of a few sentences
-        and its highest chunk counts, so one sentence of crisis is not drowned in pages of notes."""
+        """Per head, the probability for the whole message (all naught when the model has no opinion)."""
+        return self.opinion(text) or dict.fromkeys(self.head_names, 0.0)
+
+    def opinion(self, text: str) -> dict[str, float] | None:
+        """Per head, the probability for the whole message, or None when it says too little to weigh; a pasted
+        page is read in chunks of a few sentences and its highest chunk counts, so one sentence of crisis is not
+        drowned in pages of notes."""
         best = dict.fromkeys(self.head_names, 0.0)
         sentences = self._rules.for_model(text)
         if sum(1 for s in sentences for w in s.split() if w not in _FUNCTION_WORDS) < MIN_WORDS:
-            return best  # too little to weigh, and scores swing: "4", "/start", "je fais de mon mieux avec ce que j'ai"
+            return None  # too little to weigh, and scores swing: "4", "/start", "je fais de mon mieux avec ce que j'ai"
         for chunk in _chunks(sentences):
             counts: Counter[str] = Counter()
             for sentence in chunk:
