@@ -67,25 +67,39 @@ class CrisisDetector:
     ) -> CrisisDetector:
         return _load(patterns, model, catalog)
 
-    def _model_verdict(self, text: str) -> SafetyVerdict:
-        if self.model is None:
-            return SAFE
-        scores = self.model.scores(text)
+    def _model_verdict(self, text: str) -> tuple[SafetyVerdict, bool]:
+        """The model's answer, and whether it read the message as ordinary (an opinion, below its check point)."""
+        scores = self.model.opinion(text) if self.model is not None else None
+        if self.model is None or scores is None:
+            return SAFE, False
         points = self.model.thresholds
         risk = scores["risk"]
         if risk >= points["crisis"]:
             urgent = scores["urgent"] >= points["urgent"]
-            return SafetyVerdict("urgent" if urgent else "crisis", "model")
+            return SafetyVerdict("urgent" if urgent else "crisis", "model"), False
         if risk >= points["check"]:
-            return SafetyVerdict("check", "model")
-        return SAFE
+            return SafetyVerdict("check", "model"), False
+        return SAFE, True
 
     def layers(self, text: str, by_rules: SafetyVerdict | None = None) -> Layers:
         if not text or not text.strip():
             return Layers(SAFE, SAFE, SAFE)
-        by_rules = by_rules or self.rules.check(text)
-        by_model = self._model_verdict(text)
+        raw_rules = by_rules = by_rules or self.rules.check(text)
+        by_model, ordinary = self._model_verdict(text)
         short = len(text.split()) < MODEL_TAKEOVER_WORDS
+        if ordinary and by_rules.level in ("urgent", "crisis"):
+            # The rules found a crisis phrase of the writer's, and the model, having read the whole message, finds
+            # it ordinary: most often a denial, a patient's words or a past told in ways the rules do not parse.
+            # The person is asked, with the lines in the question, rather than taken over. On writers left out
+            # of training this asked 76 ordinary messages instead of taking them over, and 18 at-risk ones,
+            # which still see the lines in the question.
+            by_rules = SafetyVerdict("check", by_rules.reason)
+        elif ordinary and by_rules.level == "check" and not short:
+            # The rules doubted whose it is or when (long ago, irony, someone named nearby), and the model, on a
+            # message long enough to carry its own frame ("fifteen years ago... today I'm the one doing the
+            # assessments"), reads it as ordinary: no question. A bare "j'ai fait une TS il y a quinze ans" is
+            # still asked about. Writers left out of training: 2 at-risk messages against 45 ordinary ones.
+            by_rules = SAFE
         if by_rules.reason == DENIED.reason and short:
             by_model = SAFE  # "I'm not suicidal", "envie de mourir de honte": the words say it all
         elif by_model.takeover and (
@@ -100,7 +114,7 @@ class CrisisDetector:
             level = "urgent"  # the rules name the category, the model sees that it is happening now
         reason = by_rules.reason if by_rules.level else by_model.reason
         combined = SafetyVerdict(level, reason) if level else SAFE
-        return Layers(by_rules, by_model, combined)
+        return Layers(raw_rules, by_model, combined)
 
     def check(self, text: str) -> SafetyVerdict:
         if not text or not text.strip():

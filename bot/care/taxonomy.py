@@ -29,6 +29,7 @@ CATEGORY_LEVEL: dict[str, Level] = {
     "plan": "crisis",  # a date, a place, means decided
     "preparation": "crisis",  # giving things away, goodbye letters, stockpiling, researching doses
     "past_attempt": "check",  # an attempt told in the past: is it now?
+    "recent_attempt": "crisis",  # out of hospital after an attempt, days since: the weeks after are the riskiest
     "self_harm": "crisis",
     # urgency: the danger is now
     "means_at_hand": "urgent",
