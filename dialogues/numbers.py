@@ -84,3 +84,28 @@ def shown(value: float, locale: str) -> str:
     """A number as people of that language write it: 4,5 in French, 4.5 in English; 4 rather than 4.0."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if locale == "fr" else text
+
+
+# How people wrap a rating in words ("je dirais 4 maintenant", "I think it is a 6 today", "environ 5, bof"):
+# hedges, time words and the scale's own words, in both languages. Nothing here carries a feeling.
+_RATING_WORD_LIST = """
+    je j moi on ca c est c'est ce cet cette serait dirais dirai dirait dis dit pense crois disons dire mettrais
+    mets donnerais donne plutot environ a peu pres genre vers autour de du d un une la le sur dix maintenant
+    aujourd hui aujourd'hui ce soir matin midi moment actuellement en encore toujours plus ou moins bof bon ben
+    bah euh hmm mouais ouais oui ok okay alors juste petit gros bien disons quoi voila
+    i i'd id i'm im am is it it's its a an the about around maybe perhaps probably like say would guess think
+    feel feeling give today now tonight right this morning evening afternoon solid out of ten honestly tbh hmm
+    um uh er well so yeah yes ok okay pretty much sort kind still more or less just at be i'll ill call put
+"""
+_RATING_WORDS = frozenset(_RATING_WORD_LIST.split())
+_RATING_TOKEN = re.compile(r"[a-z']+")
+
+
+def plain_rating(text: str) -> bool:
+    """Whether a message is a rating and nothing else: one number, wrapped only in hedges and time words.
+    "je dirais 4 maintenant" is; "3, tired of everything" is not (it says something besides the number)."""
+    if len(read_numbers(text)) != 1:
+        return False
+    rest = _DENOMINATOR.sub(" ", _normalised(text))
+    rest = re.sub(rf"\d+(?:[.,]\d+)?|\b(?:{_NUMBER_WORD})\b|[/.,!?;:()\-]", " ", rest)
+    return all(word in _RATING_WORDS for word in _RATING_TOKEN.findall(rest))

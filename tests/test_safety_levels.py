@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text as sql
 
+from bot.care.detector import CrisisDetector
+from bot.safety import SafetyVerdict
 from tests.harness import App, User, text_of
 
 UNSURE_FR = "J'ai fait une TS il y a quinze ans."  # long ago: the check asks whether it is now
@@ -124,3 +127,73 @@ async def test_another_country_is_kept_and_gets_the_international_lines(app: App
     text = text_of(replies)
     assert "findahelpline.com" in text
     assert "3114" not in text and "/settings" not in text, "not France's lines, not advice to set a country"
+
+
+# --- where the conversation knows better than the model ------------------------------------------------------
+
+# Ordinary sentences the model, reading words alone, may still question; the test uses whichever the shipped
+# model does question, so it keeps testing the conversation's behaviour after the model is retrained.
+MODEL_ONLY_FR = (
+    "Je me sens seule ce soir.",
+    "Je me sens vide ce soir, la journée a été longue.",
+    "Tout le corps est lourd, j'ai envie de m'allonger.",
+    "Je ne sais plus trop où j'en suis avec tout ça.",
+)
+
+
+def a_model_question() -> str:
+    detector = CrisisDetector.load()
+    for sentence in MODEL_ONLY_FR:
+        if detector.check(sentence) == SafetyVerdict("check", "model"):
+            return sentence
+    pytest.skip("the shipped model questions none of these sentences: nothing to quiet")
+
+
+async def test_a_rating_wrapped_in_words_is_taken_as_the_rating_it_is(app: App) -> None:
+    detector = CrisisDetector.load()
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.break_at_intensity()
+    wrapped = "je dirais 4 maintenant"
+    replies = await user.send(wrapped)
+    assert not any(r.safety for r in replies), f"no question about a rating ({detector.check(wrapped)})"
+    _, state = await user.run_state()
+    assert state is not None and state.top.step_id != "intensity_before", "the rating moved the break on"
+    assert "check_asked" not in await safety_kinds(app)
+
+
+async def test_a_rating_that_says_more_is_still_read(app: App) -> None:
+    user = User(app)
+    await user.onboard(country="fr")
+    await user.break_at_intensity()
+    replies = await user.send("2. je veux plus être là")
+    assert replies[0].safety == "crisis" and "3114" in replies[0].text
+
+
+async def test_after_not_me_the_model_does_not_ask_again_in_that_exercise(app: App) -> None:
+    ordinary = a_model_question()
+    user = await at_situation(app)
+    first = await user.send(ordinary)
+    assert first[-1].safety == "check", "the first time, the question is asked"
+    await user.tap("do:safety_not_me")
+    _, state = await user.run_state()
+    assert state is not None and state.top.step_id == "bring_to_mind"
+    await user.tap("continue")
+    again = await user.send(ordinary)
+    assert not any(r.safety for r in again), "not asked twice in one exercise"
+    # What the rules find still counts.
+    replies = await user.send(URGENT_FR)
+    assert replies[0].safety == "urgent"
+    assert await safety_kinds(app) == ["check_asked", "check_answered_not_me", "urgent_resources_shown"]
+
+
+async def test_a_new_exercise_asks_again(app: App) -> None:
+    ordinary = a_model_question()
+    user = await at_situation(app)
+    await user.send(ordinary)
+    await user.tap("do:safety_not_me")
+    await user.send("/cancel")
+    await user.send("/break")
+    await user.tap("other")
+    replies = await user.send(ordinary)
+    assert replies[-1].safety == "check"

@@ -146,7 +146,7 @@ class Conversation:
             user.active = True  # they write again after blocking Phare: deliveries may resume
         if exercises.expire_if_stale(turn, now):
             turn.replies.append(speaker.text("expired_notice", user))
-        verdict = self.safety.verdict(msg)
+        verdict = self.safety.settle(self.safety.verdict(msg), msg, turn)
         if msg.edited:
             # An edit is never an answer (the step it answered has moved on), but what it says is read.
             if verdict.shows_lines:

@@ -22,6 +22,7 @@ ONBOARDING, SETTINGS, FORGET = "onboarding", "settings", "forget"
 # Actions whose replies read storage: the writer fills them in, in the batch's transaction.
 DEFERRED = frozenset({"history", "export", "supervision_notes", "letters", "clear_supervision"})
 STALE_AFTER = timedelta(hours=24)  # a run untouched this long is closed
+_OWN_KEYS = frozenset({"engine", "measures", "notes", "held_text"})  # the exercise's own part of a run's state
 
 
 class Exercises:
@@ -141,7 +142,9 @@ class Exercises:
         turn.run = replace(
             run,
             state={"engine": result.state.to_dict(), "measures": measures, "notes": notes}
-            | ({"held_text": run.state["held_text"]} if "held_text" in run.state and not result.accepted else {}),
+            | ({"held_text": run.state["held_text"]} if "held_text" in run.state and not result.accepted else {})
+            # what the conversation keeps in the run for itself (the safety question's memory) stays
+            | {k: v for k, v in run.state.items() if k not in _OWN_KEYS},
             status=status,
             wake_at=result.state.wake_at if wake_at is not None and result.state.wake_at else None,
             updated_at=now if result.accepted or turn.new_run else run.updated_at,

@@ -13,11 +13,14 @@ from bot.core.speaker import Speaker
 from bot.core.turn import Turn
 from bot.messages import Button, Incoming, Outgoing
 from bot.safety import SafetyCheck, SafetyVerdict
+from dialogues.numbers import plain_rating
 from storage.records import UserRecord
 
 CHECK_ME, CHECK_NOT_ME = "safety_me", "safety_not_me"  # the two answers to "is this about you?"
 CHECK_PENDING = "safety_check"  # in the user's settings while the question waits for its answer
 HELD = "safety_held"  # in the run's (encrypted) state: the words the question interrupted
+QUIET = "safety_quiet"  # in the run's state: "not about me" was answered during this exercise
+MODEL = "model"  # the reason of a verdict that only the statistical model raised
 SAFE = SafetyVerdict()
 _YES = frozenset({"oui", "yes", "c'est moi", "c’est moi", "moi", "oui c'est moi", "yes it's me", "me", "y", "o"})
 _NO = frozenset({"non", "no", "n", "pas moi", "not me", "non merci", "no thanks"})
@@ -34,6 +37,22 @@ class SafetyFlow:
         if not words or self.safety is None:
             return SAFE
         return self.safety.check(words)
+
+    def settle(self, verdict: SafetyVerdict, msg: Incoming, turn: Turn) -> SafetyVerdict:
+        """Inside an exercise, a question the model alone would ask is left out where the conversation knows
+        better: the person already said "not about me" during this exercise (exercises speak of hard things,
+        and asking at every step would teach them to tap "no" without reading), or the message is a rating
+        and nothing else at a step that asked for one ("je dirais 4 maintenant": the model reads words, not
+        the question they answer). What the rules find, and every takeover, still counts."""
+        run = turn.run
+        if verdict.level != "check" or verdict.reason != MODEL or run is None or run.status != "active":
+            return verdict
+        if run.state.get(QUIET):
+            return SAFE
+        step = self.exercises.engine.step_of(self.exercises.state(turn))
+        if step is not None and step.kind == "scale" and plain_rating(msg.words or ""):
+            return SAFE
+        return verdict
 
     def resources(self, user: UserRecord, level: Level) -> Outgoing:
         assert self.safety is not None
@@ -99,6 +118,7 @@ class SafetyFlow:
         turn.replies.append(self.speaker.text("check_thanks", turn.user))
         if turn.run is None or turn.run.status != "active":
             return
+        turn.run = replace(turn.run, state={**turn.run.state, QUIET: True})
         if held is not None:
             self.exercises.answer(turn, held, None, None, now)  # as if no question had come between
         else:
