@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nio import (
@@ -29,10 +30,13 @@ from nio import (
     DownloadResponse,
     Event,
     InviteMemberEvent,
+    JoinError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     RoomCreateResponse,
+    RoomInviteResponse,
+    RoomKickResponse,
     RoomPreset,
     RoomSendResponse,
 )
@@ -468,6 +472,102 @@ async def test_an_invite_from_outside_the_allow_list_is_declined(world: World) -
     assert not alice.events.get(room_id) and not mallory.from_bot(room_id, bot.user_id)
     # Someone on the list is welcome.
     await world.chat(bot, alice, encrypted=False)
+
+
+def has_joined(person: Person, room_id: str, user_id: str) -> Callable[[], bool]:
+    """In this person's view of the room, `user_id` has joined (an invited user is listed in `users` too)."""
+
+    def check() -> bool:
+        room = person.client.rooms.get(room_id)
+        return room is not None and user_id in room.users and user_id not in room.invited_users
+
+    return check
+
+
+async def test_a_kicked_bot_invited_again_joins_again(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    # A direct chat where Alice is the room's admin (in a "trusted" one, Phare's power equals hers).
+    created = await alice.client.room_create(
+        is_direct=True, invite=[bot.user_id], preset=RoomPreset.private_chat, initial_state=[ENCRYPTION]
+    )
+    assert isinstance(created, RoomCreateResponse), created
+    chat = Chat(bot, alice, str(created.room_id))
+    await wait_until(lambda: bool(alice.bot_texts(chat.room_id, bot.user_id)), "Phare's greeting")
+    await chat.onboard()
+    kicked = await alice.client.room_kick(chat.room_id, bot.user_id, reason="oops")
+    assert isinstance(kicked, RoomKickResponse), kicked
+    await wait_until(lambda: bot.user_id not in alice.client.rooms[chat.room_id].users, "the kick")
+    greeted = len(alice.bot_texts(chat.room_id, bot.user_id))
+    invited = await alice.client.room_invite(chat.room_id, bot.user_id)
+    assert isinstance(invited, RoomInviteResponse), invited
+    await wait_until(has_joined(alice, chat.room_id, bot.user_id), "Phare to join again")
+    # Back in the room, Phare speaks first again (the menu: Alice is no newcomer), then answers.
+    await wait_until(lambda: len(alice.bot_texts(chat.room_id, bot.user_id)) > greeted, "Phare's greeting")
+    chat.new()
+    assert OPERATOR in "\n".join(await chat.say("/about"))
+
+
+async def test_an_invite_sent_while_phare_was_stopped_is_accepted_at_start(world: World) -> None:
+    bot = await world.bot()
+    alice = await world.person()
+    await bot.stop()
+    room_id = await alice.dm(bot.user_id, encrypted=True)
+    await bot.start()
+    await wait_until(has_joined(alice, room_id, bot.user_id), "Phare to join")
+    chat = Chat(bot, alice, room_id)
+    await wait_until(lambda: bool(alice.bot_texts(room_id, bot.user_id)), "Phare's greeting")
+    assert "Bonjour, je suis Phare" in chat.new()[0]
+
+
+async def test_an_invite_phare_could_not_answer_is_answered_after_a_restart(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join failed and the sync token moved past the invite; a restart still finds the invite."""
+    bot = await world.bot()
+    alice = await world.person()
+    assert bot.service is not None and bot.service.client is not None and bot.service.state is not None
+    client, state = bot.service.client, bot.service.state
+    tried: list[str] = []
+
+    async def refused(room_id: str) -> Any:
+        tried.append(room_id)
+        return JoinError("the homeserver refused", "M_FORBIDDEN")
+
+    monkeypatch.setattr(client, "join", refused)
+    token = state.sync_token
+    room_id = await alice.dm(bot.user_id, encrypted=True)
+    await wait_until(lambda: bool(tried) and state.sync_token != token, "a join refused, the token saved")
+    await bot.stop()
+    monkeypatch.undo()
+    await bot.start()
+    await wait_until(has_joined(alice, room_id, bot.user_id), "Phare to join after its restart")
+    await wait_until(lambda: bool(alice.bot_texts(room_id, bot.user_id)), "Phare's greeting")
+
+
+async def test_a_join_that_fails_is_retried_with_backoff(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = await world.bot(retry=RetryPolicy(base=0.05, max_delay=0.2))
+    alice = await world.person()
+    assert bot.service is not None and bot.service.client is not None
+    client = bot.service.client
+    join = client.join
+    failures: list[Any] = [aiohttp.ServerDisconnectedError(), JoinError("try later", "M_UNKNOWN")]
+    tried: list[str] = []
+
+    async def flaky(room_id: str) -> Any:
+        tried.append(room_id)
+        if failures:
+            failure = failures.pop(0)
+            if isinstance(failure, BaseException):
+                raise failure
+            return failure
+        return await join(room_id)
+
+    monkeypatch.setattr(client, "join", flaky)
+    room_id = await alice.dm(bot.user_id, encrypted=True)
+    await wait_until(has_joined(alice, room_id, bot.user_id), "Phare to join after two failures")
+    await wait_until(lambda: bool(alice.bot_texts(room_id, bot.user_id)), "Phare's greeting")
+    assert len(tried) == 3 and not failures
 
 
 async def test_a_group_hears_only_its_commands_and_personal_ones_move_to_a_direct_chat(world: World) -> None:

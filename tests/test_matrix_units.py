@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from nio import SyncError
+from nio import JoinError, JoinResponse, SyncError
 
 from bot.messages import Button, Outgoing
 from bot.retry import RetryPolicy
@@ -33,6 +33,7 @@ from bot.transports.matrix.inbound import (
     private_command,
     read_message,
 )
+from bot.transports.matrix.invites import Invites
 from bot.transports.matrix.options import MatrixOptions
 from bot.transports.matrix.secrets import SecretFile
 from bot.transports.matrix.state import MatrixState
@@ -445,6 +446,70 @@ async def test_the_first_sync_retries_by_the_same_policy(tmp_path: Path, waits: 
     with pytest.raises(Enough):
         await loop.first_sync()
     assert waits == [2.5, 1.0]
+
+
+class InvitedClient:
+    """Just enough of a client for Invites: joins answer from a script (an exception is raised)."""
+
+    user_id = BOT
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self.invited_rooms = {"!room": SimpleNamespace(inviter="@alice:example.org")}
+        self.joins: list[str] = []
+
+    async def join(self, room_id: str) -> Any:
+        self.joins.append(room_id)
+        outcome = self.script.pop(0) if self.script else JoinResponse(room_id)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def synced(invite: tuple[str, ...] = (), join: tuple[str, ...] = ()) -> Any:
+    return SimpleNamespace(rooms=SimpleNamespace(invite=dict.fromkeys(invite), join=dict.fromkeys(join), leave={}))
+
+
+def invites_for(client: InvitedClient) -> Invites:
+    return Invites(client, ("*:example.org",), RetryPolicy(jitter=0))  # type: ignore[arg-type]
+
+
+async def settled(invites: Invites) -> None:
+    await asyncio.gather(*invites._retrying.values(), return_exceptions=True)
+
+
+async def test_a_join_that_fails_is_tried_again_by_the_shared_policy(waits: list[float]) -> None:
+    client = InvitedClient([OSError("down"), JoinError("slow down", "M_LIMIT_EXCEEDED", 3000),
+                            JoinError("oops", "M_UNKNOWN")])  # fmt: skip
+    invites = invites_for(client)
+    await invites.answer(synced(invite=("!room",)), "s1")
+    await settled(invites)
+    assert client.joins == ["!room"] * 4, "joined at the fourth try, without waiting for another sync"
+    assert waits == [0.5, 3.0, 2.0], "the homeserver's 3 s is waited as asked, and the count goes on"
+    assert not invites._retrying
+
+
+async def test_a_refused_join_is_not_tried_again_and_a_retry_stops_once_joined(waits: list[float]) -> None:
+    client = InvitedClient([JoinError("not invited any more", "M_FORBIDDEN")])
+    invites = invites_for(client)
+    await invites.answer(synced(invite=("!room",)), "s1")
+    assert client.joins == ["!room"] and not invites._retrying and waits == []
+    client.script = [OSError("down")] * 100
+    await invites.answer(synced(invite=("!room",)), "s2")  # a new invite later: answered again
+    assert client.joins == ["!room"] * 2 and "!room" in invites._retrying
+    await invites.answer(synced(join=("!room",)), "s3")  # joined after all (an earlier try got through)
+    await settled(invites)
+    assert not invites._retrying and len(client.joins) < 10
+
+
+async def test_an_invite_is_answered_once_per_batch_and_again_in_a_later_one() -> None:
+    client = InvitedClient([])
+    invites = invites_for(client)
+    await invites.answer(synced(invite=("!room",)), "s1")
+    await invites.answer(synced(invite=("!room",)), "s1")  # the same batch read again after a failure
+    assert client.joins == ["!room"]
+    await invites.answer(synced(invite=("!room",)), "s2")  # invited again (after a kick): joined again
+    assert client.joins == ["!room", "!room"]
 
 
 async def test_option_reactions_give_up_after_five_tries_without_a_last_wait(waits: list[float]) -> None:

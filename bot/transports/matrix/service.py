@@ -97,13 +97,15 @@ class MatrixService:
             self.writer,
             self.transport,
             EventReader(client, state, addressing, library),
-            Invites(client, self.options.allowed_inviters),
+            Invites(client, self.options.allowed_inviters, self.options.retry),
             ready=self.ready,
             failed=self.failed,
             trust=self.trust,
         )
         if state.sync_token is None:
             await self._sync.first_sync()
+        else:
+            await self._sync.invites.catch_up(self._api.get)
         self.dispatcher = Dispatcher(
             self.transport, self.writer.mark_sent, concurrency=self.options.send_concurrency, retry=self.options.retry
         )

@@ -99,7 +99,8 @@ async def sign_in(options: MatrixOptions, directory: Path, cipher: Sealer) -> As
 
 
 class RawApi:
-    """Client-server API calls nio does not offer (cross-signing, key queries), as the signed-in device."""
+    """Client-server API calls nio does not offer (cross-signing, key queries, a sync nio must not read),
+    as the signed-in device."""
 
     def __init__(self, homeserver: str, client: AsyncClient) -> None:
         self.homeserver = homeserver
@@ -109,6 +110,12 @@ class RawApi:
     async def call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         headers = {"Authorization": f"Bearer {self.client.access_token}"}
         async with self._http.request(method, self.homeserver + path, json=body, headers=headers) as resp:
+            data = await resp.json(content_type=None)
+            return resp.status, data if isinstance(data, dict) else {}
+
+    async def get(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        headers = {"Authorization": f"Bearer {self.client.access_token}"}
+        async with self._http.get(self.homeserver + path, params=params, headers=headers) as resp:
             data = await resp.json(content_type=None)
             return resp.status, data if isinstance(data, dict) else {}
 

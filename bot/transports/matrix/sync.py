@@ -96,7 +96,7 @@ class SyncLoop:
             delay = self.options.retry.delay(attempt, _retry_after(response))
             log.warning("Matrix: first sync failed (%s); retrying in %.1f s", response.status_code, delay)
             await asyncio.sleep(delay)
-        await self.invites.answer(response)
+        await self.invites.answer(response, None)
         self.state.save_sync_token(response.next_batch)
         self.ready.set()
 
@@ -112,6 +112,7 @@ class SyncLoop:
                 self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self.invites.stop()
 
     async def _run(self) -> None:
         client, state, retry = self.client, self.state, self.options.retry
@@ -221,7 +222,7 @@ class SyncLoop:
     # --- one batch, and what was missed ------------------------------------------------------------------
 
     async def _handle(self, response: SyncResponse, batch: Batch, since: str | None) -> None:
-        await self.invites.answer(response)
+        await self.invites.answer(response, since)
         if since is not None:
             await self._backfill(response, batch, since)
         jobs: list[Incoming] = []
