@@ -292,3 +292,14 @@ async def test_a_crisis_before_start_gets_the_lines_at_once(app: App) -> None:
     replies = await user.send("je veux mourir")
     text = text_of(replies)
     assert "3114" in text and "findahelpline.com" in text
+
+
+def test_no_denies_a_thought_of_it_and_a_bare_yaml_no_is_refused(tmp_path: Path) -> None:
+    rules = CrisisRules.load()
+    for denial in ("No thoughts of hurting myself, promise.", "I have no intention of ending my life"):
+        assert rules.check(denial).level is None, denial
+    assert rules.check("no, I want to die").level == "crisis", "a 'no' that answers something denies nothing"
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(PATTERNS_FILE.read_text(encoding="utf-8").replace('"no"]', "no]"), encoding="utf-8")
+    with pytest.raises(PatternError, match="quote them"):
+        CrisisRules.load(broken)

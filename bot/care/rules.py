@@ -169,11 +169,16 @@ class CrisisRules:
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
         )
         negation = data["negation"]
+        for key in ("words", "not_after", "breakers", "no_nouns"):
+            odd = [w for w in negation.get(key, ()) if not isinstance(w, str)]
+            if odd:  # YAML reads a bare no, yes, on or off as a boolean: the word would silently vanish
+                raise PatternError(f"negation.{key}: {odd!r} are not words; quote them")
         self._negations = frozenset(collapse(str(w)) for w in negation["words"])
         self._not_negation_after = frozenset(collapse(str(w)) for w in negation["not_after"])
         # "I can't STOP thinking about dying": a verb between the negation and the phrase takes the negation.
         self._breakers = frozenset(collapse(str(w)) for w in negation["breakers"])
         self._negation_reach = int(negation["reach"])
+        self._no_nouns = frozenset(collapse(str(w)) for w in negation.get("no_nouns", ()))
         self._denials = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
         )
@@ -376,8 +381,10 @@ class CrisisRules:
                 continue
             if index > 0 and clause[index - 1] in self._not_negation_after:
                 continue
-            if word == "no" and index != len(clause) - 1:
-                continue  # "no" denies only what follows it at once: "no wish to die", not "no, I want to die"
+            if word == "no" and index != len(clause) - 1 and clause[index + 1] not in self._no_nouns:
+                # "no" denies what follows it at once ("no wish to die", not "no, I want to die"), or a thought,
+                # a plan or an intent of it ("no thoughts of hurting myself", "no intention of ending it")
+                continue
             return not self._hedges.search(before)
         return False
 
