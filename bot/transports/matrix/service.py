@@ -137,7 +137,12 @@ class MatrixService:
             self.state.close()
 
     async def idle(self) -> None:
-        """Wait until every reply committed so far is sent (tests)."""
+        """Wait until every reply committed so far is sent (tests).
+
+        The writer hands a batch's replies to the Dispatcher just after its commit: a reader can see the
+        commit (the message processed) a moment before they are queued. An empty job through the writer
+        first closes that gap: the writer commits it only after every earlier batch was handed over."""
+        await self.writer.mark_sent(())
         if self.dispatcher is not None:
             await self.dispatcher.drain()
         if self.transport is not None:
