@@ -1,13 +1,19 @@
 """Split the writers' raw files into the corpus's train / dev / test, once.
 
-    python tools/split_corpus.py RAW_DIR [crisis|identifiers]
+    python tools/split_corpus.py RAW_DIR [crisis|identifiers|readings]
 
 Each raw file is one writer's work in one language (crisis_fr_w1.jsonl ... ident_wC.jsonl). The split is by
-writer: writer 8 (crisis) and writer C (identifiers) wrote the test split, blind to the rules, the model and the
-other writers' files; nobody tuned anything on them. (Writers 3 and B wrote the first test split; once its
-figures had been read, it joined the training data and new writers wrote a new one.) The other writers' messages go to dev when the SHA-1 of
-their text falls in one bucket of five, to train otherwise. A message whose folded text also appears in the test
-split is dropped from train and dev, so the test split shares no message with them.
+writer: writer 11 (crisis) and writer C (identifiers) wrote the test split, blind to the rules, the model and
+the other writers' files; nobody tuned anything on them. Once a test split's figures have been read and reported,
+its writer joins training and a new writer writes the next one (crisis: w3, then w8; identifiers: wB). The other writers'
+messages go to dev when the SHA-1 of their text falls in one bucket of five, to train otherwise. A message whose
+folded text also appears in the test split is dropped from train and dev, so the test split shares no message
+with them.
+
+Readings (readings_r1.jsonl, readings_r2.jsonl: answers to "rate 0-10" and "what time?", both languages in
+one file) are copied whole: writer r1 is train, writer r2 is test, no dev. Nothing is dropped from train for
+being in the test: short answers ("7", "19h") are bound to recur, and a train file with holes would tell
+whoever reads it which answers the test holds.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_WRITERS = {"crisis": "w8", "identifiers": "wC"}
+TEST_WRITERS = {"crisis": "w11", "identifiers": "wC", "readings": "r2"}
+WHOLE = {"readings"}  # copied as written: no dev split, nothing dropped (see above)
 
 
 def folded(text: str) -> str:
@@ -57,13 +64,15 @@ def split(raw: Path, kind: str, pattern: str) -> None:
             entry.update({k: v for k, v in row.items() if k not in ("text", "lang")})
             if writer == TEST_WRITERS[kind]:
                 rows["test"].append(entry)
+            elif kind in WHOLE:
+                rows["train"].append(entry)
             else:
                 bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 5
                 rows["dev" if bucket == 0 else "train"].append(entry)
     if kind == "crisis":
         rows["train"].extend(regression_sentences())
     test_texts = {folded(str(r["text"])) for r in rows["test"]}
-    for name in ("train", "dev"):
+    for name in () if kind in WHOLE else ("train", "dev"):
         seen: set[str] = set()
         kept = []
         for row in rows[name]:
@@ -76,6 +85,8 @@ def split(raw: Path, kind: str, pattern: str) -> None:
     out = ROOT / "corpus" / kind
     out.mkdir(parents=True, exist_ok=True)
     for name, items in rows.items():
+        if kind in WHOLE and name == "dev":
+            continue
         lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in items]
         (out / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"{kind}/{name}: {len(items)}")
@@ -83,11 +94,13 @@ def split(raw: Path, kind: str, pattern: str) -> None:
 
 def main() -> int:
     raw = Path(sys.argv[1])
-    only = sys.argv[2] if len(sys.argv) > 2 else None  # crisis or identifiers: split that corpus alone
+    only = sys.argv[2] if len(sys.argv) > 2 else None  # crisis, identifiers or readings: that corpus alone
     if only in (None, "crisis"):
         split(raw, "crisis", "crisis_*_w*.jsonl")
     if only in (None, "identifiers"):
         split(raw, "identifiers", "ident_w*.jsonl")
+    if only in (None, "readings"):
+        split(raw, "readings", "readings_r*.jsonl")
     return 0
 
 

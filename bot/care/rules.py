@@ -99,6 +99,8 @@ class Rule:
     patterns: tuple[tuple[int, re.Pattern[str]], ...]  # each with the bit that says its words are present
     unless_after: re.Pattern[str] | None
     examples: tuple[str, ...]
+    # A cry for help has no denial form: in "can't do tonight on my own, pls help" the "not" is another verb's.
+    deniable: bool = True
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ class CrisisRules:
                     category=str(raw["category"]),
                     subject=raw["subject"],
                     noun=bool(raw.get("noun", False)),
+                    deniable=bool(raw.get("deniable", True)),
                     patterns=tuple(compiled),
                     unless_after=self._after(raw.get("unless_after") or [], blocks),
                     examples=tuple(str(e) for e in raw.get("examples") or []),
@@ -394,7 +397,7 @@ class CrisisRules:
         if (rule.unless_after is not None and rule.unless_after.match(after)) or self._idioms.match(after):
             return "idiom"
         before = sentence[max(0, match.start() - _REACH) : match.start()]
-        if self._denied(before):
+        if rule.deniable and self._denied(before):
             return "denied"
         state, reported = self._whose(before)
         if any(a <= match.start() < b for a, b in spans):
