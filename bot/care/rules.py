@@ -171,7 +171,7 @@ class CrisisRules:
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
         )
         negation = data["negation"]
-        for key in ("words", "not_after", "breakers", "no_nouns"):
+        for key in ("words", "not_after", "breakers", "no_nouns", "stop_before"):
             odd = [w for w in negation.get(key, ()) if not isinstance(w, str)]
             if odd:  # YAML reads a bare no, yes, on or off as a boolean: the word would silently vanish
                 raise PatternError(f"negation.{key}: {odd!r} are not words; quote them")
@@ -181,6 +181,7 @@ class CrisisRules:
         self._breakers = frozenset(collapse(str(w)) for w in negation["breakers"])
         self._negation_reach = int(negation["reach"])
         self._no_nouns = frozenset(collapse(str(w)) for w in negation.get("no_nouns", ()))
+        self._stops = frozenset(collapse(str(w)) for w in negation.get("stop_before", ()))
         self._denials = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
         )
@@ -384,6 +385,8 @@ class CrisisRules:
                 continue
             if index > 0 and clause[index - 1] in self._not_negation_after:
                 continue
+            if index > 0 and clause[index - 1] in self._stops:
+                return False  # "j'arrête pas de penser à mourir": not stopping is going on
             if word == "no" and index != len(clause) - 1 and clause[index + 1] not in self._no_nouns:
                 # "no" denies what follows it at once ("no wish to die", not "no, I want to die"), or a thought,
                 # a plan or an intent of it ("no thoughts of hurting myself", "no intention of ending it")
