@@ -7,12 +7,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, delete, func, literal_column, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import Cipher
 from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id
 from storage.tables import history, kept_notes, outbox, processed, processes, runs, safety_events, users
+
+# A run that has not ended, spelt exactly as the partial index ix_runs_open_updated's condition.
+OPEN_RUN = runs.c.status != literal_column("'ended'")
+PRUNE_BATCH = 5000  # processed marks per tick: ~5,000 messages a second of backlog cleared, a few ms each
 
 
 class ConflictError(RuntimeError):
@@ -114,8 +118,14 @@ class Repository:
         return value
 
     async def stale_runs(self, conn: AsyncConnection, before: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """(user id, run id) of open runs untouched since `before`, oldest first. Reads the partial index of
+        open runs: the condition is spelt as the index's, with a literal, since a bound parameter would keep
+        PostgreSQL's generic plan from proving it (and the tick runs the same statement every second)."""
         query = (
-            select(runs.c.user_id, runs.c.id).where(runs.c.status != "ended", runs.c.updated_at < before).limit(limit)
+            select(runs.c.user_id, runs.c.id)
+            .where(OPEN_RUN, runs.c.updated_at < before)
+            .order_by(runs.c.updated_at)
+            .limit(limit)
         )
         return [(r[0], r[1]) for r in await conn.execute(query)]
 
@@ -258,8 +268,23 @@ class Repository:
             delete(kept_notes).where(kept_notes.c.user_id == user_id, kept_notes.c.collection == collection)
         )
 
-    async def prune_processed(self, conn: AsyncConnection, before: datetime) -> None:
-        await conn.execute(delete(processed).where(processed.c.processed_at < before))
+    async def prune_processed(self, conn: AsyncConnection, before: datetime, limit: int = PRUNE_BATCH) -> int:
+        """Forget up to `limit` de-duplication marks older than `before`, oldest first, through the index on
+        their time; returns how many went. Bounded so one tick never holds the writer for long after a backlog
+        (a restore, a long stop): the next ticks take the rest.
+
+        The marks are named by their physical address (SQLite's rowid, PostgreSQL's ctid): matching them by
+        key instead lets PostgreSQL's generic plan hash-join the subquery against a scan of the whole table."""
+        address = "ctid" if conn.dialect.name == "postgresql" else "rowid"
+        oldest = (
+            f"SELECT {address} FROM processed_messages WHERE processed_at < :before ORDER BY processed_at LIMIT :limit"
+        )
+        which = f"ctid = ANY(ARRAY({oldest}))" if address == "ctid" else f"rowid IN ({oldest})"
+        statement = text(f"DELETE FROM processed_messages WHERE {which}").bindparams(
+            bindparam("before", type_=processed.c.processed_at.type), bindparam("limit", type_=Integer())
+        )
+        result = await conn.execute(statement, {"before": before, "limit": limit})
+        return int(result.rowcount)
 
     async def set_active(self, conn: AsyncConnection, user_id: str, active: bool) -> None:
         await conn.execute(update(users).where(users.c.id == user_id).values(active=active))

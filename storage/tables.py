@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -88,6 +89,15 @@ runs = Table(
     Column("wake_at", UTCDateTime()),
     Index("ix_runs_user_status", "user_id", "status"),
     Index("ix_runs_wake_at", "wake_at"),
+    # The writer's tick looks for open runs untouched for 24 h every second; ended runs pile up forever, so
+    # the index holds only the open ones. Queries must repeat this condition with the literal (not a bound
+    # parameter) so that SQLite and PostgreSQL's generic plans can prove it: see Repository.stale_runs.
+    Index(
+        "ix_runs_open_updated",
+        "updated_at",
+        sqlite_where=text("status != 'ended'"),
+        postgresql_where=text("status != 'ended'"),
+    ),
 )
 
 history = Table(
@@ -110,6 +120,7 @@ processed = Table(
     Column("platform", String(16), primary_key=True),
     Column("message_id", String(128), primary_key=True),
     Column("processed_at", UTCDateTime(), nullable=False),
+    Index("ix_processed_messages_processed_at", "processed_at"),  # pruning reads only the marks past their time
 )
 
 outbox = Table(
