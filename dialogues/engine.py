@@ -41,6 +41,21 @@ class EngineError(RuntimeError):
     pass
 
 
+def scale_problem(found: tuple[float, ...], lo: int, hi: int) -> str | None:
+    """What a scale step says back to the numbers read in an answer: None when it takes the one number, or
+    the catalog text that asks again (no number, two, more than two, one outside lo..hi). The benchmark of the
+    readers (bench/readings_figures.py) calls it too, so its figures are what people meet."""
+    if not found:
+        return "scale_reprompt"
+    if len(found) == 2:
+        return "scale_two_numbers"
+    if len(found) > 2:
+        return "scale_several_numbers"
+    if not lo <= found[0] <= hi:
+        return "scale_out_of_range"
+    return None
+
+
 @dataclass
 class _Turn:
     """Accumulates one call's output; the context may change mid-turn (the user picks a language)."""
@@ -222,17 +237,14 @@ class Engine:
         or none are asked again."""
         found = read_numbers(inp.option if inp.option is not None else typed)
         locale = turn.ctx.locale
-        problem: tuple[str, dict[str, object]] | None = None
-        if not found:
-            problem = ("scale_reprompt", {})
-        elif len(found) == 2:
-            problem = ("scale_two_numbers", {"first": shown(found[0], locale), "second": shown(found[1], locale)})
-        elif len(found) > 2:
-            problem = ("scale_several_numbers", {})
-        elif not step.min <= found[0] <= step.max:
-            problem = ("scale_out_of_range", {"number": shown(found[0], locale)})
+        problem = scale_problem(found, step.min, step.max)
         if problem is not None:
-            self._say(turn, problem[0], state, lo=step.min, hi=step.max, **problem[1])
+            said: dict[str, object] = {}
+            if problem == "scale_two_numbers":
+                said = {"first": shown(found[0], locale), "second": shown(found[1], locale)}
+            elif problem == "scale_out_of_range":
+                said = {"number": shown(found[0], locale)}
+            self._say(turn, problem, state, lo=step.min, hi=step.max, **said)
             self._prompt(state, step, turn, repeat=False)
             return turn.result(state, accepted=False)
         number = math.floor(found[0] + 0.5)
