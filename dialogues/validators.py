@@ -14,7 +14,7 @@ from datetime import date, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from dialogues.numbers import fold
+from dialogues.numbers import counts, digits_for_words, fold
 
 VALIDATORS = ("hour", "timezone", "date", "days")
 # Facts a validator may add about an answer, saved as `<save>_<flag>` ("yes", or "" when not): a dialogue can
@@ -41,30 +41,185 @@ class Suggestion:
 
 # --- hours --------------------------------------------------------------------------------------------
 
-_HOUR = re.compile(
-    r"^(?:a\s+|at\s+|vers\s+)?(\d{1,2})\s*(?:(?:h|:|\.|heures?)\s*(\d{2})?)?\s*(am|pm|a\.m\.|p\.m\.)?\s*(?:h)?$"
+# Answers about time are first rewritten with their times in digits, "H:MM" where the words said the minutes
+# ("neuf heures et demie" → "9:30", "quarter to nine" → "8:45", "midi et quart" → "12:15", "half seven" →
+# "7:30"); then every time is found, bare numbers included ("à 7", "8 or 9am"); durations and counts are
+# left out ("après 12h de garde", "my 8 hour shift", "mes 3 consultations"); "du soir", "pm", "at night" move
+# a time to the afternoon or evening. One time is the answer; none, or two different ones, are not.
+_MERIDIAN = re.compile(r"(?<=\d)\s*([ap])\.?\s?m\b\.?")  # "7 p.m.", "7PM", "7:30 a. m."
+_OCLOCK = re.compile(r"\s*\bo\s*'?\s*clock\b")
+_AFTERNOON = re.compile(r"\b(?:(?:de\s+)?l'?\s*)?(?:apres[-\s]?midi|aprem)\b")  # before "midi", which is noon
+_NOON = re.compile(r"\b(?:midi|noon|midday|mid-day|minuit|midnight)(?:-?ish)?\b")
+_ISH_HOUR = re.compile(r"(?<=\d)-?ish\b")
+_ONE = re.compile(r"\b(?:une|un|one)\b(?=\s*(?:heures?|h\b|[ap]\.?\s?m\b|oclock\b))")
+_AT_ONE = re.compile(r"\b(at|a|or|ou|vers|around)\s+one\b")
+_CLOCK_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_HOUR_THEN_MINUTES = re.compile(rf"\b({_CLOCK_WORDS})-(?=(?:ten|fifteen|twenty|thirty|forty|fifty)\b)")  # seven-thirty
+# "quarter to nine", "ten to eight", "twenty-five to 7": minutes before the hour, said in words (in digits,
+# "5 to 6" is as often a span as 5:55).
+_TO = re.compile(
+    r"(?<!from\s)(?<!between\s)\b(a\s+quarter|quarter|five|ten|twenty|twenty[-\s]five|\d{1,2}\s+min(?:ute)?s?)\s+"
+    rf"(?:to|till|til|of|before)\s+(\d{{1,2}}|{_CLOCK_WORDS}|noon|midnight)\b"
 )
-_HOUR_WORDS = {"midi": "12:00", "noon": "12:00", "minuit": "00:00", "midnight": "00:00"}
+_PAST = re.compile(r"\b(a\s+quarter|quarter|half|\d{1,2})(?:\s+min(?:ute)?s?)?\s+(?:past|after)\s+(\d{1,2})h?\b")
+_UK_HALF = re.compile(r"\bhalf\s+(\d{1,2})\b")  # "half seven" is 7:30 in Britain and Ireland
+_AND_HALF = re.compile(r"\b(\d{1,2})\s*(?:h\b|heures?\b|hours?\b|oclock\b)?\s*(?:et|and)\s+(?:a\s+)?(?:demie?|half)\b")
+_QUARTER = re.compile(r"\b(\d{1,2})\s*(?:h\b|heures?\b)?\s*et\s+quart\b")
+_TO_QUARTER = re.compile(r"\b(\d{1,2})\s*(?:h\b|heures?\b)?\s*moins\s+(?:le\s+)?quart\b")
+_MINUS = re.compile(r"\b(\d{1,2})\s*(?:h\b|heures?\b)\s*moins\s+(\d{1,2})\b")  # "8h moins 10" → 7:50
+# Hours that are durations, not times: "après 12h de garde", "dans 2 heures", "my 8 hour shift", "after 10 hours";
+# and dates ("le 12/03").
+_DURATION_FR = re.compile(
+    r"\b\d{1,2}\s*(?:h|heures?)\s+(?:de|d')\s*(?!(?:matin|mat|soir|soiree|nuit|la\s+nuit)\b)"
+    r"|\b(?:dans|pendant|durant|depuis|il\s+y\s+a)\s+\d{1,2}\s*(?:h|heures?)(?![\w:.])(?!\s*\d)"
+    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+)
+_DURATION_EN = re.compile(r"(?<!\bat\s)(?<!\bby\s)(?<!\baround\s)(?<!\babout\s)\b\d{1,2}[-\s]*(?:hours?|hrs?)\b")
+_TIME = re.compile(
+    r"(?<![\w:.,])(?:"
+    r"(?P<hm>\d{1,2})\s*(?:h|:|\.|heures?|hours?)\s*(?P<mm>\d{2})(?:\s*(?:h|mn|min)\b)?"  # 19h30, 19:30, 19.30h
+    r"|(?P<hhmm>\d{3,4})(?=\s[ap]m\b)"  # 730am, 1030pm
+    r"|(?P<hu>\d{1,2})\s*(?:h|heures?|hours?|hrs?|oclock)(?!\w)"  # 8h, 8 heures, 8 o'clock
+    r"|(?P<h2>\d{1,2})\s(?P<m2>[1-5]\d)"  # "nine thirty", "six forty-five", once in digits
+    r"|(?P<bare>\d{1,4})"  # "à 7", "8 or 9am", "1500"
+    r")(?![\w:]|[.,]\d)(?:\s(?P<meridian>[ap]m)\b)?"
+)
+# The part of the day said nearest to a bare hour moves it: "7 du soir" is 19:00, "10 at night" 22:00 ("2 at
+# night" 2:00, "12 at night" 0:00); "le soir à 7, pas le matin" is 19:00, "le matin à 7, pas le soir" 7:00.
+_PART_OF_DAY = re.compile(
+    r"\b(?:(?P<later>soir|soiree|evening|eve|tonight|aprem|afternoon)|(?P<night>nuit|night)|(?P<early>matin|mat|morning))\b"
+)
+_WORD_OR_MARK = re.compile(r"[a-z]+(?:['-][a-z]+)*|\S")
+# Between a bare number and a time, these make the number a time too: "8 or 9am", "between 7 and 7:30".
+_TIME_LINKS = frozenset(["ou", "or", "et", "and", "a", "to", "till", "until", "pis", "sinon", "voire", "maybe",
+                         "peut-etre", "ptet", "-", "–", "—", "/", ",", "~"])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Time:
+    hour: int
+    minute: int
+    marked: bool  # said as a time (h, :, am, o'clock, words), not a bare number
+    meridian: str | None
+    start: int
+    end: int
+
+
+def _hh_mm(hour: int, minute: int) -> str:
+    return f"{hour}:{minute:02d}"
+
+
+def _minutes(words: str) -> int:
+    if "quarter" in words:
+        return 15
+    if words == "half":
+        return 30
+    found = re.search(r"\d+", digits_for_words(re.sub(r"[-\s]+", "-", words)))
+    return int(found.group()) if found else 60
+
+
+def _spoken_times(folded: str) -> str:
+    """An answer about time with its times in digits ("H:MM" where words said the minutes)."""
+    text = _OCLOCK.sub(" oclock", _AFTERNOON.sub(" aprem ", _HOUR_THEN_MINUTES.sub(r"\1 ", folded)))
+
+    def to(match: re.Match[str]) -> str:
+        hour = digits_for_words(match.group(2), articles=True).replace("noon", "12").replace("midnight", "24")
+        minutes = _minutes(match.group(1))
+        return _hh_mm(int(hour) - 1, 60 - minutes) if 1 <= int(hour) <= 24 and 0 < minutes < 60 else match.group(0)
+
+    text = digits_for_words(_TO.sub(to, text))  # "vingt et une" first: "une heure" alone is one o'clock
+    text = _AT_ONE.sub(r"\1 1", _ONE.sub("1", text))
+    text = _NOON.sub(lambda m: " 0h " if m.group(0).startswith(("minuit", "midnight")) else " 12h ", text)
+    text = _ISH_HOUR.sub("", _MERIDIAN.sub(r" \1m", text))
+
+    def past(match: re.Match[str]) -> str:
+        minutes = _minutes(match.group(1))
+        return _hh_mm(int(match.group(2)), minutes) if minutes < 60 else match.group(0)
+
+    text = _PAST.sub(past, text)
+    text = _UK_HALF.sub(lambda m: _hh_mm(int(m.group(1)), 30), text)
+    text = _AND_HALF.sub(lambda m: _hh_mm(int(m.group(1)), 30), text)
+    text = _QUARTER.sub(lambda m: _hh_mm(int(m.group(1)), 15), text)
+    text = _TO_QUARTER.sub(lambda m: _hh_mm((int(m.group(1)) - 1) % 24, 45), text)
+
+    def minus(match: re.Match[str]) -> str:
+        minutes = int(match.group(2))
+        return _hh_mm((int(match.group(1)) - 1) % 24, 60 - minutes) if 0 < minutes < 60 else match.group(0)
+
+    text = _MINUS.sub(minus, text)
+    return _DURATION_EN.sub(" _ ", _DURATION_FR.sub(" _ ", text))
+
+
+def _found_times(spoken: str) -> list[_Time]:
+    found: list[_Time] = []
+    for match in _TIME.finditer(spoken):
+        meridian = match.group("meridian")
+        if match.group("hm") is not None:
+            hour, minute, marked = int(match.group("hm")), int(match.group("mm")), True
+        elif match.group("hhmm") is not None:
+            (hour, minute), marked = divmod(int(match.group("hhmm")), 100), True
+        elif match.group("hu") is not None:
+            hour, minute, marked = int(match.group("hu")), 0, True
+        elif match.group("h2") is not None:
+            hour, minute, marked = int(match.group("h2")), int(match.group("m2")), True
+        else:
+            bare = match.group("bare")
+            (hour, minute), marked = divmod(int(bare), 100) if len(bare) > 2 else (int(bare), 0), False
+            before = spoken[: match.start()].split()[-1:]
+            after = _WORD_OR_MARK.findall(spoken[match.end() :])[:1]
+            if counts(before[0] if before else "", after[0] if after else ""):
+                continue  # "mes 3 consultations", "entre deux patients": a count, not a time
+        found.append(_Time(hour, minute, marked or meridian is not None, meridian, match.start(), match.end()))
+    if not any(t.marked for t in found):
+        return found
+    # With a time said as one, a bare number is a time only when tied to one: "8 or 9am", "noon or 1".
+    kept = []
+    for i, time in enumerate(found):
+        tied = (
+            found[j].marked and all(w in _TIME_LINKS for w in _WORD_OR_MARK.findall(spoken[a.end : b.start]))
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(found)
+            for a, b in [sorted((time, found[j]), key=lambda t: t.start)]
+        )
+        if time.marked or any(tied):
+            kept.append(time)
+    return kept
+
+
+def _clock(time: _Time, parts: list[tuple[int, str]]) -> tuple[int, int] | None:
+    """A time on the 24-hour clock, its am or pm, or else the part of the day said nearest to it, applied."""
+    hour = time.hour
+    part = min(parts, key=lambda p: abs(p[0] - time.start))[1] if parts else ""
+    if time.meridian is not None:
+        if 13 <= hour <= 23 and time.meridian == "pm":
+            pass
+        elif not 1 <= hour <= 12:
+            return None
+        else:
+            hour = hour % 12 + (12 if time.meridian == "pm" else 0)
+    elif (part == "later" and 1 <= hour <= 11) or (part == "night" and 6 <= hour <= 11):
+        hour += 12
+    elif part == "night" and hour == 12:
+        hour = 0
+    return (hour, time.minute) if 0 <= hour <= 23 and 0 <= time.minute <= 59 else None
+
+
+def read_hours(text: str) -> tuple[tuple[int, int] | None, ...]:
+    """Every distinct time an answer names, in order, as (hour, minute) on the 24-hour clock; None for one that
+    cannot be ("25h", "8h75")."""
+    spoken = _spoken_times(re.sub(r"\s+", " ", fold(text).replace("’", "'")))
+    parts = [(m.start(), str(m.lastgroup)) for m in _PART_OF_DAY.finditer(spoken)]
+    return tuple(dict.fromkeys(_clock(t, parts) for t in _found_times(spoken)))
 
 
 def parse_hour(text: str) -> Valid | None:
-    """'8', '8h', '8h30', '08:30', '20.15', '8 pm', '8:30am', 'midi' → 'HH:MM'."""
-    folded = re.sub(r"\s+", " ", fold(text))
-    if folded in _HOUR_WORDS:
-        value = _HOUR_WORDS[folded]
-        return Valid(value, value)
-    match = _HOUR.match(folded)
-    if match is None:
+    """The one time an answer names → 'HH:MM': '8', '8h', '8h30', '08:30', '20.15', '8 pm', '8:30am', 'midi',
+    'dix-neuf heures', '9h moins le quart', 'midi et demi', '7 du soir', 'half past seven', 'quarter to nine',
+    'vers 21h si possible', 'after my 3 sessions, 7pm'. None when it names no time, or two ('8h ou 9h')."""
+    found = read_hours(text)
+    if len(found) != 1 or found[0] is None:
         return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    meridian = (match.group(3) or "").replace(".", "")
-    if meridian:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if meridian == "pm" else 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    value = f"{hour:02d}:{minute:02d}"
+    value = f"{found[0][0]:02d}:{found[0][1]:02d}"
     return Valid(value, value)
 
 

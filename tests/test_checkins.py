@@ -102,6 +102,42 @@ def test_hours_are_read_the_way_people_write_them(typed: str, value: str | None)
 
 
 @pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        # words for the hour and the minutes, French and English
+        ("vingt-deux heures", "22:00"), ("quinze heures quinze", "15:15"), ("six forty-five", "06:45"),
+        ("seven-thirty", "07:30"), ("une heure du matin", "01:00"), ("at one", "01:00"), ("nine oclock", "09:00"),
+        # halves and quarters
+        ("onze heures et demie", "11:30"), ("5h et quart", "05:15"), ("11h moins le quart", "10:45"),
+        ("dix heures moins dix", "09:50"), ("minuit et demi", "00:30"), ("midi moins le quart", "11:45"),
+        ("midi quinze", "12:15"), ("half past ten", "10:30"), ("half six", "06:30"), ("quarter to seven", "06:45"),
+        ("twenty to twelve", "11:40"), ("a quarter past 4", "04:15"), ("10 after 6", "06:10"),
+        ("quarter past noon", "12:15"), ("4 and a half", "04:30"),
+        # the part of the day moves a bare hour
+        ("huit heures du soir", "20:00"), ("2h de l'après-midi", "14:00"), ("à 6h à soir", "18:00"),
+        ("ce soir 10", "22:00"), ("11 at night", "23:00"), ("at 7 in the eve", "19:00"), ("5 in the morning", "05:00"),
+        ("le matin vers 6", "06:00"), ("9:15 p.m.", "21:15"), ("12am", "00:00"), ("12 pm", "12:00"),
+        ("1115pm", "23:15"), ("0830", "08:30"), ("20h45min", "20:45"), ("17.15h", "17:15"),
+        ("le soir à 8h, pas le matin", "20:00"), ("le matin à 8h, pas le soir", "08:00"),
+        ("22H10", "22:10"), ("6ish", "06:00"), ("midday-ish", "12:00"),
+        # a sentence around the hour, and numbers that are not hours
+        ("plutôt vers 20h si ça vous va", "20:00"), ("je finis tard, disons 21 h 30 ?", "21:30"),
+        ("après mes 4 séances, 19h", "19:00"), ("my last 2 clients leave at 6pm", "18:00"),
+        ("après 10h de boulot, 20h", "20:00"), ("before my 12 hour shift, 5am", "05:00"), ("dans 2 heures", None),
+        ("in 3 hours", None), ("le 14/05 à 9h", "09:00"), ("vers les 9", "09:00"),
+        # two times, or none
+        ("7h ou 8h", None), ("entre 19h et 20h", None), ("6 or 7pm", None), ("noon or half twelve", None),
+        ("20h-21h", None), ("10h30 ou 11h", None), ("vers 8 ou 9 le matin", None), ("entre trois patients", None),
+        ("après le repas", None), ("whenever I get home", None), ("aucune préférence, vraiment", None), ("25:00", None),
+        ("13 am", None),
+    ],
+)  # fmt: skip
+def test_hours_in_sentences_words_and_parts_of_the_day(typed: str, value: str | None) -> None:
+    found = parse_hour(typed)
+    assert (found.value if found else None) == value
+
+
+@pytest.mark.parametrize(
     ("typed", "value", "shown"),
     [("Lyon", PARIS, "Lyon"), ("Montréal", "America/Toronto", "Montréal"), ("genève", "Europe/Zurich", "Genève"),
      ("UTC+2", "UTC+02:00", "UTC+02:00"), ("+02:00", "UTC+02:00", "UTC+02:00"), ("GMT-5", "UTC-05:00", "UTC-05:00"),
@@ -161,7 +197,7 @@ async def test_settings_reask_kindly_and_store_what_was_meant(app: App) -> None:
     await user.onboard(country="ca")
     await user.send("/checkin")
     await user.tap("setup")
-    again = await user.send("vers midi et demi")
+    again = await user.send("vers l'heure du déjeuner")  # no hour in it ("vers midi et demi" is read: 12:30)
     assert "Je n'ai pas reconnu d'heure" in text_of(again) and await user.step() == "hour"
     zone = await user.send("12h30")
     assert [b.label for b in zone[-1].buttons] == ["Montréal / Toronto", "Vancouver"], "suggested from Canada"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogues.engine import Engine
+from dialogues.engine import Engine, scale_problem
 from dialogues.loader import DialogueError, Library, load_dialogue, load_library
 from dialogues.numbers import parse_number, read_numbers
 from dialogues.results import Action, Collect, End, Input, Offer, RecordMeasure, SaveNote, SetProfile, Wait
@@ -449,6 +449,50 @@ def test_numbers() -> None:
 )  # fmt: skip
 def test_numbers_read_the_way_people_write_them(typed: str, numbers: tuple[float, ...]) -> None:
     assert read_numbers(typed) == tuple(float(n) for n in numbers)
+
+
+@pytest.mark.parametrize(
+    ("typed", "numbers"),
+    [
+        # number words, with the Belgian and Swiss tens, and round numbers said in words
+        ("dix-sept", (17,)), ("vingt et un sur dix", (21,)), ("quatre-vingt-dix", (90,)), ("septante-deux", (72,)),
+        ("huitante", (80,)), ("nonante sur dix !", (90,)), ("soixante et onze", (71,)), ("twenty one", (21,)),
+        ("like a hundred", (100,)), ("genre un million", (1_000_000,)), ("eightish", (8,)), ("7-ish", (7,)),
+        # halves and decimals said in words
+        ("huit et demie", (8.5,)), ("three and half", (3.5,)), ("6 1/2", (6.5,)), ("2½", (2.5,)),
+        ("quatre virgule cinq", (4.5,)), ("six point five", (6.5,)),
+        # the scale named, with or without the answer's number before it
+        ("sur dix ? six", (6,)), ("out of ten, maybe 3", (3,)), ("5 on 10", (5,)), ("a 7 on a scale of 1 to 10", (7,)),
+        ("je me mets à 2 sur une échelle de 0 à 10", (2,)), ("de 0 à 10 je dirais 8", (8,)), ("9/10", (9,)),
+        # numbers that count something, beside the rating
+        ("3 annulations aujourd'hui, je dirais 5", (5,)), ("after my 4 sessions, a 6", (6,)),
+        ("douze heures de garde, donc 9", (9,)), ("two long calls this morning, so 3", (3,)),
+        ("zéro sommeil mais anxiété à 8", (8,)), ("a 10 hour day, 7", (7,)), ("mes 2 gosses malades, 6", (6,)),
+        # hesitations between two values, however they are joined
+        ("3 pis 4", (3, 4)), ("3 voire 4", (3, 4)), ("two, maybe three", (2, 3)), ("2 until 3", (2, 3)),
+        ("4/5", (4, 5)), ("entre un 3 et un 4", (3, 4)), ("8 or maybe 9", (8, 9)), ("7 sinon 8 jsp", (7, 8)),
+        ("trois quatre", (3, 4)), ("4 mais 5", (4, 5)),
+        # a number taken back for the next, or said of another day
+        ("5 mais plutôt 6", (6,)), ("3, non 4", (4,)), ("8 no wait 7", (7,)), ("six, disons sept", (7,)),
+        ("hier 8, aujourd'hui 5", (5,)), ("it was 9 this morning, now a 6", (6,)),
+        # out of range, negative, percent
+        ("minus 3", (-3,)), ("moins 1", (-1,)), ("minus one", (-1,)), ("6 outta 10", (6,)), ("two over ten", (2,)),
+        ("au moins 8", (8,)), ("plus ou moins 5", (5,)),
+        ("80 pour cent", (80,)), ("un 6 bien tassé", (6,)), ("honnêtement ? 4.", (4,)),
+    ],
+)  # fmt: skip
+def test_numbers_in_sentences_number_words_and_hesitations(typed: str, numbers: tuple[float, ...]) -> None:
+    assert read_numbers(typed) == tuple(float(n) for n in numbers)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("8", None), ("entre 2 et 3", "scale_two_numbers"), ("2, 3 ou 4", "scale_several_numbers"),
+     ("onze", "scale_out_of_range"), ("-1", "scale_out_of_range"), ("aucune idée", "scale_reprompt"),
+     ("3,5", None), ("après 3 séances, 12", "scale_out_of_range")],
+)  # fmt: skip
+def test_what_a_scale_step_says_to_the_numbers_read(typed: str, problem: str | None) -> None:
+    assert scale_problem(read_numbers(typed), 0, 10) == problem
 
 
 # --- validation ---------------------------------------------------------------------------------------
