@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field("fr", description="language when the platform does not say")
     log_level: str = "INFO"
+    log_format: str = Field("text", description="text (readable) or json (one object per line)")
+    http_listen: str | None = Field(None, description="HOST:PORT for /healthz, /readyz and /metrics; unset: off")
     allowed_users: str = Field("", description="comma-separated user ids (or platform:id); empty = open to all")
     invite_codes: SecretStr = Field(SecretStr(""), description="comma-separated codes: `/start CODE` admits a user")
     checkin_grace: timedelta = Field(
@@ -87,6 +89,22 @@ class Settings(BaseSettings):
     def retry(self) -> RetryPolicy:
         """The one retry policy every loop that sends, polls or syncs waits by."""
         return self._retry
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("PHARE_LOG_FORMAT is text or json")
+        return value.lower()
+
+    @field_validator("http_listen")
+    @classmethod
+    def _http_listen(cls, value: str | None) -> str | None:
+        if value:
+            from bot.health import parse_listen
+
+            parse_listen(value)
+        return value or None
 
     @model_validator(mode="after")
     def _postgres_needs_key(self) -> Settings:

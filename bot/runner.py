@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
+from bot.health import HealthServer
 from bot.scheduler import SchedulerHandle, start_scheduler
 from bot.writer import Writer
 
@@ -72,13 +73,23 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
     started: list[Service] = []
+    up: list[Service] = []  # started and connected: what /readyz waits for
+
+    async def not_ready() -> list[str]:
+        names = [type(s).__name__ for s in services if s not in up or s.failed.is_set()]
+        return [f"{name} not connected" for name in names]
+
+    health = HealthServer(settings.http_listen, phare.db, not_ready) if settings.http_listen else None
     ticker: asyncio.Task[None] | None = None
     checkins: SchedulerHandle | None = None
     code = 0
     try:
+        if health is not None:
+            await health.start()
         for service in services:
             started.append(service)  # stopped even if its start fails halfway
             await service.start()
+            up.append(service)
         ticker = asyncio.create_task(tick(phare.writer), name="phare-ticker")
         checkins = await start_scheduler(phare.writer, phare.settings)
         waits = [asyncio.create_task(stop.wait()), *(asyncio.create_task(s.failed.wait()) for s in services)]
@@ -104,6 +115,8 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 log.error("a transport did not stop cleanly: %s", type(exc).__name__)
         for sig in handled:
             loop.remove_signal_handler(sig)
+        if health is not None:
+            await health.stop()
         await phare.close()
     return code
 
