@@ -3,13 +3,13 @@ transaction, after its messages, so they see the batch's own changes too. The co
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import actions
+from bot.chart_pool import ChartPool, ChartRequest
 from bot.core.jobs import ACTION_PREFIX
 from bot.core.speaker import Speaker
 from bot.messages import Attachment, Button, Outgoing
@@ -18,9 +18,10 @@ from storage.repo import Repository
 
 
 class Reads:
-    def __init__(self, repo: Repository, speaker: Speaker) -> None:
+    def __init__(self, repo: Repository, speaker: Speaker, charts: ChartPool) -> None:
         self.repo = repo
         self.speaker = speaker
+        self.charts = charts
 
     async def fill(
         self,
@@ -30,10 +31,12 @@ class Reads:
         runs: dict[str, RunRecord],
         changes: Changes,
         now: datetime,
-    ) -> None:
-        """Replace each placeholder (outbox id, what, user id) by the messages it stands for, in place."""
+    ) -> list[ChartRequest]:
+        """Replace each placeholder (outbox id, what, user id) by the messages it stands for, in place. Returns
+        the charts to draw once the batch has committed (bot/chart_pool.py): never inside the transaction."""
         if not deferred:
-            return
+            return []
+        wanted: list[ChartRequest] = []
         outbox = changes.outbox_new
         position = {record.id: index for index, record in enumerate(outbox)}
         expanded: dict[int, list[OutboxRecord]] = {}
@@ -44,7 +47,7 @@ class Reads:
             if user is None or user_id in changes.forgotten:
                 expanded[index] = []
                 continue
-            messages = await self._messages(conn, changes, name, user, runs.get(user_id), now)
+            messages = await self._messages(conn, changes, name, user, runs.get(user_id), now, record, wanted)
             expanded[index] = [replace(record, id=ordered_id(), payload=m.to_dict()) for m in messages]
         rebuilt: list[OutboxRecord] = []
         for index, record in enumerate(outbox):
@@ -52,10 +55,11 @@ class Reads:
         # New ids sort after the old ones: hand them out again in list order so each chat's order holds.
         ids = sorted(r.id for r in rebuilt)
         changes.outbox_new = [replace(r, id=i) for r, i in zip(rebuilt, ids, strict=True)]
+        return wanted
 
     async def _messages(
         self, conn: AsyncConnection, changes: Changes, name: str, user: UserRecord, run: RunRecord | None,
-        now: datetime,
+        now: datetime, record: OutboxRecord, wanted: list[ChartRequest],
     ) -> list[Outgoing]:  # fmt: skip
         speaker = self.speaker
         ctx = speaker.ctx(user)
@@ -86,7 +90,7 @@ class Reads:
             if not user.consented:
                 return [speaker.text("history_no_consent", user)]
             return [Outgoing(actions.history_text(speaker.library, ctx, entries[:10])),
-                    *await self._history_chart(user, entries, now)]  # fmt: skip
+                    *self._history_chart(user, entries, now, record, wanted)]  # fmt: skip
         kept_all = await self.repo.kept_of(conn, user.id)
         data = actions.export_data(user, entries, run, now, kept_all)
         stamp = now.strftime("%Y%m%d")
@@ -98,12 +102,21 @@ class Reads:
             Outgoing("", attachment=Attachment(f"phare-measures-{stamp}.csv", "text/csv", actions.export_csv(data))),
         ]
 
-    async def _history_chart(self, user: UserRecord, entries: list[HistoryRecord], now: datetime) -> list[Outgoing]:
-        """/history's chart of the last four weeks (bot/charts.py), drawn off the event loop."""
+    def _history_chart(
+        self, user: UserRecord, entries: list[HistoryRecord], now: datetime, record: OutboxRecord,
+        wanted: list[ChartRequest],
+    ) -> list[Outgoing]:  # fmt: skip
+        """/history's chart of the last four weeks (bot/charts.py): its data now, the picture drawn in another
+        process after the commit and sent after the text. When too many charts wait, "try again in a minute"."""
         from bot import charts
 
         data = charts.chart_data(self.speaker.library, self.speaker.ctx(user), user, entries, now)
         if not data.checkins and not data.exercises and not data.selfchecks:
             return []
-        png = await asyncio.get_running_loop().run_in_executor(None, charts.render_png, data)
-        return [charts.image_message(png, now)]
+        if self.charts.waiting(user.id) or any(w.user_id == user.id for w in wanted):
+            return []  # the chart already on its way is the same one
+        if self.charts.room() <= len(wanted):
+            self.charts.refused += 1
+            return [self.speaker.text("chart_busy", user)]
+        wanted.append(ChartRequest(user.id, record.platform, record.chat_key, data, now))
+        return []

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -21,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import checkins, metrics
+from bot import checkins
 from bot.access import Access
+from bot.chart_pool import ChartPool
 from bot.checkin_jobs import Due, handle_due, sync_schedules
 from bot.core.conversation import Conversation
 from bot.core.exercises import FORGET, ONBOARDING, SETTINGS
-from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, MarkSent, Notice, Wake, private_chat
+from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, Followup, MarkSent, Notice, Wake, private_chat
 from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
 from bot.reads import Reads
@@ -49,14 +49,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-Job = Incoming | Wake | Expire | MarkSent | Notice | Due  # Due: a check-in claimed by bot/scheduler.py
+Job = Incoming | Wake | Expire | MarkSent | Notice | Due | Followup  # Due: a check-in claimed by bot/scheduler.py
 
 
 @dataclass
 class _Pending:
     job: Job
     done: asyncio.Future[None]
-    queued: float = field(default_factory=time.perf_counter)  # for the step-latency histogram
 
 
 @dataclass
@@ -104,9 +103,6 @@ class _Batch:
     seen: set[tuple[str, str]] = field(default_factory=set)
     changes: Changes = field(default_factory=Changes)
     exports: dict[str, list[HistoryRecord]] = field(default_factory=dict)
-    started: list[str] = field(default_factory=list)  # exercises started, ended: for /metrics, counted at commit
-    ended: list[tuple[str, str]] = field(default_factory=list)
-    checkins_sent: int = 0
 
 
 class Writer:
@@ -134,7 +130,8 @@ class Writer:
             library, safety=safety, access=access, operator_contact=operator_contact,
             default_locale=default_locale, bot_username=bot_username,
         )  # fmt: skip
-        self.reads = Reads(repo, self.core.speaker)
+        self.charts = ChartPool(self.enqueue)  # /history's pictures, drawn in another process after the commit
+        self.reads = Reads(repo, self.core.speaker, self.charts)
         self.clock = clock
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -212,6 +209,7 @@ class Writer:
             self._worker = asyncio.create_task(self._work(), name="phare-writer")
 
     async def stop(self) -> None:
+        await self.charts.close()  # first: a chart finishing now would queue a job for a stopped writer
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -285,9 +283,7 @@ class Writer:
                 await asyncio.sleep(0)
             self.batches += 1
             deliveries = await self._commit_batch(pending)
-            committed = time.perf_counter()
             for item in pending:
-                metrics.STEP_SECONDS.observe(committed - item.queued)
                 if not item.done.done():
                     item.done.set_result(None)
             if deliveries:
@@ -306,7 +302,6 @@ class Writer:
             if self._cache is not None:
                 self._cache.clear()  # records may have been changed in memory by the failed batch
             log.warning("batch of %d failed (%s); retrying one by one", len(pending), type(exc).__name__)
-            metrics.ERRORS.labels("batch_conflict").inc()
         deliveries: list[Delivery] = []
         for item in pending:
             for attempt in range(3):
@@ -317,9 +312,6 @@ class Writer:
                     log.warning("step failed (%s), attempt %d", type(exc).__name__, attempt + 1)
                     await asyncio.sleep(0.05 * (attempt + 1))
             else:
-                metrics.ERRORS.labels("step_failed").inc()
-                if isinstance(item.job, Due):
-                    metrics.CHECKINS.labels("failed").inc()
                 item.done.set_exception(RuntimeError("could not store this step"))
         return deliveries
 
@@ -328,7 +320,7 @@ class Writer:
         batch = _Batch(now=now)
         messages = [j for j in jobs if isinstance(j, Incoming)]
         notices = [j for j in jobs if isinstance(j, Notice)]
-        by_id = [j for j in jobs if isinstance(j, Wake | Expire)]
+        by_id = [j for j in jobs if isinstance(j, Wake | Expire | Followup)]
         dues = [j for j in jobs if isinstance(j, Due)]
         sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
@@ -370,23 +362,24 @@ class Writer:
                     self._timer(job, batch)
                 elif isinstance(job, Notice):
                     self._notice(job, batch)
+                elif isinstance(job, Followup) and (person := batch.users.get(job.user_id)) is not None:
+                    turn = Turn(user=person, run=None, chat_key=job.chat_key, platform=job.platform)
+                    turn.replies.extend(job.messages)
+                    self._queue_replies(turn, batch, user_id=person.id)
             if dues:
                 await self._scheduled(conn, dues, batch)
             if sent:
                 await self.repo.delete_outbox(conn, sent)
             for user_id in blocked:
                 await self.repo.set_active(conn, user_id, False)
-            await self.reads.fill(conn, batch.deferred, batch.users, batch.runs, batch.changes, batch.now)
+            charts = await self.reads.fill(conn, batch.deferred, batch.users, batch.runs, batch.changes, batch.now)
             await self.repo.flush(conn, batch.changes)
             changed = [*batch.changes.users_new.values(), *batch.changes.users_dirty.values()]
             await sync_schedules(conn, changed, now)  # check-in settings changed: their schedules follow
         if cache is not None:
             cache.remember(batch.users, batch.runs, batch.changes.forgotten, blocked)
-        metrics.count_batch(
-            messages=(p for p, i, _ in batch.changes.processed_new if not i.startswith("notice:")),
-            started=batch.started, ended=batch.ended, safety=(kind for _, kind, _, _ in batch.changes.safety_new),
-            checkins_due=len(dues), checkins_sent=batch.checkins_sent,
-        )  # fmt: skip
+        for chart in charts:  # committed: now drawn in another process, then queued as a Followup
+            self.charts.draw(chart)
         return [self._delivery(r) for r in batch.changes.outbox_new]
 
     def _delivery(self, record: OutboxRecord) -> Delivery:
@@ -483,7 +476,6 @@ class Writer:
                 day, round_ = result.daily
                 messages.append(self.core.daily_prompt(user, day, round_))
             if messages:
-                batch.checkins_sent += 1
                 turn = Turn(user=user, run=None, chat_key=private_chat(user.external_id), platform=user.platform)
                 turn.replies.extend(messages)
                 self._queue_replies(turn, batch, user_id=user.id)
@@ -502,10 +494,6 @@ class Writer:
                 changes.user(user)
             for ended, outcome in turn.ended:
                 record_history(changes, ended, outcome, user, batch.now)
-                if ended.dialogue_id not in APP_DIALOGUES:
-                    batch.ended.append((ended.dialogue_id, outcome))
-            if turn.new_run and turn.run is not None and turn.run.dialogue_id not in APP_DIALOGUES:
-                batch.started.append(turn.run.dialogue_id)
             if not turn.touches_run:
                 pass  # a group message: the person's open run, if any, is left as it is
             elif turn.run is not None and turn.run.status != "ended":
@@ -522,9 +510,6 @@ class Writer:
         self._queue_replies(turn, batch, user_id=None if turn.forget else user.id)
 
 
-APP_DIALOGUES = (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE)  # not exercises: no history, no metric
-
-
 def _mark(notice: Notice) -> tuple[str, str]:
     """A notice's de-duplication mark, beside the processed messages' ids."""
     return (notice.platform, "notice:" + hashlib.sha256(notice.key.encode()).hexdigest()[:40])
@@ -537,7 +522,7 @@ def record_history(changes: Changes, run: RunRecord, outcome: str, user: UserRec
         del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
     else:
         changes.run(replace(run, status="ended"))
-    if not user.consented or run.dialogue_id in APP_DIALOGUES:
+    if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
         return
     changes.history_new[run.id] = HistoryRecord(
         id=run.id,

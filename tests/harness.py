@@ -84,6 +84,7 @@ class App:
         await self.db.dispose()
 
     async def settle(self) -> None:
+        await self.writer.charts.drain()  # a /history chart is drawn in another process and queued after
         await self.dispatcher.drain()
 
 

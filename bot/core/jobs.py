@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.messages import Outgoing
+
 START_PREFIX = "start:"  # a button that starts a listed exercise
 ACTION_PREFIX = "do:"  # a button that runs an app action
 INTERACTIVE, SCHEDULED = 0, 1  # outbox priorities: replies to people go before check-ins
@@ -48,3 +50,14 @@ class Notice:
 def private_chat(user_key: str) -> str:
     """A chat key meaning "this person's private chat": each transport knows how to reach it."""
     return f"@user:{user_key}"
+
+
+@dataclass(frozen=True)
+class Followup:
+    """Replies that come after their step, once ready (a /history chart drawn in another process,
+    bot/chart_pool.py): queued for the person like any reply, dropped if they are gone by then."""
+
+    user_id: str
+    platform: str
+    chat_key: str
+    messages: tuple[Outgoing, ...]
