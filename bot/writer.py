@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import checkins
+from bot import checkins, metrics
 from bot.access import Access
 from bot.chart_pool import ChartPool
 from bot.checkin_jobs import Due, handle_due, sync_schedules
@@ -56,6 +57,7 @@ Job = Incoming | Wake | Expire | MarkSent | Notice | Due | Followup  # Due: a ch
 class _Pending:
     job: Job
     done: asyncio.Future[None]
+    queued: float = field(default_factory=time.perf_counter)  # for the step-latency histogram
 
 
 @dataclass
@@ -103,6 +105,9 @@ class _Batch:
     seen: set[tuple[str, str]] = field(default_factory=set)
     changes: Changes = field(default_factory=Changes)
     exports: dict[str, list[HistoryRecord]] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)  # exercises started, ended: for /metrics, counted at commit
+    ended: list[tuple[str, str]] = field(default_factory=list)
+    checkins_sent: int = 0
 
 
 class Writer:
@@ -283,7 +288,9 @@ class Writer:
                 await asyncio.sleep(0)
             self.batches += 1
             deliveries = await self._commit_batch(pending)
+            committed = time.perf_counter()
             for item in pending:
+                metrics.STEP_SECONDS.observe(committed - item.queued)
                 if not item.done.done():
                     item.done.set_result(None)
             if deliveries:
@@ -302,6 +309,7 @@ class Writer:
             if self._cache is not None:
                 self._cache.clear()  # records may have been changed in memory by the failed batch
             log.warning("batch of %d failed (%s); retrying one by one", len(pending), type(exc).__name__)
+            metrics.ERRORS.labels("batch_conflict").inc()
         deliveries: list[Delivery] = []
         for item in pending:
             for attempt in range(3):
@@ -312,6 +320,9 @@ class Writer:
                     log.warning("step failed (%s), attempt %d", type(exc).__name__, attempt + 1)
                     await asyncio.sleep(0.05 * (attempt + 1))
             else:
+                metrics.ERRORS.labels("step_failed").inc()
+                if isinstance(item.job, Due):
+                    metrics.CHECKINS.labels("failed").inc()
                 item.done.set_exception(RuntimeError("could not store this step"))
         return deliveries
 
@@ -380,6 +391,11 @@ class Writer:
             cache.remember(batch.users, batch.runs, batch.changes.forgotten, blocked)
         for chart in charts:  # committed: now drawn in another process, then queued as a Followup
             self.charts.draw(chart)
+        metrics.count_batch(
+            messages=(p for p, i, _ in batch.changes.processed_new if not i.startswith("notice:")),
+            started=batch.started, ended=batch.ended, safety=(kind for _, kind, _, _ in batch.changes.safety_new),
+            checkins_due=len(dues), checkins_sent=batch.checkins_sent,
+        )  # fmt: skip
         return [self._delivery(r) for r in batch.changes.outbox_new]
 
     def _delivery(self, record: OutboxRecord) -> Delivery:
@@ -476,6 +492,7 @@ class Writer:
                 day, round_ = result.daily
                 messages.append(self.core.daily_prompt(user, day, round_))
             if messages:
+                batch.checkins_sent += 1
                 turn = Turn(user=user, run=None, chat_key=private_chat(user.external_id), platform=user.platform)
                 turn.replies.extend(messages)
                 self._queue_replies(turn, batch, user_id=user.id)
@@ -494,6 +511,10 @@ class Writer:
                 changes.user(user)
             for ended, outcome in turn.ended:
                 record_history(changes, ended, outcome, user, batch.now)
+                if ended.dialogue_id not in APP_DIALOGUES:
+                    batch.ended.append((ended.dialogue_id, outcome))
+            if turn.new_run and turn.run is not None and turn.run.dialogue_id not in APP_DIALOGUES:
+                batch.started.append(turn.run.dialogue_id)
             if not turn.touches_run:
                 pass  # a group message: the person's open run, if any, is left as it is
             elif turn.run is not None and turn.run.status != "ended":
@@ -510,6 +531,9 @@ class Writer:
         self._queue_replies(turn, batch, user_id=None if turn.forget else user.id)
 
 
+APP_DIALOGUES = (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE)  # not exercises: no history, no metric
+
+
 def _mark(notice: Notice) -> tuple[str, str]:
     """A notice's de-duplication mark, beside the processed messages' ids."""
     return (notice.platform, "notice:" + hashlib.sha256(notice.key.encode()).hexdigest()[:40])
@@ -522,7 +546,7 @@ def record_history(changes: Changes, run: RunRecord, outcome: str, user: UserRec
         del changes.runs_new[run.id]  # started and ended within this batch: never written as a run
     else:
         changes.run(replace(run, status="ended"))
-    if not user.consented or run.dialogue_id in (ONBOARDING, SETTINGS, FORGET, checkins.SETTINGS_DIALOGUE):
+    if not user.consented or run.dialogue_id in APP_DIALOGUES:
         return
     changes.history_new[run.id] = HistoryRecord(
         id=run.id,
