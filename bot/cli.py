@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
@@ -22,12 +21,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs request URLs at INFO, and Telegram's URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def _logging(level: str, fmt: str = "text", *, count_errors: bool = False) -> None:
+    from bot.logs import setup
+
+    setup(level, fmt, count_errors=count_errors)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -150,9 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--data-dir")
 
     sub.add_parser("keygen", help="print a new encryption key for PHARE_SECRET_KEY")
+    doctor = sub.add_parser("doctor", help="check the configuration, database, key and transports (exit 1 on problems)")
+    doctor.add_argument("--data-dir")
 
     args = parser.parse_args(argv)
-    _logging(Settings().log_level if args.command in ("run",) else "WARNING")
+    if args.command == "doctor":
+        from bot import doctor as doctor_
+
+        _logging("ERROR")
+        return doctor_.run(Path(args.data_dir) if args.data_dir else None)
+    settings = Settings()
+    _logging(settings.log_level if args.command == "run" else "WARNING", settings.log_format,
+             count_errors=args.command == "run")  # fmt: skip
     if args.command == "dialogues":
         return cmd_check(args) if args.action == "check" else cmd_graph(args)
     if args.command == "keygen":

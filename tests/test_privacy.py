@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import metrics
+from bot.logs import JsonFormatter
 from tests.harness import TEST_KEY, User, make_app, sqlite_url
 
 WORDS = ["Zéphyrine", "Quetzalcoatl", "Marmelade"]
@@ -24,9 +27,12 @@ class _Everything(logging.Handler):
             self.lines.append(logging.Formatter().formatException(record.exc_info))
 
 
-@pytest.fixture
-def all_logs() -> Iterator[_Everything]:
+@pytest.fixture(params=["text", "json"])
+def all_logs(request: pytest.FixtureRequest) -> Iterator[_Everything]:
+    """Every logger at DEBUG, in both formats of `phare run` (PHARE_LOG_FORMAT)."""
     handler = _Everything()
+    if request.param == "json":
+        handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -67,6 +73,14 @@ async def test_a_whole_dialogue_logs_no_user_words_and_no_secret(tmp_path: Path,
     for word in WORDS:
         assert word not in log, f"{word!r} reached a log"
     assert TEST_KEY not in log and TEST_KEY[:20] not in log
+    if isinstance(all_logs.formatter, JsonFormatter):
+        records = [json.loads(line) for line in all_logs.lines if line.startswith("{")]
+        assert len(records) > 50 and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    # /metrics: no user text, no user id, in any label.
+    exposed = metrics.render().decode()
+    assert "phare_messages_handled_total" in exposed and 'exercise="compassion_break"' in exposed
+    for word in [*WORDS, user.key, "douze", "douceur"]:
+        assert word not in exposed, f"{word!r} reached /metrics"
 
 
 async def test_sql_is_logged_without_parameters(tmp_path: Path, all_logs: _Everything) -> None:
