@@ -8,8 +8,10 @@ picture comes back to the writer as a `Followup` job, queued in the outbox like 
 
 Bounded: at most `workers` processes, at most `max_waiting` charts waiting or being drawn; beyond that the
 writer answers "try again in a minute" instead. A person whose chart is already waiting gets no second one.
-Memory comes back: each worker is replaced after `recycle_after` charts, and the whole pool stops once idle
-for `idle_seconds` (the next chart starts it again). A chart lost to a crash is not redrawn: /history again.
+Memory comes back: the pool is replaced after `recycle_after` charts (its workers finish what they were
+given, then exit), and it stops once idle for `idle_seconds` (the next chart starts one again). Not
+`max_tasks_per_child`: on Python 3.11 a pool using it hangs once a worker is due for replacement. A chart
+lost to a crash is not redrawn: /history again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
     from bot.charts import ChartData
 
 log = logging.getLogger(__name__)
+
+
+def _in_background() -> None:
+    """In each worker: drawing yields the CPU to the bot's own process (replies first, pictures when they can)."""
+    os.nice(10)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class ChartPool:
         self.drawn = 0
         self.refused = 0
         self._executor: ProcessPoolExecutor | None = None
+        self._given = 0  # charts handed to the current pool
         self._waiting: dict[str, asyncio.Task[None]] = {}  # user id → the task drawing and queueing their chart
         self._idle: asyncio.TimerHandle | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -102,22 +111,30 @@ class ChartPool:
                 self._idle = asyncio.get_running_loop().call_later(self.idle_seconds, self._stop_idle)
 
     def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is not None and self._given >= self.recycle_after:
+            self._retire()
         if self._executor is None:
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=self.recycle_after,
+                max_workers=self.workers, mp_context=context, initializer=_in_background
             )
+            self._given = 0
+        self._given += 1
         return self._executor
 
-    def _stop_idle(self) -> None:
-        self._idle = None
-        if self._waiting or self._executor is None:
-            return
+    def _retire(self) -> None:
+        """Let the current pool finish what it was given, then its workers exit (in a thread, off the loop)."""
         executor, self._executor = self._executor, None
+        if executor is None:
+            return
         task = asyncio.get_running_loop().create_task(asyncio.to_thread(executor.shutdown, wait=True))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    def _stop_idle(self) -> None:
+        self._idle = None
+        if not self._waiting:
+            self._retire()
 
     async def drain(self) -> None:
         """Wait until every chart asked for so far is drawn and queued (tests, a clean stop)."""

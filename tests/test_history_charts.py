@@ -3,6 +3,7 @@ else's reply, too many waiting charts get a kind "try again", and stopping the w
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -96,3 +97,26 @@ async def test_charts_come_from_a_worker_process_that_stops_with_the_writer(app:
     for worker in workers:
         worker.join(10)
         assert not worker.is_alive(), "no chart worker outlives the writer"
+
+
+async def test_the_pool_is_replaced_after_some_charts_so_memory_comes_back(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import chart_pool
+
+    made: list[ThreadPoolExecutor] = []
+
+    def executor(max_workers: int, **_: object) -> ThreadPoolExecutor:  # a thread stands in for a process
+        made.append(ThreadPoolExecutor(max_workers=max_workers))
+        return made[-1]
+
+    monkeypatch.setattr(chart_pool, "ProcessPoolExecutor", executor)
+    app.writer.charts.recycle_after = 2
+    users = [await rated_user(app) for _ in range(3)]
+    for user in users:
+        await user.send("/history")
+    assert [images(u) for u in users] == [1, 1, 1]
+    await asyncio.gather(*app.writer.charts._closing)  # the retired pool's shutdown, run in a thread
+    assert len(made) == 2 and made[0]._shutdown, "the first pool was retired after two charts"
+    await app.writer.stop()
+    assert all(e._shutdown for e in made) and not app.writer.charts.running
