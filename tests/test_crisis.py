@@ -303,3 +303,10 @@ def test_no_denies_a_thought_of_it_and_a_bare_yaml_no_is_refused(tmp_path: Path)
     broken.write_text(PATTERNS_FILE.read_text(encoding="utf-8").replace('"no"]', "no]"), encoding="utf-8")
     with pytest.raises(PatternError, match="quote them"):
         CrisisRules.load(broken)
+
+
+def test_a_command_addressed_to_the_bot_is_not_read_as_words() -> None:
+    detector = CrisisDetector.load()
+    for command in ("/help@phare_test_bot", "/history@some_clinic_bot", "/break"):
+        assert detector.check(command) == SafetyVerdict(), command
+    assert detector.check("/start je veux en finir ce soir").level == "crisis", "what follows a command is read"

@@ -14,6 +14,7 @@ Levels and categories are in bot/care/taxonomy.py and docs/crisis-taxonomy.md. H
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ from dialogues.texts import Context, Text
 
 CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
 MODEL_TAKEOVER_WORDS = 12  # under this many words the model may ask but not take over
+_COMMAND = re.compile(r"^\s*/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 CATALOG_KEYS = (
     "crisis_opening",
     "crisis_closing",
@@ -69,6 +71,9 @@ class CrisisDetector:
 
     def _model_verdict(self, text: str) -> tuple[SafetyVerdict, bool]:
         """The model's answer, and whether it read the message as ordinary (an opinion, below its check point)."""
+        # A command's name is not something the person said: "/help@phare_test_bot" read as words is "help" and
+        # three more, enough for the model to weigh (and it asked). Only what follows the command is read.
+        text = _COMMAND.sub("", text)
         scores = self.model.opinion(text) if self.model is not None else None
         if self.model is None or scores is None:
             return SAFE, False
