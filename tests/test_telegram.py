@@ -303,7 +303,7 @@ async def test_forged_and_stale_taps_get_a_kind_reply_and_change_nothing(env: En
 async def test_a_question_answered_by_typing_or_left_by_cancel_loses_its_buttons(env: Env) -> None:
     phone = env.phone("en")
     await onboard(phone, "en")
-    for text in ("/letter", "1", "ok", "ok", "the patient I could not help"):
+    for text in ("/letter", "1", "ok", "ok", "the patient I could not reach"):
         await phone.say(text)
     assert await phone.step() == "friend_view"
     question = phone.last_keyboard()
