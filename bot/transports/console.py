@@ -182,6 +182,7 @@ async def run_console(
             kind="option" if chosen else "text",
         )
         await writer.submit(msg)
+        await writer.charts.drain()  # one person at a terminal: a /history chart comes before the next prompt
         await dispatcher.drain()
 
     try:
