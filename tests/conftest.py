@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -88,3 +89,24 @@ async def app(sqlite_db: str, clock: FakeClock) -> AsyncIterator[App]:
     application = await make_app(sqlite_db, clock=clock)
     yield application
     await application.close()
+
+
+@pytest.fixture(autouse=True)
+def _logger_levels() -> Iterator[None]:
+    """`phare run` sets the root and third-party loggers' levels for the whole process (bot/logs.py); a test
+    that runs it in process must not leave them set for the tests after it."""
+    from bot.logs import THIRD_PARTY
+
+    names = ("", *THIRD_PARTY)
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
