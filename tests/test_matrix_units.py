@@ -525,3 +525,15 @@ async def test_option_reactions_give_up_after_five_tries_without_a_last_wait(wai
     transport._react_later("!room", "$question", 2, "d1")
     await transport.idle()
     assert sent == ["d1.r0"] * 5 and waits == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_what_a_person_wrote_comes_back_as_typed_and_only_phares_markup_is_formatted() -> None:
+    from bot.transports.matrix.transport import MatrixTransport
+    from dialogues.markup import escape
+
+    assert MatrixTransport.reads_escapes, "the outbox hands Matrix the escapes, not stripped text"
+    typed = "*a _b* c_ <3 & \\o/"
+    body = content(Outgoing(f"*Your letter* : {escape(typed)}"))
+    assert body is not None
+    assert body["formatted_body"] == "<strong>Your letter</strong> : *a _b* c_ &lt;3 &amp; \\o/"
+    assert body["body"] == f"Your letter : {typed}"

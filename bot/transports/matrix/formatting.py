@@ -1,34 +1,36 @@
 """Phare's light markdown as Matrix message content: a plain `body` and an HTML `formatted_body`.
 
 Options become a numbered list; the bot also reacts to its own message with 1️⃣ 2️⃣ … so a tap on a
-reaction answers. Everything but *bold* and _italic_ is escaped, so no text can inject markup.
+reaction answers. Everything but Phare's own *bold* and _italic_ is escaped, so no text can inject markup.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 from bot.messages import Button, Outgoing
+from dialogues import markup
 
 PRIVATE_PREFIX = "private:"  # a "continue in private" button: Phare opens the direct chat itself
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+_HTML = markup.Styles(bold=("<strong>", "</strong>"), italic=("<em>", "</em>"))
+
+
+def _escape_html(text: str) -> str:
+    return html.escape(text, quote=False).replace("\n", "<br>")
 
 
 def to_html(text: str) -> str:
-    escaped = html.escape(text, quote=False)
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    escaped = _ITALIC.sub(r"<em>\1</em>", escaped)
-    return escaped.replace("\n", "<br>")
+    """Phare's own *bold* and _italic_ as tags, always well nested (dialogues/markup.py); what people wrote,
+    escaped in the text, comes back as they typed it, asterisks included."""
+    return markup.render(text, _HTML, _escape_html)
 
 
 def to_plain(text: str) -> str:
     """The body clients without HTML show (and notifications): the markers dropped, the words kept."""
-    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+    return markup.plain(text)
 
 
 def answer_buttons(message: Outgoing) -> tuple[Button, ...]:

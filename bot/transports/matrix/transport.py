@@ -76,6 +76,7 @@ def _error(response: ErrorResponse, what: str) -> DeliveryError:
 
 class MatrixTransport(Transport):
     platform = PLATFORM
+    reads_escapes = True  # formatting.to_html shows what people wrote as they wrote it
 
     def __init__(self, service: Session, options: MatrixOptions) -> None:
         self.service = service
