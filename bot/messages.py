@@ -65,6 +65,9 @@ class Outgoing:
     # private chat with the bot gets the crisis lines discreetly in the group they wrote in).
     fallback_chat: str = ""
     fallback: Outgoing | None = None
+    # The person's data has just been erased (/forget): a transport deletes what it keeps of them itself (the
+    # console's saved exports and charts, decrypted on disk).
+    erase: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"t": self.text}
@@ -81,6 +84,8 @@ class Outgoing:
             data["y"] = self.safety
         if self.fallback is not None:
             data["f"] = [self.fallback_chat, self.fallback.to_dict()]
+        if self.erase:
+            data["e"] = 1
         return data
 
     @classmethod
@@ -100,6 +105,7 @@ class Outgoing:
             safety=data.get("y", ""),
             fallback_chat=data["f"][0] if "f" in data else "",
             fallback=cls.from_dict(data["f"][1]) if "f" in data else None,
+            erase=bool(data.get("e")),
         )
 
 

@@ -61,3 +61,15 @@ async def test_an_image_is_saved_and_its_path_printed_with_how_to_open_it(tmp_pa
     printed = await _printed(io.StringIO(), tmp_path, chart)
     saved = (tmp_path / "exports" / "phare-20270509.png").resolve()
     assert saved.read_bytes() == b"\x89PNG" and str(saved) in printed
+
+
+async def test_forget_deletes_the_files_the_console_saved(tmp_path: Path) -> None:
+    transport = ConsoleTransport(io.StringIO(), tmp_path / "exports")
+    export = Outgoing("", attachment=Attachment("phare-export.json", "application/json", b"{}", kind="file"))
+    chart = Outgoing("", attachment=Attachment("phare-20270509.png", "image/png", b"\x89PNG", kind="image"))
+    for number, message in enumerate((export, chart)):
+        await transport.deliver(Delivery(f"d{number}", "console", "local", message))
+    assert len(list((tmp_path / "exports").iterdir())) == 2
+    await transport.deliver(Delivery("d9", "console", "local", Outgoing("Tout est effacé.", erase=True)))
+    assert list((tmp_path / "exports").iterdir()) == [], "no decrypted copy is left on disk"
+    assert Outgoing.from_dict(Outgoing("x", erase=True).to_dict()).erase, "the outbox keeps the flag"

@@ -162,6 +162,7 @@ async def test_forget_leaves_zero_rows_about_the_user(db_url: str) -> None:
         await user.send("/forget")
         done = await user.tap("yes")
         assert "effacé" in text_of(done)
+        assert [r.erase for r in done] == [True], "the transport is told to delete its own copies"
         async with app.db.begin() as conn:
             assert await app.repo.rows_about(conn, user_id) == 0
             remaining = (await conn.execute(text("SELECT count(*) FROM users"))).scalar_one()

@@ -175,7 +175,7 @@ class Exercises:
             turn.forget = True
             turn.run = None
             turn.ended.clear()
-            turn.replies.append(self.speaker.text("forget_done", user))
+            turn.replies.append(replace(self.speaker.text("forget_done", user), erase=True))
         elif name in DEFERRED:
             # These read what is stored: filled in within the same transaction, after the batch's messages.
             placeholder = Outgoing(text="…")

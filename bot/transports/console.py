@@ -60,11 +60,22 @@ class ConsoleTransport(Transport):
                 if line.strip():
                     self._delivered.add(json.loads(line)["id"])
 
+    def _erase_exports(self) -> None:
+        """After /forget, the files this console saved (exports, CSV, charts: decrypted copies) go too; the
+        console serves one person, so everything Phare wrote in its export folder is theirs."""
+        if not self.export_dir.is_dir():
+            return
+        for path in self.export_dir.iterdir():
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
+
     def already_delivered(self, ids: Iterable[str]) -> set[str]:
         return {i for i in ids if i in self._delivered}
 
     async def deliver(self, delivery: Delivery) -> None:
         message = delivery.message
+        if message.erase:
+            self._erase_exports()
         lines: list[str] = []  # everything after the text: a saved file, the numbered choices, the scale
         if message.attachment is not None:
             self.export_dir.mkdir(parents=True, exist_ok=True)
