@@ -51,7 +51,7 @@ SINK = """CREATE TABLE IF NOT EXISTS bench_deliveries (
     delivered_at TIMESTAMPTZ NOT NULL, worker VARCHAR(8))"""
 
 
-def _url(name: str) -> str:
+def pg_url(name: str) -> str:
     base = ADMIN.rsplit("/", 1)[0].split("://", 1)[1]
     return f"postgresql+asyncpg://{base}/{name}"
 
@@ -218,7 +218,7 @@ async def main(args: argparse.Namespace) -> None:
 
     name = f"phare_bench_{uuid.uuid4().hex[:8]}"
     await admin(f'CREATE DATABASE "{name}"')
-    url, key = _url(name), generate_key()
+    url, key = pg_url(name), generate_key()
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / name
     tmp.mkdir(parents=True, exist_ok=True)
     n = args.users

@@ -41,13 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checkins import admin, pg_url  # noqa: E402 — one copy of the PostgreSQL helpers
 from bot.writer import Writer  # noqa: E402
 from dialogues.loader import load_library  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.repo import Repository  # noqa: E402
 
-ADMIN = os.environ.get("PHARE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 USERS = 1000
 ACTIVE = 200
 PAUSED = 100
@@ -101,21 +101,6 @@ def fill_sqlite(path: Path, now: datetime, n_runs: int, n_processed: int) -> Non
             (n_processed, ts, n_processed, step),
         )
     conn.close()
-
-
-async def admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(ADMIN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def pg_url(name: str) -> str:
-    base = ADMIN.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
 
 
 async def fill_postgres(name: str, now: datetime, n_runs: int, n_processed: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import App, FakeClock, make_app, require_services, sqlite_url
+from tests.telegram_double import BotApiDouble
 
 PG_ADMIN = os.environ.get("PHARE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -110,3 +111,12 @@ def _logger_levels() -> Iterator[None]:
     for handler in handlers:
         if handler not in root.handlers:
             root.addHandler(handler)
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[BotApiDouble]:
+    """A local Bot API as strict as Telegram, for the Telegram and the operations tests."""
+    server = BotApiDouble()
+    await server.start()
+    yield server
+    await server.close()

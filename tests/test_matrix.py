@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -1002,18 +1002,29 @@ async def test_the_bot_device_is_cross_signed_by_its_account(world: World) -> No
     assert chain()[0] == master
 
 
+async def cross_sign(world: World, person: Any) -> tuple[Any, Callable[[str], Awaitable[Any]]]:
+    """The person sets up cross-signing from their first session, as Element does; and a way to sign another of
+    their sessions with the same keys (what Element does after the emoji check)."""
+
+    async def as_person(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return world.synapse.request(method, path, body, person.account.access_token)
+
+    secrets = SecretFile(world.directory / "alice-cross-signing.json", Cipher([generate_key()]))
+
+    def sign(device_id: str) -> Awaitable[Any]:
+        return bootstrap(as_person, person.user_id, device_id, secrets, password=person.account.password)
+
+    signed = await sign(person.account.device_id)
+    assert signed.status == "signed"
+    return signed, sign
+
+
 async def test_an_unsigned_session_of_a_cross_signing_person_gets_no_keys(world: World) -> None:
     """Trust on first use, with cross-signing respected: Alice cross-signs her phone; a second session
     she never verified (someone else's, perhaps) cannot read what Phare writes to her."""
     bot = await world.bot()
     alice = await world.person()
-
-    async def as_alice(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return world.synapse.request(method, path, body, alice.account.access_token)
-
-    secrets = SecretFile(world.directory / "alice-cross-signing.json", Cipher([generate_key()]))
-    signed = await bootstrap(as_alice, alice.user_id, alice.account.device_id, secrets, password=alice.account.password)
-    assert signed.status == "signed"
+    await cross_sign(world, alice)
     stranger = await alice.another_device(world.synapse, world.directory / "people")
     world.people.append(stranger)
     chat = await world.chat(bot, alice, encrypted=True)
@@ -1035,13 +1046,7 @@ async def test_a_session_verified_after_phare_saw_it_reads_the_next_reply_withou
     (no keys for it); once Alice cross-signs it, Phare's next reply is readable there, Phare still running."""
     bot = await world.bot()
     alice = await world.person()
-
-    async def as_alice(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return world.synapse.request(method, path, body, alice.account.access_token)
-
-    secrets = SecretFile(world.directory / "alice-cross-signing.json", Cipher([generate_key()]))
-    signed = await bootstrap(as_alice, alice.user_id, alice.account.device_id, secrets, password=alice.account.password)
-    assert signed.status == "signed"
+    signed, sign = await cross_sign(world, alice)
     chat = await world.chat(bot, alice, encrypted=True)
     phone = await alice.another_device(world.synapse, world.directory / "people")
     world.people.append(phone)
@@ -1059,8 +1064,7 @@ async def test_a_session_verified_after_phare_saw_it_reads_the_next_reply_withou
     assert isinstance(await reply_on_phone(), MegolmEvent), "not verified yet: the phone gets no key"
     assert client.device_store[alice.user_id][phone.account.device_id].blacklisted
     # Alice verifies her phone: her self-signing key signs its keys (what Element does after the emoji check).
-    password = alice.account.password
-    verified = await bootstrap(as_alice, alice.user_id, phone.account.device_id, secrets, password=password)
+    verified = await sign(phone.account.device_id)
     assert verified.status == "signed" and verified.master_key == signed.master_key
     seen = await reply_on_phone()
     assert not isinstance(seen, MegolmEvent), "the verified phone reads Phare's next reply"

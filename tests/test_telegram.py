@@ -151,14 +151,6 @@ def make_settings(double: BotApiDouble, data_dir: Path, **extra: object) -> Sett
 
 
 @pytest.fixture
-async def double() -> AsyncIterator[BotApiDouble]:
-    server = BotApiDouble()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def env(double: BotApiDouble, tmp_path: Path) -> AsyncIterator[Env]:
     settings = make_settings(double, tmp_path)
     phare, service = await start_phare(settings)
