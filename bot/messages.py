@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-InputKind = Literal["text", "option", "sticker", "photo", "voice", "document", "location", "other"]
+# "joined" and "left": a member joined or left the group chat `chat_key` (`user_key` is that member, no text).
+InputKind = Literal["text", "option", "sticker", "photo", "voice", "document", "location", "other", "joined", "left"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class Incoming:
     # The person's own words when `text` is a rewrite (Matrix's "!phare …" or a mention made a command): the
     # safety check reads what they wrote, not the command it became.
     said: str | None = None
+    # In a group: whether the sender administers it (Telegram: creator or administrator; Matrix: power level
+    # >= 50), as the transport found it when the message arrived. Group settings and the session timer need it.
+    admin: bool = False
+    chat_title: str | None = None  # a group's name as the platform shows it (to tell groups apart in private)
 
     @property
     def words(self) -> str | None:
@@ -68,6 +73,9 @@ class Outgoing:
     # The person's data has just been erased (/forget): a transport deletes what it keeps of them itself (the
     # console's saved exports and charts, decrypted on disk).
     erase: bool = False
+    # Meant for a group (a supervision reminder, the agenda, a round's aggregate): everything else is personal,
+    # and a transport never posts a personal message in a room that has become a group.
+    group: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"t": self.text}
@@ -86,6 +94,8 @@ class Outgoing:
             data["f"] = [self.fallback_chat, self.fallback.to_dict()]
         if self.erase:
             data["e"] = 1
+        if self.group:
+            data["g"] = 1
         return data
 
     @classmethod
@@ -106,6 +116,7 @@ class Outgoing:
             fallback_chat=data["f"][0] if "f" in data else "",
             fallback=cls.from_dict(data["f"][1]) if "f" in data else None,
             erase=bool(data.get("e")),
+            group=bool(data.get("g")),
         )
 
 
