@@ -7,6 +7,13 @@ cannot write first: sending to the private chat of someone who never wrote to it
 initiate conversation"; a callback query is answered once: a second answer (or one for a query Telegram never
 sent) is a 400 "query is too old"; and a text or caption sent with parse_mode HTML must parse as Telegram's HTML
 (its tags only, nested and closed, `<` and `&` escaped), or the call is a 400 "can't parse entities".
+
+Groups have members (`members` declares a group's creator, administrators and members; whoever writes in a group
+is a member of it): getChatMember answers a ChatMember with its status, "left" for a person Telegram knows who is
+not in the group, 400 "user not found" for one it never saw and 400 "chat not found" for an unknown group. `join`
+and `leave` send what Telegram sends: a service message (new_chat_members, left_chat_member) and, when the bot
+administers the group and asked for them in allowed_updates, a chat_member update. As on Telegram, getUpdates
+remembers its allowed_updates and never serves what they leave out (chat_member is left out by default).
 python-telegram-bot sends form-urlencoded bodies (multipart with files): structured fields such as reply_markup
 arrive as JSON strings.
 """
@@ -33,6 +40,11 @@ _SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CANT_PARSE = "Bad Request: can't parse entities: "
+USER_NOT_FOUND = "Bad Request: user not found"
+CHAT_NOT_FOUND = "Bad Request: chat not found"
+# What getUpdates serves when allowed_updates is empty or was never given (core.telegram.org/bots/api#getupdates).
+_NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
 
 # Telegram's HTML (core.telegram.org/bots/api#html-style): these tags, nested properly and closed, and every
 # `<` and `&` that is not part of a tag or an entity written as &lt; &gt; &amp; &quot; or &#...;
@@ -191,6 +203,10 @@ class BotApiDouble:
         self._started: set[int] = set()  # people who have written to the bot in private: it may write to them
         self._pushed: dict[int, dict[str, Any]] = {}  # update id -> the update, as served
         self._failures: list[Failure] = []
+        self._users: dict[int, dict[str, Any]] = {}  # everyone Telegram knows (they wrote, or were declared)
+        self._members: dict[int, dict[int, dict[str, Any]]] = {}  # group id -> user id -> ChatMember
+        self._allowed: frozenset[str] | None = None  # getUpdates' allowed_updates, remembered as Telegram does
+        self._dropped: set[int] = set()  # updates those leave out
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -332,10 +348,14 @@ class BotApiDouble:
         timeout = float(params.get("timeout") or 0)
         if offset:
             self._confirm(offset)
+        if "allowed_updates" in params:
+            self._allowed = frozenset(params["allowed_updates"]) or None
         deadline = time.monotonic() + timeout
         async with self._changed:
             self._changed.notify_all()  # the offset confirmed updates: tests wait on that
             while not self._closing:
+                if self._drop_unwanted():
+                    self._changed.notify_all()
                 ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
                 if ready or time.monotonic() >= deadline:
                     return ready
@@ -343,10 +363,30 @@ class BotApiDouble:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
         return []
 
+    def _serves(self, update: dict[str, Any]) -> bool:
+        kind = next(k for k in update if k != "update_id")
+        return kind not in _NOT_BY_DEFAULT if self._allowed is None else kind in self._allowed
+
     def _confirm(self, offset: int) -> None:
         if offset - 1 > self._confirmed:
             self._confirmed = offset - 1
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        self._skip_dropped()
+
+    def _drop_unwanted(self) -> bool:
+        """Take out what the bot's allowed_updates leave out (Telegram never queues it); whether any was."""
+        unwanted = [u for u in self._updates if not self._serves(u)]
+        for update in unwanted:
+            self._updates.remove(update)
+            self._dropped.add(update["update_id"])
+        self._skip_dropped()
+        return bool(unwanted)
+
+    def _skip_dropped(self) -> None:
+        """An update the bot's allowed_updates leave out has nothing to confirm: it counts as confirmed once every
+        update before it is."""
+        while self._confirmed + 1 in self._dropped:
+            self._confirmed += 1
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = {}
@@ -369,6 +409,21 @@ class BotApiDouble:
             raise ApiError(400, QUERY_TOO_OLD)  # as Telegram: a query is answered once, and only one it sent
         self.answered.append(query_id)
         return True
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        if chat_id > 0:
+            if chat_id not in self._users:
+                raise ApiError(400, CHAT_NOT_FOUND)
+            status = "member" if user_id in (chat_id, BOT_ID) else "left"  # a private chat: its person and the bot
+            return _chat_member(self._user_json(user_id), status)
+        if chat_id not in self._members:
+            raise ApiError(400, CHAT_NOT_FOUND)
+        if user_id == BOT_ID:
+            return self._members[chat_id].get(BOT_ID) or _chat_member(self.bot_json(), "member")
+        if user_id not in self._users:
+            raise ApiError(400, USER_NOT_FOUND)
+        return self._members[chat_id].get(user_id) or _chat_member(self._users[user_id], "left")
 
     async def _api_sendChatAction(self, params: dict[str, Any]) -> Any:
         return True
@@ -450,6 +505,83 @@ class BotApiDouble:
         message.text = params["text"]
         return message.json
 
+    # --- groups and their members ----------------------------------------------------------------------
+
+    def _user_json(self, user_id: int) -> dict[str, Any]:
+        if user_id not in self._users:
+            raise ApiError(400, USER_NOT_FOUND)
+        return self._users[user_id]
+
+    def _know(self, user: TgUser) -> None:
+        self._users.setdefault(user.id, user.json())
+
+    def members(
+        self,
+        group: TgGroup,
+        *,
+        creator: TgUser | None = None,
+        admins: tuple[TgUser, ...] = (),
+        members: tuple[TgUser, ...] = (),
+        bot_admin: bool = False,
+    ) -> None:
+        """Declare a group as it already is (no update is sent): who created it, administers it, belongs to it,
+        and whether the bot is one of its administrators (then Telegram sends it chat_member updates)."""
+        self._chats.setdefault(group.id, group.chat())
+        known = self._members.setdefault(group.id, {})
+        for status, people in (("creator", (creator,) if creator else ()), ("administrator", admins),
+                               ("member", members)):  # fmt: skip
+            for person in people:
+                self._know(person)
+                known[person.id] = _chat_member(person.json(), status)
+        known[BOT_ID] = _chat_member(self.bot_json(), "administrator" if bot_admin else "member")
+
+    def status(self, group: TgGroup, user: TgUser) -> str:
+        member = self._members.get(group.id, {}).get(user.id)
+        return "left" if member is None else str(member["status"])
+
+    def set_status(self, group: TgGroup, user: TgUser, status: str, *, by: TgUser | None = None) -> int | None:
+        """Someone's membership changes (an admin promotes, restricts or bans them, or they come or go): the
+        chat_member update Telegram sends, if the bot may receive it (its id; None when not sent)."""
+        assert status in _MEMBER_STATUSES, status
+        self._know(user)
+        self._chats.setdefault(group.id, group.chat())
+        known = self._members.setdefault(group.id, {})
+        old = known.get(user.id) or _chat_member(user.json(), "left")
+        new = _chat_member(user.json(), status)
+        known[user.id] = new
+        bot = known.get(BOT_ID)
+        if bot is None or bot["status"] not in ("creator", "administrator"):
+            return None  # chat_member updates go to a group's administrators only
+        update = {"chat": group.chat(), "from": (by or user).json(), "date": int(time.time()),
+                  "old_chat_member": old, "new_chat_member": new}  # fmt: skip
+        return self._push("chat_member", update)
+
+    def join(self, user: TgUser, group: TgGroup, *, by: TgUser | None = None, shown: bool = True) -> list[int]:
+        """`user` joins `group` (added by `by`, or by a link): the service message (unless the group hides
+        them: `shown=False`) and the chat_member update, as Telegram sends them; their update ids."""
+        return self.add((user,), group, by=by or user, shown=shown)
+
+    def add(self, people: tuple[TgUser, ...], group: TgGroup, *, by: TgUser, shown: bool = True,
+            bot: bool = False) -> list[int]:  # fmt: skip
+        """`by` adds several people at once (and the bot itself with `bot=True`): one service message naming them
+        all, one chat_member update each (none about the bot: that one is my_chat_member)."""
+        for person in people:
+            assert self.status(group, person) in ("left", "kicked"), "already a member"
+        joined = [p.json() for p in people] + ([self.bot_json()] if bot else [])
+        sent = [self._push("message", self.message_json(by, group.chat(), new_chat_members=joined))] if shown else []
+        if bot:
+            self._members.setdefault(group.id, {})[BOT_ID] = _chat_member(self.bot_json(), "member")
+        updates = [self.set_status(group, person, "member", by=by if by != person else None) for person in people]
+        return sent + [u for u in updates if u is not None]
+
+    def leave(self, user: TgUser, group: TgGroup, *, by: TgUser | None = None, shown: bool = True) -> list[int]:
+        """`user` leaves `group`, or is removed by `by` (then banned, as a removal is on Telegram)."""
+        assert self.status(group, user) not in ("left", "kicked"), "not a member"
+        sent = [self._push("message", self.message_json(by or user, group.chat(), left_chat_member=user.json()))
+                ] if shown else []  # fmt: skip
+        update = self.set_status(group, user, "kicked" if by is not None else "left", by=by)
+        return sent + ([update] if update is not None else [])
+
     # --- what people do --------------------------------------------------------------------------------
 
     def _push(self, kind: str, payload: dict[str, Any]) -> int:
@@ -470,8 +602,14 @@ class BotApiDouble:
         **content: Any,
     ) -> dict[str, Any]:  # fmt: skip
         self._chats.setdefault(chat["id"], chat)
+        self._know(user)
         if chat.get("type") == "private":
             self._started.add(user.id)  # from now on the bot may write to this person
+        elif chat.get("type") in ("group", "supergroup") and not content.keys() & {"new_chat_members",
+                                                                                    "left_chat_member"}:  # fmt: skip
+            known = self._members.setdefault(chat["id"], {})
+            member = known.setdefault(user.id, _chat_member(user.json(), "member"))  # who writes there belongs
+            assert _belongs(member), "someone who is not in a group cannot write in it"
         message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "date": int(time.time()),
                                    "chat": chat, "from": user.json(), **content}  # fmt: skip
         if text is not None:
@@ -507,7 +645,8 @@ class BotApiDouble:
                                                                                     "longitude": 2.35}))  # fmt: skip
 
     def service_message(self, user: TgUser, group: TgGroup) -> int:
-        return self._push("message", self.message_json(user, group.chat(), new_chat_members=[user.json()]))
+        """A service message Phare has nothing to do with: `user` renames the group."""
+        return self._push("message", self.message_json(user, group.chat(), new_chat_title=group.title))
 
     def edit(self, user: TgUser, message_id: int, text: str, edit_date: int | None = None) -> int:
         chat = user.chat()
@@ -574,3 +713,29 @@ class BotApiDouble:
 
     async def wait_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
         await self.wait_until(lambda: self._confirmed >= update_id, timeout)
+
+
+def _belongs(member: dict[str, Any]) -> bool:
+    status = member["status"]
+    return status in ("creator", "administrator", "member") or (status == "restricted" and member["is_member"])
+
+
+def _chat_member(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ChatMember of this status as the Bot API sends it (every field python-telegram-bot requires)."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
+                      can_manage_video_chats=True, can_restrict_members=True, can_promote_members=False,
+                      can_change_info=True, can_invite_users=True, can_post_stories=False, can_edit_stories=False,
+                      can_delete_stories=False, can_pin_messages=True)  # fmt: skip
+    elif status == "restricted":
+        rights = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_polls",
+                  "can_send_other_messages", "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
+                  "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
+                  "can_send_voice_notes", "can_edit_tag")  # fmt: skip
+        member.update(dict.fromkeys(rights, False), is_member=True, can_send_messages=True, until_date=0)
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member

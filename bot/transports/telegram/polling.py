@@ -22,7 +22,8 @@ from bot.transports.telegram.updates import RawUpdate
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# chat_member (who joins and leaves a group) comes only when asked for, and only to a group's administrators.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "chat_member")
 
 Handle = Callable[[Sequence[RawUpdate]], Awaitable[None]]
 

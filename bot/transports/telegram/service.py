@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from telegram.error import TelegramError
@@ -19,11 +19,12 @@ from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import Inbox
 from bot.transports.telegram.api import PhareBot
 from bot.transports.telegram.limiter import Limits, SendLimiter
+from bot.transports.telegram.members import ChatAdmins
 from bot.transports.telegram.menu import publish_menu
 from bot.transports.telegram.polling import Poller, StepsNotStored
 from bot.transports.telegram.redact import install_redaction
 from bot.transports.telegram.transport import TelegramTransport, reason
-from bot.transports.telegram.updates import PLATFORM, RawUpdate, TapReceipt, UpdateReader
+from bot.transports.telegram.updates import PLATFORM, RawUpdate, Received, TapReceipt, UpdateReader
 from bot.transports.telegram.webhook import WebhookConfig, WebhookIntake, webhook_secret
 from dialogues.texts import Context, Locale
 
@@ -42,6 +43,7 @@ class TelegramOptions:
     send_concurrency: int = 16
     drain_timeout: float = 10.0  # at shutdown; what is not sent by then stays queued for the next start
     retry: RetryPolicy = DEFAULT_RETRY  # sends, polling and keyboard edits alike
+    admin_ttl: float = 60.0  # how long a group member's admin status is taken as known
 
 
 def file_url(base_url: str) -> str:
@@ -66,6 +68,7 @@ class TelegramService:
             get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
         )
         self.limiter = SendLimiter(options.limits)
+        self.admins = ChatAdmins(self.bot, ttl=options.admin_ttl)
         self.transport: TelegramTransport | None = None
         self.dispatcher: Dispatcher | None = None
         self._reader: UpdateReader | None = None
@@ -163,8 +166,9 @@ class TelegramService:
                 continue
             if received is None:
                 continue
-            step = self._submit(received.incoming) if received.incoming is not None else None
-            if step is not None:
+            step = None
+            for incoming in await self._completed(received):
+                step = self._submit(incoming)
                 steps.append(step)
             if received.tap is not None:
                 self._after_tap(received.tap, step)
@@ -176,6 +180,20 @@ class TelegramService:
                 failed = True
         if failed:
             raise StepsNotStored()
+
+    async def _completed(self, received: Received) -> tuple[Incoming, ...]:
+        """What the reader could not tell from the update itself: whether a group command's sender is an admin.
+        Awaited before the next update is queued, so each person's messages keep their order."""
+        incomings = received.incomings
+        if received.changed is not None:
+            self.admins.forget(*received.changed)
+        for incoming in incomings:
+            if incoming.kind in ("joined", "left"):
+                self.admins.forget(int(incoming.chat_key), int(incoming.user_key))
+        if received.admin_of is None or received.incoming is None:
+            return incomings
+        admin = await self.admins.is_admin(*received.admin_of)
+        return (replace(received.incoming, admin=admin), *received.also)
 
     def _submit(self, incoming: Incoming) -> asyncio.Future[None]:
         """Queue this step now: the writer commits in queue order, so each person's steps keep Telegram's."""

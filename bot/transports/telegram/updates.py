@@ -8,7 +8,13 @@ Message ids are stable across redeliveries (the writer drops one it has already 
 `m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>:<update id>` for an edit, `c<query id>` for a
 tap. An edit needs its update's id: edit_date counts whole seconds, and two edits of one message in the same
 second are two things the person wrote (the second may be the one that says they are not safe), whereas a
-redelivered update keeps its id.
+redelivered update keeps its id. A member joining or leaving a group is `m<chat>:<message>/joined/<member>` (one
+message may add several people) or, from a chat_member update, `u<chat>:<update>/left/<member>`. Telegram sends
+both for one change when Phare administers the group (the message may be hidden by the group's settings, and the
+update only comes to an administrator): "joined" and "left" state a membership, and the same one may come twice.
+
+In a group, a command for Phare names who sent it; whether that person administers the group is not in the
+update: the service asks Telegram (`admin_of`) before the message goes to the writer.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from bot.messages import Button, Incoming, InputKind
 from bot.transports.telegram.keyboards import decode
 
 PLATFORM = "telegram"
+_GROUPS = ("group", "supergroup")
 
 RawUpdate = Mapping[str, Any]
 ResolveIndex = Callable[[int, int, int], Button | None]
@@ -54,6 +61,16 @@ class TapReceipt:
 class Received:
     incoming: Incoming | None
     tap: TapReceipt | None = None
+    # (chat id, user id): a command in a group, whose `admin` the service sets from getChatMember.
+    admin_of: tuple[int, int] | None = None
+    also: tuple[Incoming, ...] = ()  # more members who joined by the same message
+    # (chat id, user id): this person's membership or rights changed (a chat_member update), even with nothing
+    # for the writer (an admin promoted or demoted): what was known of their admin status is out of date.
+    changed: tuple[int, int] | None = None
+
+    @property
+    def incomings(self) -> tuple[Incoming, ...]:
+        return (self.incoming, *self.also) if self.incoming is not None else self.also
 
 
 def _now() -> datetime:
@@ -107,6 +124,8 @@ class UpdateReader:
             return self._message(_object(update, "message"))
         if "edited_message" in update:
             return self._message(_object(update, "edited_message"), edit=_int(update, "update_id"))
+        if "chat_member" in update:
+            return self._member_update(_object(update, "chat_member"), _int(update, "update_id"))
         return None
 
     def _message(self, message: Mapping[str, Any], *, edit: int | None = None) -> Received | None:
@@ -115,6 +134,8 @@ class UpdateReader:
         chat = _object(message, "chat")
         user = _optional_object(message, "from")
         chat_type = chat.get("type")
+        if not edited and chat_type in _GROUPS and ("new_chat_members" in message or "left_chat_member" in message):
+            return self._membership(message, chat)
         if user is None or user.get("is_bot") is True or chat_type == "channel":
             return None
         chat_id, user_id, message_number = _int(chat, "id"), _int(user, "id"), _int(message, "message_id")
@@ -124,7 +145,7 @@ class UpdateReader:
         if text is None:
             found = _kind(message)
             if found is None:
-                return None  # a service message: someone joined, a pin, a title change
+                return None  # a service message: a pin, a title change
             kind, text = found, _optional_str(message, "caption")  # a caption is read by the safety check too
         if not private and (kind != "text" or not (self._addressed(text) or self._answers_me(message))):
             return None  # privacy in groups: only commands for Phare and replies to Phare are read (edits too:
@@ -147,8 +168,56 @@ class UpdateReader:
             locale=_optional_str(user, "language_code"),
             kind=kind,
             edited=edited,
+            chat_title=None if private else _optional_str(chat, "title"),
         )
-        return Received(incoming)
+        command = not private and not edited and self._addressed(text)  # an edit is never acted on
+        return Received(incoming, admin_of=(chat_id, user_id) if command else None)
+
+    def _membership(self, message: Mapping[str, Any], chat: Mapping[str, Any]) -> Received | None:
+        """People added to or leaving a group, as a service message says (Phare itself is not a member here)."""
+        chat_id, message_number = _int(chat, "id"), _int(message, "message_id")
+        if "new_chat_members" in message:
+            people = message.get("new_chat_members")
+            if not isinstance(people, list) or not all(isinstance(p, Mapping) for p in people):
+                raise UnreadableUpdate("new_chat_members")
+            kind: InputKind = "joined"
+        else:
+            people, kind = [_object(message, "left_chat_member")], "left"
+        found = [self._member_event(kind, chat, p, f"m{chat_id}:{message_number}") for p in people]
+        events = tuple(e for e in found if e is not None)
+        return Received(events[0], also=events[1:]) if events else None
+
+    def _member_update(self, update: Mapping[str, Any], update_id: int) -> Received | None:
+        """A chat_member update (sent to administrators only): someone's membership changed, whoever changed it."""
+        chat = _object(update, "chat")
+        if chat.get("type") not in _GROUPS:
+            return None
+        old, new = _object(update, "old_chat_member"), _object(update, "new_chat_member")
+        person, chat_id = _object(new, "user"), _int(chat, "id")
+        changed = (chat_id, _int(person, "id"))
+        was, now = _is_member(old), _is_member(new)
+        if was == now:
+            return Received(None, changed=changed)  # promoted, demoted, restricted: no one came or went
+        kind: InputKind = "joined" if now else "left"
+        return Received(self._member_event(kind, chat, person, f"u{chat_id}:{update_id}"), changed=changed)
+
+    def _member_event(
+        self, kind: InputKind, chat: Mapping[str, Any], person: Mapping[str, Any], base: str
+    ) -> Incoming | None:
+        if person.get("is_bot") is True:
+            return None  # Phare or another bot: not a member of a supervision group
+        person_id = _int(person, "id")
+        return Incoming(
+            platform=PLATFORM,
+            user_key=str(person_id),
+            chat_key=str(_int(chat, "id")),
+            message_id=f"{base}/{kind}/{person_id}",
+            received_at=self._clock(),
+            private=False,
+            locale=_optional_str(person, "language_code"),
+            kind=kind,
+            chat_title=_optional_str(chat, "title"),
+        )
 
     def _addressed(self, text: str | None) -> bool:
         if not text or not text.startswith("/"):
@@ -200,6 +269,16 @@ class UpdateReader:
             kind="option",
         )
         return Received(incoming, receipt)
+
+
+def _is_member(member: Mapping[str, Any]) -> bool:
+    """Whether a ChatMember is in the chat: a restricted one says so itself; "left" and "kicked" are not."""
+    status = member.get("status")
+    if not isinstance(status, str):
+        raise UnreadableUpdate("status")
+    if status == "restricted":
+        return member.get("is_member") is True
+    return status in ("creator", "administrator", "member")
 
 
 def _kind(message: Mapping[str, Any]) -> InputKind | None:
