@@ -734,7 +734,7 @@ def _chat_member(user: dict[str, Any], status: str) -> dict[str, Any]:
         rights = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_polls",
                   "can_send_other_messages", "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
                   "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
-                  "can_send_voice_notes", "can_edit_tag")  # fmt: skip
+                  "can_send_voice_notes", "can_edit_tag", "can_react_to_messages")  # fmt: skip
         member.update(dict.fromkeys(rights, False), is_member=True, can_send_messages=True, until_date=0)
     elif status == "kicked":
         member["until_date"] = 0

@@ -4,6 +4,7 @@ double; the real writer on a SQLite file, behind a window that keeps what the tr
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from telegram import Update
+from telegram.error import BadRequest
 
 from bot.app import Phare, build
 from bot.config import Settings
@@ -19,9 +22,14 @@ from bot.transports.base import Inbox
 from bot.transports.telegram import TelegramService, options_from
 from bot.transports.telegram.api import PhareBot
 from bot.transports.telegram.members import ChatAdmins
+from bot.transports.telegram.polling import ALLOWED_UPDATES
+from bot.transports.telegram.updates import UpdateReader
 from tests.telegram_double import (
+    BOT_ID,
     BOT_USERNAME,
+    CHAT_NOT_FOUND,
     TOKEN,
+    USER_NOT_FOUND,
     BotApiDouble,
     TgGroup,
     TgUser,
@@ -182,3 +190,126 @@ async def test_a_failed_lookup_counts_as_not_an_administrator_and_logs_no_words(
     assert "getChatMember failed" in caplog.text and "jeudi" not in caplog.text
     seen = await env.settle(double.text(admin, "/supervision", group=group))
     assert [m.admin for m in seen] == [True], "a failure is not remembered"
+
+
+# --- who joins and leaves -----------------------------------------------------------------------------------
+
+
+async def test_a_member_who_joins_or_leaves_is_one_incoming_per_message_and_per_update(env: Env) -> None:
+    double, group = env.double, TgGroup(-100301, title="Balint")
+    admin, newcomer = env.person("Anne"), env.person("Léa", language="en")
+    double.members(group, admins=(admin,), bot_admin=True)  # an administrator gets chat_member updates
+    seen = await env.settle(*double.join(newcomer, group))
+    # Telegram says it twice (the service message and the chat_member update): "joined" states a membership.
+    assert kinds(seen) == [("joined", str(newcomer.id))] * 2
+    assert {(m.chat_key, m.private, m.chat_title, m.text, m.locale) for m in seen} == {
+        (str(group.id), False, "Balint", None, "en")
+    }
+    assert len({m.message_id for m in seen}) == 2 and all("/joined/" in m.message_id for m in seen)
+    seen = await env.settle(*double.leave(newcomer, group))
+    assert kinds(seen) == [("left", str(newcomer.id))] * 2
+    assert all(m.message_id.endswith(f"/left/{newcomer.id}") for m in seen)
+
+
+async def test_someone_removed_by_an_admin_is_the_one_who_left(env: Env) -> None:
+    double, group = env.double, TgGroup(-100302)
+    admin, member = env.person("Anne"), env.person("Marc")
+    double.members(group, admins=(admin,), members=(member,), bot_admin=True)
+    seen = await env.settle(*double.leave(member, group, by=admin))
+    assert kinds(seen) == [("left", str(member.id))] * 2, "the member, not the admin who removed them"
+    assert double.status(group, member) == "kicked"
+
+
+async def test_without_admin_rights_phare_reads_the_service_messages_and_a_hidden_one_is_the_update(env: Env) -> None:
+    double, group = env.double, TgGroup(-100303)
+    admin, member = env.person("Anne"), env.person("Marc")
+    double.members(group, admins=(admin,))
+    updates = double.join(member, group, by=admin)
+    assert len(updates) == 1, "no chat_member update for a bot that does not administer the group"
+    assert kinds(await env.settle(*updates)) == [("joined", str(member.id))]
+    hidden = TgGroup(-100304)
+    double.members(hidden, admins=(admin,), bot_admin=True)
+    updates = double.join(member, hidden, shown=False)
+    assert kinds(await env.settle(*updates)) == [("joined", str(member.id))], "join messages hidden: the update"
+
+
+async def test_several_people_added_at_once_each_join_and_phare_itself_does_not(env: Env) -> None:
+    double, group = env.double, TgGroup(-100305)
+    admin, one, two = env.person("Anne"), env.person("Paul"), env.person("Inès")
+    double.members(group, admins=(admin,))
+    seen = await env.settle(*double.add((one, two), group, by=admin, bot=True))
+    assert kinds(seen) == [("joined", str(one.id)), ("joined", str(two.id))]
+    assert len({m.message_id for m in seen}) == 2
+
+
+async def test_a_promotion_or_a_ban_after_leaving_is_no_one_coming_or_going(env: Env) -> None:
+    double, group = env.double, TgGroup(-100306)
+    admin, member = env.person("Anne"), env.person("Marc")
+    double.members(group, admins=(admin,), members=(member,), bot_admin=True)
+    assert await env.settle(double.set_status(group, member, "administrator", by=admin)) == []  # type: ignore[arg-type]
+    assert await env.settle(*double.leave(member, group)) != []
+    assert await env.settle(double.set_status(group, member, "kicked", by=admin)) == []  # type: ignore[arg-type]
+    seen = await env.settle(double.set_status(group, member, "restricted", by=admin))  # type: ignore[arg-type]
+    assert kinds(seen) == [("joined", str(member.id))], "restricted but still a member: back in the group"
+
+
+async def test_a_membership_reads_the_same_after_the_webhook_server_parsed_it_and_on_redelivery() -> None:
+    """The webhook hands updates over as python-telegram-bot parsed them (then back to JSON); Telegram may send
+    one again: the same ids, so the writer drops the second."""
+    double, group = BotApiDouble(), TgGroup(-100307)
+    admin, member = TgUser(41), TgUser(42)
+    double.members(group, admins=(admin,), members=(member,), bot_admin=True)
+    ids = double.leave(member, group, by=admin)
+    reader = UpdateReader(BOT_ID, BOT_USERNAME, lambda c, m, i: None)
+    bot = PhareBot(TOKEN)
+    for update_id in ids:
+        raw = double.update(update_id)
+        parsed = Update.de_json(json.loads(json.dumps(raw)), bot).to_dict()
+        first, again = reader.read(raw), reader.read(parsed)
+        assert first is not None and again is not None
+        assert [(m.kind, m.user_key, m.message_id) for m in first.incomings] == [
+            (m.kind, m.user_key, m.message_id) for m in again.incomings
+        ]
+        assert [m.kind for m in first.incomings] == ["left"]
+
+
+# --- the double is as strict as Telegram ----------------------------------------------------------------------
+
+
+async def test_get_chat_member_answers_as_telegram_does(double: BotApiDouble) -> None:
+    group, admin, member, stranger = TgGroup(-100401), TgUser(51), TgUser(52), TgUser(53)
+    double.members(group, creator=admin, members=(member,))
+    double.text(stranger, "/start")  # Telegram knows this person; they are not in the group
+    async with PhareBot(TOKEN, base_url=double.base_url) as bot:
+        assert (await bot.get_chat_member(group.id, admin.id)).status == "creator"
+        assert (await bot.get_chat_member(group.id, member.id)).status == "member"
+        assert (await bot.get_chat_member(group.id, stranger.id)).status == "left"
+        double.set_status(group, member, "administrator")
+        assert (await bot.get_chat_member(group.id, member.id)).status == "administrator"
+        double.set_status(group, member, "restricted")
+        assert (await bot.get_chat_member(group.id, member.id)).status == "restricted"
+        with pytest.raises(BadRequest, match=r"[Uu]ser not found"):
+            await bot.get_chat_member(group.id, 999_999)
+        with pytest.raises(BadRequest, match=r"[Cc]hat not found"):
+            await bot.get_chat_member(-100999, admin.id)
+    assert USER_NOT_FOUND.endswith("user not found") and CHAT_NOT_FOUND.endswith("chat not found")
+    with pytest.raises(AssertionError):
+        double.join(member, group)  # already a member
+    double.leave(member, group)
+    with pytest.raises(AssertionError):
+        double.text(member, "/help", group=group)  # someone who left cannot write there
+
+
+async def test_chat_member_updates_are_served_only_when_asked_for(double: BotApiDouble) -> None:
+    group, admin, member = TgGroup(-100402), TgUser(61), TgUser(62)
+    double.members(group, admins=(admin,), bot_admin=True)
+    async with PhareBot(TOKEN, base_url=double.base_url) as bot:
+        ids = double.join(member, group, by=admin)
+        served = await bot.raw_updates(None, 0, [])  # by default, no chat_member updates
+        assert [u["update_id"] for u in served] == ids[:1]
+        assert double.confirmed == 0
+        await bot.raw_updates(ids[0] + 1, 0, [])
+        assert double.confirmed == ids[-1], "an update never served has nothing to confirm"
+        ids = double.leave(member, group)
+        served = await bot.raw_updates(None, 0, list(ALLOWED_UPDATES))
+        assert [next(k for k in u if k != "update_id") for u in served] == ["message", "chat_member"]
