@@ -4,6 +4,7 @@ double; the real writer on a SQLite file, behind a window that keeps what the tr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -72,7 +73,7 @@ class Env:
         """Wait until these updates are read and their steps committed; what the transport handed the writer."""
         before = len(self.window.seen)
         await self.double.wait_confirmed(max(update_ids))
-        await self.service.idle()
+        await asyncio.wait_for(self.service.idle(), 30)  # a writer that never commits fails the test, not CI
         return self.window.seen[before:]
 
 
