@@ -86,6 +86,20 @@ def read_message(content: dict[str, Any]) -> Read | None:
     return Read(caption, kind)
 
 
+def membership_change(content: dict[str, Any], previous: str | None, members_after: int) -> InputKind | None:
+    """A member event in a room as a group's "joined" or "left", or None: only in a group (more than Phare and
+    one person: a direct chat's membership is not a group's), and only a real change (a new display name is
+    not a join; an invite declined is not a departure). `members_after` counts joined and invited members,
+    Phare included, once the event is applied."""
+    membership = content.get("membership")
+    if membership == "join" and previous != "join":
+        return "joined" if members_after > 2 else None
+    if membership in ("leave", "ban") and previous not in ("leave", "ban", "invite"):
+        # Before they left there were members_after + 1: a group, unless it was Phare and this person.
+        return "left" if members_after + 1 > 2 else None
+    return None
+
+
 def known_commands(dialogue_ids: Iterable[str]) -> frozenset[str]:
     return frozenset(APP_COMMANDS) | frozenset(ALIASES) | frozenset(dialogue_ids)
 

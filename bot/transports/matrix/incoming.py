@@ -7,16 +7,25 @@ which room is whose direct chat.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from nio import AsyncClient, Event
+from nio import AsyncClient, Event, MatrixRoom, RoomGetStateResponse
 
 from bot.core.jobs import private_chat
 from bot.messages import Incoming
 from bot.transports.matrix.formatting import reaction_index
-from bot.transports.matrix.inbound import Addressing, personal, private_command, read_message
+from bot.transports.matrix.inbound import (
+    Addressing,
+    membership_change,
+    personal,
+    private_command,
+    read_message,
+)
+from bot.transports.matrix.session import NETWORK
 from bot.transports.matrix.transport import PLATFORM
 from bot.transports.matrix.trust import members
 from bot.transports.numbering import match_button
@@ -24,6 +33,21 @@ from bot.transports.numbering import match_button
 if TYPE_CHECKING:
     from bot.transports.matrix.state import MatrixState
     from dialogues.loader import Library
+
+log = logging.getLogger(__name__)
+
+ADMIN_LEVEL = 50
+# Before room version 12 a room's creators are ordinary users with power levels (100 at creation, but they can
+# be demoted); from 12 on they are above all levels and are not listed in m.room.power_levels at all.
+_LEVELS_ONLY = frozenset(str(v) for v in range(1, 12))
+
+
+def is_admin(room: MatrixRoom, user_id: str, creators: frozenset[str] = frozenset()) -> bool:
+    """A group's administrator, for Phare: power level 50 or more, or one of the room's creators where
+    the room version makes them so."""
+    if user_id in creators and room.room_version not in _LEVELS_ONLY:
+        return True
+    return int(room.power_levels.get_user_level(user_id)) >= ADMIN_LEVEL
 
 
 @dataclass
@@ -48,6 +72,28 @@ class EventReader:
         self.state = state
         self.addressing = addressing
         self.library = library
+        self.creators: dict[str, frozenset[str]] = {}  # room → its creators (never change): asked once
+
+    async def learn_creators(self, room_ids: Iterable[str]) -> None:
+        """The creators of these rooms, from their m.room.create event (nio keeps neither its sender nor
+        `additional_creators`). Without them, only power levels count (a warning says so)."""
+        for room_id in set(room_ids) - self.creators.keys():
+            room = self.client.rooms.get(room_id)
+            if room is None or room.room_version in _LEVELS_ONLY:
+                continue
+            try:
+                response = await self.client.room_get_state(room_id)
+            except NETWORK as exc:
+                log.warning("Matrix: a room's creators could not be read (%s)", type(exc).__name__)
+                continue
+            if not isinstance(response, RoomGetStateResponse):
+                log.warning("Matrix: a room's creators could not be read (%s)", response.status_code)
+                continue
+            for event in response.events:
+                if event.get("type") == "m.room.create":
+                    extra = (event.get("content") or {}).get("additional_creators") or []
+                    found = {str(event.get("sender", "")), *(str(u) for u in extra if isinstance(u, str))}
+                    self.creators[room_id] = frozenset(found - {""})
 
     def incoming(self, pending: Pending) -> list[Incoming]:
         event, room_id = pending.event, pending.room_id
@@ -65,8 +111,15 @@ class EventReader:
             "private": pending.private,
         }
         content = source.get("content") or {}
+        if kind_of == "m.room.member":
+            return self._membership(pending, content)
         if pending.private:
             self.state.set_direct(event.sender, room_id)
+        else:
+            room = self.client.rooms.get(room_id)
+            if room is not None:
+                base["admin"] = is_admin(room, event.sender, self.creators.get(room_id, frozenset()))
+                base["chat_title"] = room.display_name
         if kind_of == "m.reaction":
             if not pending.private:
                 return []
@@ -121,6 +174,31 @@ class EventReader:
                 )
             )
         return jobs
+
+    def _membership(self, pending: Pending, content: dict[str, object]) -> list[Incoming]:
+        """A member joined or left a group room (never Phare itself: sync.py keeps its own joins apart)."""
+        event = pending.event
+        member = event.source.get("state_key")
+        if not isinstance(member, str) or member == self.client.user_id:
+            return []
+        previous = (event.source.get("unsigned", {}).get("prev_content") or {}).get("membership")
+        kind = membership_change(content, previous, pending.members)
+        if kind is None:
+            return []
+        room = self.client.rooms.get(pending.room_id)
+        return [
+            Incoming(
+                platform=PLATFORM,
+                user_key=member,
+                chat_key=pending.room_id,
+                message_id=event.event_id,
+                received_at=datetime.now(UTC),
+                private=False,
+                kind=kind,
+                admin=room is not None and is_admin(room, member, self.creators.get(pending.room_id, frozenset())),
+                chat_title=room.display_name if room is not None else None,
+            )
+        ]
 
     def greeting(self, room_id: str, join_event: str, batch: Batch) -> Incoming | None:
         """Phare joined a direct chat: it speaks first (onboarding for a newcomer, the menu otherwise),

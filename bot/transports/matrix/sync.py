@@ -228,6 +228,10 @@ class SyncLoop:
         jobs: list[Incoming] = []
         offline: dict[str, str] = {}  # room → the sender of its first too-old message
         horizon = (time.time() - self.options.catchup.total_seconds()) * 1000
+        # Whether a group's member administers it is read with the room's creators (room version 12 on).
+        await self.reader.learn_creators(
+            [p.room_id for p in batch.events if not p.private] + [h[0] for h in self.state.held() if not h[2]]
+        )
         released, give_up = self._retry_held(jobs)
         for pending in batch.events:
             event = pending.event

@@ -23,6 +23,7 @@ from nio import (
     ErrorResponse,
     LocalProtocolError,
     RoomCreateError,
+    RoomGetStateResponse,
     RoomPreset,
     RoomSendResponse,
     UploadResponse,
@@ -255,8 +256,9 @@ class MatrixTransport(Transport):
     # --- rooms ------------------------------------------------------------------------------------------------
 
     async def room_for(self, chat_key: str) -> str:
-        """The room for a chat key: `@user:<id>` is the person's direct chat, found or created (see
-        direct_room); anything else is a room id (a group's)."""
+        """The room for a chat key: `@user:<id>` is the person's direct chat, found or created, and checked
+        on the homeserver right before the send (see direct_room); anything else is a room id (a group's),
+        where what the core addressed to the room is posted."""
         if chat_key.startswith(PRIVATE_CHAT_PREFIX):
             return await self.direct_room(chat_key[len(PRIVATE_CHAT_PREFIX) :])
         return chat_key
@@ -265,24 +267,51 @@ class MatrixTransport(Transport):
         room = self._client.rooms.get(room_id)
         return room is not None and members(room) == {self._client.user_id, user_id}
 
+    async def _still_direct(self, room_id: str, user_id: str) -> bool:
+        """Whether the homeserver, now, has just Phare and this person joined or invited in the room. The
+        synced state can be a moment behind (a third person invited just before a reply goes out): a
+        personal message is checked against the server itself right before it is sent."""
+        try:
+            response = await self._client.room_get_state(room_id)
+        except NETWORK as exc:
+            raise DeliveryError(f"room members: {type(exc).__name__}") from exc
+        if not isinstance(response, RoomGetStateResponse):
+            error = _error(response, "room members")
+            if error.permanent:
+                return False  # Phare is no longer in that room: not this person's direct chat any more
+            raise error
+        now = {
+            str(event.get("state_key"))
+            for event in response.events
+            if event.get("type") == "m.room.member"
+            and (event.get("content") or {}).get("membership") in ("join", "invite")
+        }
+        if now != {self._client.user_id, user_id}:
+            log.info("Matrix: a direct chat has become a group; personal messages go to another direct chat")
+            return False
+        return True
+
     async def direct_room(self, user_id: str) -> str:
         """The room where this person last wrote to Phare in private, if it is still just the two of
-        them; else another such room; else a new encrypted direct chat, to which Phare invites them."""
+        them (on the homeserver, not only in the last sync); else another such room; else a new encrypted
+        direct chat, to which Phare invites them."""
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             state, client = self._state, self._client
             known = state.direct_room(user_id)
-            if known and self._is_direct_with(known, user_id):
+            if known and self._is_direct_with(known, user_id) and await self._still_direct(known, user_id):
                 return str(known)
             room = client.rooms.get(known) if known else None
             if room is not None and members(room) == {client.user_id}:
                 # They left their direct chat with Phare: that is a choice to respect, not to undo.
                 raise DeliveryError("the person left the direct chat", permanent=True)
-            candidates = [r for r in client.rooms.values() if self._is_direct_with(r.room_id, user_id)]
-            if candidates:
-                chosen = max(candidates, key=lambda r: (r.encrypted, r.room_id))
-                state.set_direct(user_id, chosen.room_id)
-                return str(chosen.room_id)
+            candidates = [
+                r for r in client.rooms.values() if r.room_id != known and self._is_direct_with(r.room_id, user_id)
+            ]
+            for chosen in sorted(candidates, key=lambda r: (r.encrypted, r.room_id), reverse=True):
+                if await self._still_direct(chosen.room_id, user_id):
+                    state.set_direct(user_id, chosen.room_id)
+                    return str(chosen.room_id)
             try:
                 created = await client.room_create(
                     is_direct=True,
