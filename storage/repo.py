@@ -363,7 +363,13 @@ class Repository:
         }
 
     async def forget(self, conn: AsyncConnection, user_id: str) -> None:
-        """Every row about the user goes; replies still queued stay only as anonymous deliveries."""
+        """Every row about the user goes; replies still queued stay only as anonymous deliveries. In supervision
+        groups: their agenda items, round answers and memberships (kept by platform id, not by user row)."""
+        from storage.groups import forget_member
+
+        found = (await conn.execute(select(users.c.platform, users.c.external_id).where(users.c.id == user_id))).first()
+        if found is not None:
+            await forget_member(conn, found[0], found[1])
         await conn.execute(update(outbox).where(outbox.c.user_id == user_id).values(user_id=None))
         for table in (safety_events, kept_notes, history, runs):
             await conn.execute(delete(table).where(table.c.user_id == user_id))

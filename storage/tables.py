@@ -204,3 +204,72 @@ scheduler_pacing = Table(
     Column("tokens", Float, nullable=False),  # a token bucket shared by every process: claims per second
     Column("stamp", UTCDateTime(), nullable=False),
 )
+
+
+# --- group supervision (issue 10): a group's settings and session, members, agenda, round answers, timers ---
+# Members are kept by their platform id, not a user row: someone who never wrote to Phare in private can still
+# answer a round, and /forget removes them by that id.
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_key", String(128), nullable=False),
+    Column("title", String(256)),  # the group's name as the platform shows it: not personal
+    Column("locale", String(8), nullable=False, server_default="fr"),
+    Column("settings", JSON, nullable=False, default=dict),  # schedule, reminders, format, durations
+    Column("state", JSON, nullable=False, default=dict),  # the session under way, the guided pause
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "chat_key", name="uq_groups_platform_chat"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_key", String(128), primary_key=True),  # the platform's id of the member (same platform)
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Index("ix_group_members_user_key", "user_key"),
+)
+
+agenda_items = Table(
+    "agenda_items",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("group_id", String(32), ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("user_key", String(128), nullable=False),
+    Column("text_enc", Text, nullable=False),
+    Column("name_enc", Text),  # the name to show; null: anonymous
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("posted_at", UTCDateTime()),  # posted in the group (kept until the session ends)
+    Index("ix_agenda_items_group", "group_id"),
+    Index("ix_agenda_items_user_key", "user_key"),
+)
+
+round_answers = Table(
+    "round_answers",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("session_id", String(32), primary_key=True),
+    Column("round", String(16), primary_key=True),  # opening, closing
+    Column("user_key", String(128), primary_key=True),
+    Column("score", Integer),
+    Column("word_enc", Text),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_round_answers_user_key", "user_key"),
+)
+
+group_timers = Table(
+    "group_timers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("group_id", String(32), ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(96), nullable=False),  # what it is for: a reminder, a phase's end, a pause's step
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(32)),  # claimed like check-in schedules: a lease past its time counts as none
+    Column("lease_until", UTCDateTime()),
+    UniqueConstraint("group_id", "key", name="uq_group_timers_group_key"),
+    Index("ix_group_timers_due_at", "due_at"),
+)
