@@ -40,6 +40,16 @@ class Due:
     messages: tuple[Outgoing, ...] = field(default=(), compare=False)
 
 
+@dataclass(frozen=True)
+class GroupDue:
+    """A supervision group's timer (a reminder, a phase's end, a pause's step) claimed by bot/scheduler.py."""
+
+    timer_id: str
+    group_id: str
+    key: str
+    lease: str
+
+
 @dataclass
 class DueResult:
     user: UserRecord

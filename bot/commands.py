@@ -46,6 +46,11 @@ REGISTRY: tuple[CommandSpec, ...] = (
     CommandSpec("critic", fr=("critique",)),
     CommandSpec("supervision_notes", fr=("notes_supervision",)),
     CommandSpec("checkin", fr=("bilan",), menu=True),
+    CommandSpec("agenda", fr=("ordre_du_jour",)),  # a topic for a supervision group's next session
+    CommandSpec("round", fr=("tour",)),  # an answer to a group's opening or closing round, in private
+    CommandSpec("supervision", where="group"),  # a group admin sets up the sessions
+    CommandSpec("session", fr=("seance",), where="group"),  # start, next, pause, resume, end
+    CommandSpec("group_pause", fr=("pause_groupe",), en=("group_break",), where="group"),  # the guided pause
     CommandSpec("history", fr=("historique",), menu=True),
     CommandSpec("export", fr=("exporter",), menu=True),
     CommandSpec("forget", fr=("oublier", "effacer"), menu=True),

@@ -29,12 +29,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import checkins
-from bot.checkin_jobs import DEFAULT_GRACE, Due
+from bot.checkin_jobs import DEFAULT_GRACE, Due, GroupDue
 from bot.core.conversation import Conversation
 from bot.messages import Outgoing
 from dialogues.loader import Library
 from storage import schedules as store
 from storage.db import Database
+from storage.groups import GroupStore
 from storage.records import new_id
 from storage.repo import Repository
 
@@ -53,7 +54,9 @@ class Claims(Protocol):
     core: Conversation
     clock: Callable[[], datetime]
 
-    async def submit(self, job: Due) -> None: ...
+    group_store: GroupStore
+
+    async def submit(self, job: Due | GroupDue) -> None: ...
 
 
 log = logging.getLogger(__name__)
@@ -101,16 +104,19 @@ class CheckinScheduler:
                 rows = await store.claim(conn, now, want, owner, self.lease)
                 if self.rate is not None:
                     await store.spend_tokens(conn, PACING, tokens - len(rows), now)
-            jobs = [await self._job(row, owner) for row in rows]
+                # Supervision groups' timers: few, unpaced (a reminder to a group is one message).
+                timers = await self.writer.group_store.claim_timers(conn, now, 500, owner, self.lease)
+            jobs: list[Due | GroupDue] = [await self._job(row, owner) for row in rows]
+            jobs += [GroupDue(t.id, t.group_id, t.key, owner) for t in timers]
             outcomes = await asyncio.gather(*(self.writer.submit(j) for j in jobs), return_exceptions=True)
             failed = [o for o in outcomes if isinstance(o, BaseException)]
             if failed:
                 # Their leases lapse and the rows come back: nothing is lost, nothing doubles.
                 log.warning("%d check-in(s) not committed (%s); retried after the lease", len(failed),
                             type(failed[0]).__name__)  # fmt: skip
-            self.claimed += len(rows)
+            self.claimed += len(rows) + len(timers)
             self.busy_seconds += loop.time() - started
-            return len(rows)
+            return len(rows) + len(timers)
 
     async def drain(self, limit: int = 1000) -> int:
         """Tick until nothing more is due now (tests, the console, catching up after a restart)."""

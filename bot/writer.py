@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import checkins, metrics
 from bot.access import Access
 from bot.chart_pool import ChartPool
-from bot.checkin_jobs import Due, handle_due, sync_schedules
+from bot.checkin_jobs import Due, GroupDue, handle_due, sync_schedules
+from bot.commands import parse_command
 from bot.core.conversation import Conversation
 from bot.core.exercises import FORGET, ONBOARDING, SETTINGS
+from bot.core.groups import needs_groups
 from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, Followup, MarkSent, Notice, Wake, private_chat
 from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
@@ -35,6 +37,8 @@ from bot.safety import SafetyCheck
 from dialogues.loader import Library
 from dialogues.texts import Context
 from storage.db import Database
+from storage.group_records import GroupChanges, GroupView
+from storage.groups import GroupStore
 from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
 from storage.repo import ConflictError, Repository
 
@@ -50,7 +54,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-Job = Incoming | Wake | Expire | MarkSent | Notice | Due | Followup  # Due: a check-in claimed by bot/scheduler.py
+Job = Incoming | Wake | Expire | MarkSent | Notice | Due | Followup | GroupDue  # Due: a check-in (bot/scheduler.py)
 
 
 @dataclass
@@ -108,6 +112,8 @@ class _Batch:
     started: list[str] = field(default_factory=list)  # exercises started, ended: for /metrics, counted at commit
     ended: list[tuple[str, str]] = field(default_factory=list)
     checkins_sent: int = 0
+    views: dict[str, GroupView] = field(default_factory=dict)  # supervision groups this batch concerns
+    groups: GroupChanges = field(default_factory=GroupChanges)
 
 
 class Writer:
@@ -137,6 +143,7 @@ class Writer:
         )  # fmt: skip
         self.charts = ChartPool(self.enqueue)  # /history's pictures, drawn in another process after the commit
         self.reads = Reads(repo, self.core.speaker, self.charts)
+        self.group_store = GroupStore(repo.cipher)
         self.clock = clock
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -334,6 +341,7 @@ class Writer:
         by_id = [j for j in jobs if isinstance(j, Wake | Expire | Followup)]
         dues = [j for j in jobs if isinstance(j, Due)]
         sent = [i for j in jobs if isinstance(j, MarkSent) for i in j.ids]
+        group_dues = [j for j in jobs if isinstance(j, GroupDue)]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
         cache = self._cache
         async with self.db.begin() as conn:
@@ -366,6 +374,8 @@ class Writer:
                 batch.runs = {u: r for u in wanted if (r := cache.runs.get(u)) is not None}
                 wanted = [u for u in wanted if u not in cache.runs]
             batch.runs.update(await self.repo.current_runs(conn, wanted))
+            if messages or group_dues:
+                await self._load_groups(conn, messages, group_dues, batch)
             for job in jobs:
                 if isinstance(job, Incoming):
                     self._message(job, batch)
@@ -373,6 +383,8 @@ class Writer:
                     self._timer(job, batch)
                 elif isinstance(job, Notice):
                     self._notice(job, batch)
+                elif isinstance(job, GroupDue):
+                    await self._group_timer(conn, job, batch)
                 elif isinstance(job, Followup) and (person := batch.users.get(job.user_id)) is not None:
                     turn = Turn(user=person, run=None, chat_key=job.chat_key, platform=job.platform)
                     turn.replies.extend(job.messages)
@@ -385,6 +397,8 @@ class Writer:
                 await self.repo.set_active(conn, user_id, False)
             charts = await self.reads.fill(conn, batch.deferred, batch.users, batch.runs, batch.changes, batch.now)
             await self.repo.flush(conn, batch.changes)
+            if batch.groups:
+                await self.group_store.flush(conn, batch.groups)
             changed = [*batch.changes.users_new.values(), *batch.changes.users_dirty.values()]
             await sync_schedules(conn, changed, now)  # check-in settings changed: their schedules follow
         if cache is not None:
@@ -419,7 +433,7 @@ class Writer:
         user_id = batch.by_key.get((msg.platform, msg.user_key))
         stored = batch.users.get(user_id) if user_id is not None else None
         run = batch.runs.get(stored.id) if stored is not None else None
-        decision = self.core.message(msg, stored, run, batch.now)
+        decision = self.core.message(msg, stored, run, batch.now, batch.views)
         if decision.new_user:
             user = decision.user
             batch.users[user.id] = user
@@ -451,6 +465,10 @@ class Writer:
             batch.changes.outbox_new.append(record)
             if id(reply) in turn.deferred and user_id is not None:
                 batch.deferred.append((record.id, turn.deferred[id(reply)], user_id))
+        if turn.groups:
+            batch.groups.merge(turn.groups)
+        for other in turn.also:
+            self._queue_replies(other, batch, user_id=None)
 
     def _notice(self, job: Notice, batch: _Batch) -> None:
         mark = _mark(job)
@@ -469,6 +487,41 @@ class Writer:
         turn = self.core.timer(job, user, run, batch.now)
         if turn is not None:
             self._merge(turn, batch, user, run)
+
+    # --- supervision groups (bot/core/groups.py) -------------------------------------------------------------
+
+    async def _load_groups(
+        self, conn: AsyncConnection, messages: list[Incoming], dues: list[GroupDue], batch: _Batch
+    ) -> None:
+        """The groups this batch's messages and timers concern, locked (PostgreSQL) for the transaction: a
+        group's messages, and a private message about the person's groups (/agenda, /round, their dialogues)."""
+        chats = [(m.platform, m.chat_key) for m in messages if not m.private]
+        by_chat = await self.group_store.ids_by_chat(conn, chats) if chats else {}
+        ids = set(by_chat.values())
+        # (A group's view is loaded whenever one of its messages is in the batch: Matrix carries "!phare agenda"
+        # from a group to the person's private chat in the same batch, and the group message, handled first,
+        # makes them a member before the private one looks at their groups.)
+        ids.update(d.group_id for d in dues)
+        for msg in messages:
+            if not msg.private:
+                continue
+            user_id = batch.by_key.get((msg.platform, msg.user_key))
+            run = batch.runs.get(user_id) if user_id is not None else None
+            command = parse_command(msg.text, self.core.bot_username) if msg.text else None
+            if needs_groups(msg, run, command):
+                ids.update(await self.group_store.ids_of_member(conn, msg.platform, msg.user_key))
+                if run is not None and run.state.get("group"):
+                    ids.add(str(run.state["group"]))
+        if ids:
+            batch.views.update(await self.group_store.views(conn, sorted(ids), lock=True))
+
+    async def _group_timer(self, conn: AsyncConnection, job: GroupDue, batch: _Batch) -> None:
+        view = batch.views.get(job.group_id)
+        # Deleted under this claim's lease in this transaction: a timer fires once, whoever claimed it.
+        if view is None or not await self.group_store.take_timer(conn, job.timer_id, job.lease):
+            return
+        for turn in self.core.groups.timer(job.key, view, batch.now):
+            self._queue_replies(turn, batch, user_id=None)
 
     # --- check-ins (bot/checkins.py, bot/scheduler.py) ----------------------------------------------------
 

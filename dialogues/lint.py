@@ -27,7 +27,7 @@ def _texts(dialogue: Dialogue) -> Iterator[tuple[str, Text]]:
             yield f"step {step.id} option {option.id}", option.label
 
 
-def lint_text(where: str, text: Text) -> list[str]:
+def lint_text(where: str, text: Text, *, plural: bool = False) -> list[str]:
     problems = []
     for key, value in text.variants().items():
         if len(value) > MAX_MESSAGE:
@@ -37,7 +37,7 @@ def lint_text(where: str, text: Text) -> list[str]:
                 problems.append(f"{where} [{key}]: use a non-breaking space before ; : ! ? » and after «")
             if _NO_SPACE.search(value):
                 problems.append(f"{where} [{key}]: French puts a non-breaking space before ; : ! ?")
-    if text.shared_fr and _TU_WORDS.search(text.fr_vous):
+    if text.shared_fr and not plural and _TU_WORDS.search(text.fr_vous):
         problems.append(f"{where}: the French says vous but has no tu form (give fr_vous and fr_tu)")
     if text.fr_tu != text.fr_vous and _TU_WORDS.search(text.fr_tu):
         problems.append(f"{where} [fr_tu]: says vous/votre in the tu form")
@@ -47,8 +47,9 @@ def lint_text(where: str, text: Text) -> list[str]:
 def lint_library(library: Library) -> list[str]:
     problems: list[str] = []
     for dialogue in library.dialogues.values():
+        plural = dialogue.id in library.plural
         for where, text in _texts(dialogue):
-            problems.extend(f"{dialogue.source}: {p}" for p in lint_text(where, text))
+            problems.extend(f"{dialogue.source}: {p}" for p in lint_text(where, text, plural=plural))
     for key, text in library.catalog.items():
-        problems.extend(f"catalog: {p}" for p in lint_text(key, text))
+        problems.extend(f"catalog: {p}" for p in lint_text(key, text, plural=key in library.plural))
     return problems

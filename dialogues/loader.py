@@ -27,7 +27,9 @@ from dialogues.texts import LOCALES, Text, TextError, parse_text, placeholders
 from dialogues.validators import VALIDATOR_FLAGS, VALIDATORS
 
 DIALOGUE_DIR = Path(__file__).resolve().parent
-BUILTIN_VARS = frozenset({"operator_contact"})
+# group_name: the supervision group a private dialogue is for (set by bot/core/groups.py when it starts one).
+GROUP_CATALOG = "_groups.yaml"
+BUILTIN_VARS = frozenset({"operator_contact", "group_name"})
 
 
 class DialogueError(Exception):
@@ -419,6 +421,9 @@ class Library:
 
     dialogues: Mapping[str, Dialogue]
     catalog: Mapping[str, Text]
+    # Texts posted to a whole group (the `_groups.yaml` catalog, dialogues whose id begins with `group_`):
+    # their French "vous" speaks to several people, so they have no "tu" form.
+    plural: frozenset[str] = frozenset()
 
     def get(self, dialogue_id: str) -> Dialogue:
         return self.dialogues[dialogue_id]
@@ -460,6 +465,7 @@ def load_library(directory: Path = DIALOGUE_DIR, extra: Iterable[Path] = ()) -> 
     problems: list[str] = []
     dialogues: dict[str, Dialogue] = {}
     catalog: dict[str, Text] = {}
+    plural: set[str] = set()
     for path in sorted(directory.glob("*.yaml")) + list(extra):
         try:
             if path.name.startswith("_"):
@@ -467,6 +473,8 @@ def load_library(directory: Path = DIALOGUE_DIR, extra: Iterable[Path] = ()) -> 
                     if key in catalog:
                         problems.append(f"{path.name}: {key}: key defined twice")
                     catalog[key] = text
+                    if path.name == GROUP_CATALOG:
+                        plural.add(key)
             else:
                 dialogue = load_dialogue(path)
                 dialogues[dialogue.id] = dialogue
@@ -475,7 +483,8 @@ def load_library(directory: Path = DIALOGUE_DIR, extra: Iterable[Path] = ()) -> 
     problems.extend(_check_library(dialogues))
     if problems:
         raise DialogueError(problems)
-    return Library(dialogues=dialogues, catalog=catalog)
+    plural.update(d for d in dialogues if d.startswith("group_"))
+    return Library(dialogues=dialogues, catalog=catalog, plural=frozenset(plural))
 
 
 def country_options(target: object, extra: object) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ CHECKIN_KEYS = frozenset(
 PROFILE_KEYS = frozenset({"language", "address", "country", "consent"}) | CHECKIN_KEYS
 ACTIONS = frozenset(
     {"forget", "export", "history", "exercises", "resume", "supervision_notes", "letters", "checkin_reflection",
+     "supervision_save", "agenda_save",
      "checkin_status"}
 )  # fmt: skip
 

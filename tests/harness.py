@@ -62,7 +62,8 @@ class RecordingTransport(Transport):
         self.sent.append(delivery)
 
     def chat(self, chat_key: str) -> list[Outgoing]:
-        return [d.message for d in self.sent if d.chat_key == chat_key]
+        # "@user:KEY" is "KEY's private chat" (bot/core/jobs.py): here the same chat as KEY.
+        return [d.message for d in self.sent if d.chat_key in (chat_key, f"@user:{chat_key}")]
 
     def already_delivered(self, ids: Iterable[str]) -> set[str]:
         mine = {d.id for d in self.sent}

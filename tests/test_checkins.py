@@ -760,7 +760,7 @@ async def test_a_letter_reminder_comes_once_on_the_chosen_day(db_url: str) -> No
         assert await user.step() is None
 
         def reminders() -> list[str]:
-            everything = app.transport.chat(user.key) + app.transport.chat(f"@user:{user.key}")
+            everything = app.transport.chat(user.key)  # with "@user:KEY", this person's private chat
             return [m.text for m in everything if "letter" in m.text and "few days ago" in m.text]
 
         for hours in (24, 24, 21):  # 2027-03-29 06:00 UTC, 08:00 in Paris (summer time): before 08:30

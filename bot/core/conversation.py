@@ -13,6 +13,7 @@ from bot.access import Access
 from bot.care.taxonomy import Level
 from bot.commands import Command, parse_command
 from bot.core.exercises import DEFERRED, FORGET, ONBOARDING, SETTINGS, Exercises, outgoing
+from bot.core.groups import AGENDA_PREFIX, PRIVATE_COMMANDS, Groups
 from bot.core.jobs import ACTION_PREFIX, START_PREFIX, Expire, Notice, Wake, private_chat
 from bot.core.safety import CHECK_ME, CHECK_NOT_ME, SafetyFlow
 from bot.core.speaker import Speaker, locale_of
@@ -20,6 +21,7 @@ from bot.core.turn import Decision, Turn
 from bot.messages import Button, Incoming, Outgoing
 from bot.safety import SafetyCheck
 from dialogues.loader import Library
+from storage.group_records import GroupView
 from storage.records import RunRecord, UserRecord, new_id
 
 log = logging.getLogger(__name__)
@@ -40,14 +42,21 @@ class Conversation:
         self.speaker = Speaker(library, operator_contact=operator_contact)
         self.exercises = Exercises(self.speaker)
         self.safety = SafetyFlow(self.speaker, self.exercises, safety)
+        self.groups = Groups(self.speaker, self.exercises)
+        self.exercises.group_action = lambda name, turn, now: self.groups.action(name, turn, turn.views, now)
         self.access = access or Access()
         self.default_locale = default_locale
         self.bot_username = bot_username  # set by a transport that learns it (Telegram's getMe)
 
     # --- one message ------------------------------------------------------------------------------------
 
-    def message(self, msg: Incoming, user: UserRecord | None, run: RunRecord | None, now: datetime) -> Decision:
-        """`user` and `run` as stored (None: Phare has never stored this person); never changed in place."""
+    def message(
+        self, msg: Incoming, user: UserRecord | None, run: RunRecord | None, now: datetime,
+        views: dict[str, GroupView] | None = None,
+    ) -> Decision:  # fmt: skip
+        """`user` and `run` as stored (None: Phare has never stored this person); never changed in place.
+        `views`: the supervision groups this message may concern (the batch's working copies)."""
+        views = views if views is not None else {}
         known = user is not None
         person = user.clone() if user is not None else self._newcomer(msg, now)
         decision = Decision(user=person)
@@ -58,16 +67,17 @@ class Conversation:
             decision.user_changed = known
         if not known and not msg.private:
             # Someone in a group who never wrote to Phare in private: answer, but store nothing.
-            decision.turns.append(self._group(msg, person, store=False))
+            decision.turns.extend(self._group(msg, person, views, now, known=False))
             return decision
         decision.new_user = not known
         if not msg.private:
-            decision.turns.append(self._group(msg, person, store=True))
+            decision.turns.extend(self._group(msg, person, views, now, known=True))
             return decision
         # `person` is already this message's own copy: the turn works on it directly (a clone per message is
         # measurable on the hot path); a failed turn starts again from the stored record.
         pristine = user if user is not None else person.clone()
-        turn = Turn(user=person, run=run.clone() if run else None, chat_key=msg.chat_key, platform=msg.platform)
+        turn = Turn(user=person, run=run.clone() if run else None, chat_key=msg.chat_key, platform=msg.platform,
+                    views=views)  # fmt: skip
         try:
             self._route(msg, turn, now)
         except Exception as exc:  # noqa: BLE001 — any failure gets a kind reply, the batch goes on
@@ -109,7 +119,22 @@ class Conversation:
             turn.replies.append(self.speaker.text("access_denied", user))
         return turn
 
-    def _group(self, msg: Incoming, user: UserRecord, *, store: bool) -> Turn:
+    def _group(
+        self, msg: Incoming, user: UserRecord, views: dict[str, GroupView], now: datetime, *, known: bool
+    ) -> list[Turn]:
+        """A group message: the safety check first, then supervision (bot/core/groups.py), then the rest."""
+        verdict_turn = self._group_safety(msg, user, store=known)
+        if verdict_turn is not None:
+            return [verdict_turn]
+        command = parse_command(msg.text, self.bot_username) if msg.text else None
+        view = next((v for v in views.values() if (v.group.platform, v.group.chat_key) == (msg.platform, msg.chat_key)),
+                    None)  # fmt: skip
+        turns = self.groups.in_group(msg, command, user, known, view, now, views)
+        if turns is not None and any(t.replies for t in turns):
+            return turns
+        return [*(turns or []), self._group_plain(msg, user, store=known)]
+
+    def _group_safety(self, msg: Incoming, user: UserRecord, *, store: bool) -> Turn | None:
         """In a group, nothing personal is ever posted: crisis resources go to the person in private (with a
         discreet fallback in the group for someone Phare cannot write to), personal commands are redirected to
         a private chat, and ordinary chatter gets no answer. An edit is read by the safety check only."""
@@ -121,21 +146,31 @@ class Conversation:
                         store=store, touches_run=False)  # fmt: skip
             reply = self.safety.ask(turn.user) if level == "check" else self.safety.resources(turn.user, level)
             button = Button("private", speaker.render("open_private", user), "private:")
-            fallback = Outgoing(self.safety.group_lines(user), (button,), safety=level)
+            fallback = Outgoing(self.safety.group_lines(user), (button,), safety=level, group=True)
             turn.replies.append(replace(reply, fallback_chat=msg.chat_key, fallback=fallback))
             turn.safety.append((f"{level}_shown_private", user.country))
             return turn
+        return None
+
+    def _group_plain(self, msg: Incoming, user: UserRecord, *, store: bool) -> Turn:
+        speaker = self.speaker
         turn = Turn(user=user.clone(), run=None, chat_key=msg.chat_key, platform=msg.platform, store=store,
                     touches_run=False)  # fmt: skip
         command = parse_command(msg.text, self.bot_username) if msg.text and not msg.edited else None
         if command is None:
             return turn
         if command.name in ("help", "about") or (command.name == "start" and not command.payload):
-            turn.replies.append(speaker.text("group_help" if command.name != "about" else "about", user))
+            if command.name == "about":
+                turn.replies.append(replace(speaker.text("about", user), group=True))
+            else:
+                hints = {key: self.groups.command_hint(msg.platform, name, group=key != "agenda", locale=user.locale)
+                         for key, name in (("supervision", "supervision"), ("session", "session"),
+                                           ("pause", "group_pause"), ("agenda", "agenda"))}  # fmt: skip
+                turn.replies.append(Outgoing(speaker.render("group_help", user, **hints), group=True))
         else:
             payload = command.name if command.name in self.library.dialogues else ""
             button = Button("private", speaker.render("open_private", user), f"private:{payload}")
-            turn.replies.append(Outgoing(speaker.render("group_redirect", user), (button,)))
+            turn.replies.append(Outgoing(speaker.render("group_redirect", user), (button,), group=True))
         return turn
 
     # --- a private message ---------------------------------------------------------------------------------
@@ -203,6 +238,8 @@ class Conversation:
             turn.replies.append(self.speaker.text("check_expired", turn.user))  # a tap on an answered question
         elif action in DEFERRED:
             self.exercises.action(action, turn, now)
+        elif msg.option.startswith(AGENDA_PREFIX):
+            self.groups.agenda_for(msg.option[len(AGENDA_PREFIX) :], turn, turn.views, now)
         elif action in checkins.BUTTONS:
             self.exercises.checkin_button(action, msg.ref, turn, now)
         else:
@@ -224,7 +261,10 @@ class Conversation:
             return
         ctx = speaker.run_ctx(user, turn.run)
         active = turn.run is not None and turn.run.status == "active"
-        if name == "start":
+        if name == "start" and command.payload.lower() in PRIVATE_COMMANDS:
+            # a group's "continue in private" button for /agenda
+            self.groups.private_command(Command(command.payload.lower(), ""), turn, turn.views, now)
+        elif name == "start":
             target = "" if command.payload in self.access.invite_codes else command.payload.lower()
             if not user.onboarded:
                 if target in self.library.dialogues:
@@ -263,6 +303,8 @@ class Conversation:
             exercises.start(_STARTS[name], turn, now)
         elif name == "about":
             turn.replies.append(speaker.text("about", user))
+        elif name in PRIVATE_COMMANDS:
+            self.groups.private_command(command, turn, turn.views, now)
         elif name == "advance":  # the console's clock, typed without its number of minutes
             turn.replies.append(speaker.text("command_advance", user))
         elif name in exercises.startable():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ ONBOARDING, SETTINGS, FORGET = "onboarding", "settings", "forget"
 # Actions whose replies read storage: the writer fills them in, in the batch's transaction.
 DEFERRED = frozenset({"history", "export", "supervision_notes", "letters", "clear_supervision"})
 STALE_AFTER = timedelta(hours=24)  # a run untouched this long is closed
+# Actions that end a supervision group's dialogues (bot/core/groups.py handles them).
+GROUP_ACTIONS = frozenset({"supervision_save", "agenda_save"})
 _OWN_KEYS = frozenset({"engine", "measures", "notes", "held_text"})  # the exercise's own part of a run's state
 
 
@@ -30,6 +33,8 @@ class Exercises:
         self.speaker = speaker
         self.library = speaker.library
         self.engine = Engine(speaker.library)
+        # Set by the conversation: the group module, which this one cannot import (it builds on this one).
+        self.group_action: Callable[[str, Turn, datetime], None] | None = None
 
     def state(self, turn: Turn) -> RunState:
         assert turn.run is not None
@@ -38,7 +43,8 @@ class Exercises:
     def startable(self) -> set[str]:
         return {d.id for d in self.library.listed()}
 
-    def start(self, dialogue_id: str, turn: Turn, now: datetime) -> None:
+    def start(self, dialogue_id: str, turn: Turn, now: datetime, extra: dict[str, str] | None = None) -> None:
+        """`extra`: values the run keeps beside the engine's and its texts can use (a group's id and name)."""
         if dialogue_id not in self.library.dialogues:
             turn.replies.append(self.speaker.text("unknown_command", turn.user))
             return
@@ -49,13 +55,16 @@ class Exercises:
             if state.status != "ended":
                 turn.replies.append(self.speaker.text("replaced_run", turn.user, title=old_title))
             turn.run = None
-        result = self.engine.start(dialogue_id, self.speaker.ctx(turn.user, dialogue_id), now)
+        ctx = self.speaker.ctx(turn.user, dialogue_id)
+        if extra:
+            ctx = replace(ctx, vars={**ctx.vars, **extra})
+        result = self.engine.start(dialogue_id, ctx, now)
         turn.run = RunRecord(
             id=new_id(),
             user_id=turn.user.id,
             dialogue_id=dialogue_id,
             status="active",
-            state={"engine": result.state.to_dict(), "measures": {}, "notes": {}},
+            state={"engine": result.state.to_dict(), "measures": {}, "notes": {}, **(extra or {})},
             version=0,
             chat_key=turn.chat_key,
             started_at=now,
@@ -181,6 +190,8 @@ class Exercises:
             placeholder = Outgoing(text="…")
             turn.deferred[id(placeholder)] = name
             turn.replies.append(placeholder)
+        elif name in GROUP_ACTIONS and self.group_action is not None:
+            self.group_action(name, turn, now)
         elif name == "exercises":
             turn.replies.append(self.speaker.exercises(user))
         elif name == "checkin_reflection":

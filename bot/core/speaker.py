@@ -3,6 +3,7 @@ context is built and a locale is normalised."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import cast
 
 from bot.commands import available, shown_name
@@ -43,7 +44,10 @@ class Speaker:
         return Context(locale=locale_of(locale, "fr"), address="vous", vars={"operator_contact": self.operator_contact})
 
     def run_ctx(self, user: UserRecord, run: RunRecord | None) -> Context:
-        return self.ctx(user, run.dialogue_id if run else None)
+        ctx = self.ctx(user, run.dialogue_id if run else None)
+        if run is not None and "group_name" in run.state:
+            ctx = replace(ctx, vars={**ctx.vars, "group_name": str(run.state["group_name"])})  # a group's dialogue
+        return ctx
 
     def render(self, key: str, user: UserRecord, **values: object) -> str:
         return self.library.text(key).render(self.ctx(user), values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.messages import Outgoing
+from storage.group_records import GroupChanges, GroupView
 from storage.records import KeptNote, RunRecord, UserRecord
 
 
@@ -23,6 +24,9 @@ class Turn:
     deferred: dict[int, str] = field(default_factory=dict)  # id(reply) -> what it needs from storage
     store: bool = True  # False: someone Phare keeps nothing about (a refused or unknown person in a group)
     touches_run: bool = True  # False for a group message: the person's open run is not this turn's to change
+    views: dict[str, GroupView] = field(default_factory=dict)  # the person's supervision groups, when loaded
+    groups: GroupChanges | None = None  # what this turn changes in supervision groups
+    also: list[Turn] = field(default_factory=list)  # posts for other chats (a group, after its settings changed)
 
 
 @dataclass
