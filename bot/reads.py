@@ -93,6 +93,9 @@ class Reads:
                     *self._history_chart(user, entries, now, record, wanted)]  # fmt: skip
         kept_all = await self.repo.kept_of(conn, user.id)
         data = actions.export_data(user, entries, run, now, kept_all)
+        from storage.groups import member_data
+
+        data["supervision_groups"] = await member_data(conn, self.repo.cipher, user.platform, user.external_id)
         stamp = now.strftime("%Y%m%d")
         return [
             speaker.text("export_ready", user),

@@ -264,3 +264,36 @@ async def forget_member(conn: AsyncConnection, platform: str, user_key: str) -> 
     ids = select(groups.c.id).where(groups.c.platform == platform).scalar_subquery()
     for table in (agenda_items, round_answers, group_members):
         await conn.execute(delete(table).where(table.c.user_key == user_key, table.c.group_id.in_(ids)))
+
+
+async def member_data(conn: AsyncConnection, cipher: Cipher, platform: str, user_key: str) -> list[dict[str, Any]]:
+    """/export: for each group the person is known in, what Phare keeps of them there, decrypted."""
+    query = (
+        select(groups.c.id, groups.c.title, group_members.c.joined_at)
+        .join(group_members, group_members.c.group_id == groups.c.id)
+        .where(groups.c.platform == platform, group_members.c.user_key == user_key)
+        .order_by(groups.c.created_at)
+    )
+    found: dict[str, dict[str, Any]] = {
+        row[0]: {"group": row[1] or "", "member_since": row[2].isoformat(), "agenda": [], "round_answers": []}
+        for row in await conn.execute(query)
+    }
+    if not found:
+        return []
+    mine = select(agenda_items).where(agenda_items.c.user_key == user_key, agenda_items.c.group_id.in_(list(found)))
+    for r in (await conn.execute(mine)).mappings():
+        name = cipher.decrypt(r["name_enc"]) if r["name_enc"] else None
+        posted = r["posted_at"].isoformat() if r["posted_at"] else None
+        found[r["group_id"]]["agenda"].append(
+            {"topic": cipher.decrypt(r["text_enc"]), "name_shown": name, "sent_at": r["created_at"].isoformat(),
+             "posted_at": posted}
+        )  # fmt: skip
+    answers = select(round_answers).where(
+        round_answers.c.user_key == user_key, round_answers.c.group_id.in_(list(found))
+    )
+    for r in (await conn.execute(answers)).mappings():
+        word = cipher.decrypt(r["word_enc"]) if r["word_enc"] else None
+        found[r["group_id"]]["round_answers"].append(
+            {"round": r["round"], "score": r["score"], "word": word, "at": r["at"].isoformat()}
+        )
+    return list(found.values())

@@ -257,3 +257,19 @@ async def test_supervision_timer_fires_once_when_two_schedulers_tick(world: App)
     await asyncio.gather(first.tick(), second.tick())
     await world.settle()
     assert len([m for m in group_posts(world) if m.text.startswith("Rappel")]) == 1
+
+
+async def test_supervision_export_includes_the_members_agenda_items(world: App) -> None:
+    import json
+
+    admin, alice = await people(world, 2)
+    await setup(admin)
+    await alice.in_group("/agenda")
+    await alice.send("/agenda")
+    await alice.send("Un sujet à moi")
+    await alice.tap("anonymous")
+    await alice.send("/export")
+    data = next(m.attachment.data for m in alice.private if m.attachment and m.attachment.mime == "application/json")
+    groups = json.loads(data)["supervision_groups"]
+    assert groups[0]["group"] == "Intervision Lyon"
+    assert groups[0]["agenda"][0]["topic"] == "Un sujet à moi" and groups[0]["agenda"][0]["name_shown"] is None
