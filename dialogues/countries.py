@@ -11,9 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dialogues.texts import Text, TextError, parse_text
+from dialogues.yamlfile import read_yaml
 
 COUNTRIES_FILE = Path(__file__).resolve().parent / "data" / "countries.yaml"
 OTHER = "OTHER"  # "another country": the international answer
@@ -35,7 +34,7 @@ class Country:
 
 @cache
 def countries(path: Path = COUNTRIES_FILE) -> dict[str, Country]:
-    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw: Any = read_yaml(path)
     if not isinstance(raw, dict) or not raw:
         raise CountryError(f"{path.name}: a mapping of country codes")
     problems: list[str] = []

@@ -25,6 +25,7 @@ from dialogues.model import (
 )
 from dialogues.texts import LOCALES, Text, TextError, parse_text, placeholders
 from dialogues.validators import VALIDATOR_FLAGS, VALIDATORS
+from dialogues.yamlfile import read_yaml
 
 DIALOGUE_DIR = Path(__file__).resolve().parent
 # group_name: the supervision group a private dialogue is for (set by bot/core/groups.py when it starts one).
@@ -354,7 +355,7 @@ def _check_instant_loops(col: _Collector, steps: dict[str, Step]) -> None:
 def load_dialogue(path: Path) -> Dialogue:
     col = _Collector(source=path.name)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except yaml.YAMLError as exc:
         raise DialogueError([f"{path.name}: not valid YAML: {exc}"]) from exc
     if not isinstance(raw, dict):
@@ -402,7 +403,7 @@ def load_dialogue(path: Path) -> Dialogue:
 def load_catalog(path: Path) -> dict[str, Text]:
     """A catalog file: a flat mapping of message keys to texts (the engine's and the application's own)."""
     col = _Collector(source=path.name)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise DialogueError([f"{path.name}: a catalog is a mapping of keys to texts"])
     texts: dict[str, Text] = {}

@@ -60,11 +60,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from bot.care.reading import _CONSONANTS, _PIECES, _REPEAT, _SENTENCE_END, Key, _key, _required, collapse, fold
 from bot.care.taxonomy import CATEGORY_LEVEL, RANK, Level
 from bot.safety import SafetyVerdict
+from dialogues.yamlfile import read_yaml
 
 PATTERNS_FILE = Path(__file__).resolve().with_name("crisis_rules.yaml")
 SAFE = SafetyVerdict()
@@ -482,7 +481,7 @@ def finding_level(finding: Finding) -> Level | None:
 @lru_cache(maxsize=4)
 def _load(patterns: Path) -> CrisisRules:
     # The rules are immutable: the app and every test share one compiled copy per file.
-    data = yaml.safe_load(patterns.read_text(encoding="utf-8"))
+    data = read_yaml(patterns)
     if not isinstance(data, dict):
         raise PatternError(f"{patterns.name}: not a mapping")
     return CrisisRules(data)
