@@ -6,12 +6,13 @@ with its type checked, so an update of an unexpected shape is skipped (by the ca
 
 Message ids are stable across redeliveries (the writer drops one it has already processed):
 `m<chat>:<message>` for a message, `e<chat>:<message>:<edit date>:<update id>` for an edit, `c<query id>` for a
-tap. An edit needs its update's id: edit_date counts whole seconds, and two edits of one message in the same
-second are two things the person wrote (the second may be the one that says they are not safe), whereas a
-redelivered update keeps its id. A member joining or leaving a group is `m<chat>:<message>/joined/<member>` (one
-message may add several people) or, from a chat_member update, `u<chat>:<update>/left/<member>`. Telegram sends
-both for one change when Phare administers the group (the message may be hidden by the group's settings, and the
-update only comes to an administrator): "joined" and "left" state a membership, and the same one may come twice.
+tap (in a group, only a score tapped under a round's question reaches the writer). An edit needs its update's id:
+edit_date counts whole seconds, and two edits of one message in the same second are two things the person wrote
+(the second may be the one that says they are not safe), whereas a redelivered update keeps its id. A member
+joining or leaving a group is `m<chat>:<message>/joined/<member>` (one message may add several people) or, from a
+chat_member update, `u<chat>:<update>/left/<member>`. Telegram sends both for one change when Phare administers
+the group (the message may be hidden by the group's settings, and the update only comes to an administrator):
+"joined" and "left" state a membership, and the same one may come twice.
 
 In a group, a command for Phare names who sent it; whether that person administers the group is not in the
 update: the service asks Telegram (`admin_of`) before the message goes to the writer.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.groups import ROUND_PREFIX
 from bot.messages import Button, Incoming, InputKind
 from bot.transports.telegram.keyboards import decode
 
@@ -50,7 +52,7 @@ class UnreadableUpdate(ValueError):
 
 @dataclass(frozen=True)
 class TapReceipt:
-    """A tapped button: the query must be answered, and the tapped message's keyboard removed."""
+    """A tapped button: the query must be answered, and the tapped message's keyboard (if named) removed."""
 
     query_id: str
     chat_id: int | None
@@ -243,8 +245,6 @@ class UpdateReader:
         chat_id = _int(chat, "id") if chat is not None else None
         message_id = _int(message, "message_id") if message is not None else None
         receipt = TapReceipt(query_id, chat_id, message_id)
-        if chat is not None and chat.get("type") != "private":
-            return Received(None, receipt)  # Phare posts no tappable buttons in groups: nothing to do
         # Data Phare could not have sent becomes a tap on a button of no question: the writer answers it
         # as a stale button, kindly, and changes nothing.
         option, ref = "", None
@@ -256,6 +256,14 @@ class UpdateReader:
             button = self._resolve(chat_id, message_id, tap.index)
             if button is not None:
                 option, ref = button.id, button.ref
+        chat_type = chat.get("type") if chat is not None else "private"
+        group = chat_type != "private"
+        if group:
+            if chat_id is None or chat_type not in _GROUPS or not option.startswith(ROUND_PREFIX):
+                return Received(None, receipt)  # only a round's scores are tapped in a group: answered, dropped
+            # A score is one member's answer under a question for all: its keyboard stays for the others (the
+            # round's end removes it), so the receipt names no message.
+            receipt = TapReceipt(query_id, None, None)
         incoming = Incoming(
             platform=PLATFORM,
             user_key=str(user_id),
@@ -264,9 +272,10 @@ class UpdateReader:
             received_at=self._clock(),
             option=option,
             ref=ref,
-            private=True,
+            private=not group,
             locale=_optional_str(user, "language_code"),
             kind="option",
+            chat_title=_optional_str(chat, "title") if group and chat is not None else None,
         )
         return Received(incoming, receipt)
 
