@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     checkin_rate: float = Field(25.0, description="check-ins committed per second, all processes together")
     checkin_tick: float = Field(1.0, description="seconds between two claims of due check-ins")
     checkin_lease: timedelta = Field(timedelta(minutes=5), description="a claim not committed by then is retried")
+    takeover_interval: float = Field(
+        2.0, gt=0, description="seconds between two tries of a replica to take over a connection another one owns"
+    )
     retry_base: float = Field(0.5, description="seconds before the first retry of a send, a poll or a sync; doubles")
     retry_max: float = Field(60.0, description="the longest wait between two retries, in seconds")
     telegram_token: SecretStr | None = None

@@ -44,10 +44,11 @@ async def outbox_depth(db: Database) -> int:
 
 
 class HealthServer:
-    def __init__(self, listen: str, db: Database, ready: Ready) -> None:
+    def __init__(self, listen: str, db: Database, ready: Ready, notes: Callable[[], list[str]] | None = None) -> None:
         self.host, self.port = parse_listen(listen)
         self.db = db
         self.ready = ready
+        self.notes = notes  # shown under "ready": where each transport's connection lives
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -93,7 +94,8 @@ class HealthServer:
             problems = await database_problems(self.db) or await self.ready()
             if problems:
                 return 503, ("".join(f"{p}\n" for p in problems)).encode(), plain
-            return 200, b"ready\n", plain
+            notes = self.notes() if self.notes is not None else []
+            return 200, ("".join(f"{line}\n" for line in ["ready", *notes])).encode(), plain
         if path == "/metrics":
             with contextlib.suppress(Exception):  # the other figures still count without the database
                 metrics.OUTBOX_DEPTH.set(await outbox_depth(self.db))

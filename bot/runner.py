@@ -76,10 +76,13 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     up: list[Service] = []  # started and connected: what /readyz waits for
 
     async def not_ready() -> list[str]:
-        names = [type(s).__name__ for s in services if s not in up or s.failed.is_set()]
+        names = [type(s).__name__ for s in services if s not in up or s.failed.is_set() or where(s) == ""]
         return [f"{name} not connected" for name in names]
 
-    health = HealthServer(settings.http_listen, phare.db, not_ready) if settings.http_listen else None
+    def connections() -> list[str]:
+        return [f"{type(s).__name__}: {where(s)}" for s in services if where(s)]
+
+    health = HealthServer(settings.http_listen, phare.db, not_ready, connections) if settings.http_listen else None
     ticker: asyncio.Task[None] | None = None
     checkins: SchedulerHandle | None = None
     code = 0
@@ -121,6 +124,15 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     return code
 
 
+def where(service: Service) -> str | None:
+    """Where a service's connection lives ("polling here", "polling owned by another replica (…)"); "" while
+    unsettled; None for a service that does not say."""
+    connection = getattr(service, "connection", None)
+    if connection is None:
+        return None
+    return str(connection() or "")
+
+
 def _factories(settings: Settings, *, telegram: bool, matrix: bool) -> list[Callable[[Phare], Service]]:
     """Check each configured transport's settings before anything starts; import only what is used."""
     factories: list[Callable[[Phare], Service]] = []
@@ -129,8 +141,17 @@ def _factories(settings: Settings, *, telegram: bool, matrix: bool) -> list[Call
             from bot.transports.telegram import TelegramService, options_from
         except ImportError:
             raise ImportError("Telegram support is not installed: pip install 'phare[telegram]'") from None
+        from bot.ownership import Lease
+        from bot.transports.telegram.service import bot_id
+
         options = options_from(settings)
-        factories.append(lambda phare: TelegramService(phare.writer, options))
+
+        def telegram_service(phare: Phare) -> Service:
+            shared = phare.db.url if phare.db.is_postgres else None  # with SQLite this is the only process
+            lease = Lease(shared, f"telegram bot {bot_id(options.token)}", every=settings.takeover_interval)
+            return TelegramService(phare.writer, options, lease=lease)
+
+        factories.append(telegram_service)
     if matrix:
         from bot.transports.matrix import options_from as matrix_options
         from bot.transports.matrix import service_for

@@ -2,7 +2,9 @@
 
 Tests inject what people do (text, taps on recorded buttons, stickers, photos, edits, group messages,
 channel posts) as updates served by getUpdates, read back what the bot sent, and script failures
-(429 with retry_after, 5xx, 403, 400) per method and chat, answerCallbackQuery included. As on Telegram, a bot
+(429 with retry_after, 5xx, 403, 400) per method and chat, answerCallbackQuery included. As on Telegram, a
+getUpdates that comes while another one waits ends the waiting one with 409 Conflict ("terminated by other
+getUpdates request": two processes polling one bot), getUpdates is a 409 while a webhook is set, a bot
 cannot write first: sending to the private chat of someone who never wrote to it there answers 403 "bot can't
 initiate conversation"; a callback query is answered once: a second answer (or one for a query Telegram never
 sent) is a 400 "query is too old"; and a text or caption sent with parse_mode HTML must parse as Telegram's HTML
@@ -42,6 +44,10 @@ QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or q
 CANT_PARSE = "Bad Request: can't parse entities: "
 USER_NOT_FOUND = "Bad Request: user not found"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
+POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 # What getUpdates serves when allowed_updates is empty or was never given (core.telegram.org/bots/api#getupdates).
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
@@ -208,6 +214,8 @@ class BotApiDouble:
         self._allowed: frozenset[str] | None = None  # getUpdates' allowed_updates, remembered as Telegram does
         self._dropped: set[int] = set()  # updates those leave out
         self._changed = asyncio.Condition()
+        self._polls = 0  # getUpdates requests so far: a newer one ends the one still waiting (409), as on Telegram
+        self.conflicts = 0  # getUpdates answered 409 because another one came while it waited
         self._closing = False
         self._runner: web.AppRunner | None = None
 
@@ -343,6 +351,10 @@ class BotApiDouble:
         return self.bot_json()
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook.get("url"):
+            raise ApiError(409, WEBHOOK_CONFLICT)
+        self._polls += 1
+        mine = self._polls
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -354,6 +366,9 @@ class BotApiDouble:
         async with self._changed:
             self._changed.notify_all()  # the offset confirmed updates: tests wait on that
             while not self._closing:
+                if self._polls != mine:  # a second bot instance polls with the same token: Telegram ends this one
+                    self.conflicts += 1
+                    raise ApiError(409, POLL_CONFLICT)
                 if self._drop_unwanted():
                     self._changed.notify_all()
                 ready = [u for u in self._updates if u["update_id"] >= offset][:limit]

@@ -61,7 +61,7 @@ async def test_phare_run_serves_health_readiness_and_metrics(double: BotApiDoubl
     try:
         await double.wait_until(lambda: bool(double.calls_to("getUpdates")))
         assert await get(f"{base}/healthz") == (200, "ok\n")
-        assert await get(f"{base}/readyz") == (200, "ready\n")
+        assert await get(f"{base}/readyz") == (200, "ready\nTelegramService: polling here\n")
         status, exposed = await get(f"{base}/metrics")
         assert status == 200
         before = figure(exposed, "phare_messages_handled_total", 'platform="telegram"')

@@ -15,6 +15,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.messages import Incoming
 from bot.outbox import Dispatcher
+from bot.ownership import Lease
 from bot.retry import DEFAULT_RETRY, RetryPolicy
 from bot.transports.base import Inbox
 from bot.transports.telegram.api import PhareBot
@@ -53,9 +54,13 @@ def file_url(base_url: str) -> str:
 
 
 class TelegramService:
-    def __init__(self, writer: Inbox, options: TelegramOptions) -> None:
+    def __init__(self, writer: Inbox, options: TelegramOptions, *, lease: Lease | None = None) -> None:
         self.writer = writer
         self.options = options
+        # Polling is one connection per bot: with several replicas, only the lease's owner polls (bot/ownership.py).
+        # Every replica sends, and every one serves a webhook.
+        self.lease = lease or Lease(None, f"telegram bot {bot_id(options.token)}")
+        self._stopping = False
         # Before the Bot exists: python-telegram-bot logs its API URLs, token included, as it is built.
         install_redaction(options.token, *([options.webhook.secret] if options.webhook else []))
         base_url = options.base_url or DEFAULT_API
@@ -104,23 +109,58 @@ class TelegramService:
             log.info("Telegram: @%s receives updates by webhook on %s:%d", username,
                      self.options.webhook.listen, self.options.webhook.port)  # fmt: skip
         else:
-            await self.bot.delete_webhook(drop_pending_updates=False)  # polling and a webhook exclude each other
-            self._poller = Poller(self.bot, self.handle, timeout=self.options.poll_timeout, retry=self.options.retry)
-            self._poll_task = asyncio.create_task(self._poll(self._poller), name="telegram-poll")
-            log.info("Telegram: @%s polls for updates", username)
+            self._poll_task = asyncio.create_task(self._poll_when_owned(), name="telegram-poll")
 
-    async def _poll(self, poller: Poller) -> None:
-        try:
-            await poller.run()
-        except Exception as exc:  # noqa: BLE001 — the runner decides what a dead intake means
-            log.critical("Telegram polling stopped: %s", reason(exc))
-            self.failed.set()
+    def connection(self) -> str | None:
+        """Where this bot's updates are read, for /readyz; None while that is not settled yet."""
+        if self.options.webhook is not None:
+            return "webhook served here"
+        if self.lease.state == "owned":
+            return "polling here" if self._poller is not None else None
+        return f"polling {self.lease.describe()}" if self.lease.state == "elsewhere" else None
+
+    async def _poll_when_owned(self) -> None:
+        """Poll while this process owns the bot's polling; give it up if the ownership is lost, and wait to
+        take it back (another replica may have it by then)."""
+        while not self._stopping:
+            await self.lease.acquire()
+            try:
+                await self.bot.delete_webhook(drop_pending_updates=False)  # polling and a webhook exclude each other
+                poller = Poller(self.bot, self.handle, timeout=self.options.poll_timeout, retry=self.options.retry)
+                self._poller = poller
+                log.info("Telegram: @%s polls for updates", self.bot.username)
+                polling = asyncio.create_task(poller.run(), name="telegram-poller")
+                lost = asyncio.create_task(self.lease.lost(), name="telegram-lease")
+                await asyncio.wait((polling, lost), return_when=asyncio.FIRST_COMPLETED)
+                if not polling.done():  # the lock went with the database session: another replica may poll now
+                    poller.stop()
+                    await asyncio.gather(polling, return_exceptions=True)
+                    self._poller = None
+                    continue
+                lost.cancel()
+                await asyncio.gather(lost, return_exceptions=True)
+                polling.result()  # stopped on purpose, or raised why it could not go on
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — the runner decides what a dead intake means
+                log.critical("Telegram polling stopped: %s", reason(exc))
+                self.failed.set()
+                return
+            finally:
+                if self._stopping or self.failed.is_set():
+                    await self.lease.release()
 
     async def stop(self) -> None:
         """Stop reading, finish the steps already read, send what can be sent in time, then close."""
-        if self._poller is not None and self._poll_task is not None:
-            self._poller.stop()
+        self._stopping = True
+        if self._poll_task is not None:
+            if self._poller is not None:
+                self._poller.stop()  # finishes the batch in hand first
+            else:
+                self._poll_task.cancel()  # still waiting for the ownership
             await asyncio.gather(self._poll_task, return_exceptions=True)
+        await self.lease.release()
         if self._webhook is not None:
             await self._webhook.stop()
         await asyncio.gather(*self._steps, return_exceptions=True)
@@ -240,6 +280,11 @@ class TelegramService:
 
     async def _context_for(self, user_id: str | None) -> Context:
         return await self.writer.context_for(PLATFORM, user_id=user_id)
+
+
+def bot_id(token: str) -> str:
+    """The bot's numeric id: the part of its token before the colon (not secret; the part after is)."""
+    return token.split(":", 1)[0]
 
 
 def options_from(settings: Settings) -> TelegramOptions:
