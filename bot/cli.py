@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot import retention
 from bot.config import Settings
 from dialogues.graph import mermaid
 from dialogues.lint import lint_library
@@ -106,6 +107,81 @@ async def _upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _backup(args: argparse.Namespace) -> int:
+    from storage import backup
+    from storage.db import Database
+
+    settings = _settings(args)
+    target = Path(args.path).resolve()
+    db = Database(settings.db_url)
+    try:
+        if db.is_sqlite:
+            backup.backup_sqlite(backup.sqlite_file(db.url), target)
+        else:
+            backup.backup_postgres(db.url, target)
+    except backup.BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(
+        f"backup written to {target}. It is encrypted with the instance's key, which it does not contain: keep the "
+        "key (PHARE_SECRET_KEY or DATA_DIR/secret.key) safe and apart from it, or the backup is unreadable"
+    )
+    return 0
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    from storage import backup
+    from storage.db import Database
+
+    settings = _settings(args)
+    source = Path(args.path).resolve()
+    db = Database(settings.db_url)
+    try:
+        if db.is_sqlite:
+            backup.restore_sqlite(source, settings.data_dir, backup.sqlite_file(db.url))
+        else:
+            await backup.restore_postgres(source, db)
+        await db.migrate()  # a backup from an older Phare: brought up to this version's schema
+    except backup.BackupError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print("restored. Phare reads it only with the key it was written with (PHARE_SECRET_KEY or secret.key in the "
+          "data directory): `phare doctor` checks that the key reads what is stored")  # fmt: skip
+    return 0
+
+
+async def _migrate_to(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage import backup
+    from storage.db import Database
+
+    settings = _settings(args)
+    source, target = Database(settings.db_url), Database(args.url)
+    try:
+        copied = await backup.migrate_to(source, target)
+    except backup.BackupError as exc:
+        print(f"migration refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await source.dispose()
+        await target.dispose()
+    shown = make_url(target.url).render_as_string(hide_password=True)
+    print(f"copied {sum(copied.values())} rows ({len(copied)} tables) to {shown}")
+    key = (
+        "PHARE_SECRET_KEY (unchanged)"
+        if settings.secret_key
+        else f"PHARE_SECRET_KEY to the contents of {settings.data_dir / 'secret.key'}"
+    )
+    print(f"now set PHARE_DATABASE_URL to that database and {key}: the rows are still encrypted with that key. "
+          "The SQLite database is left as it was; stop using it.")  # fmt: skip
+    return 0
+
+
 async def _run(args: argparse.Namespace) -> int:
     from bot.runner import run_all
 
@@ -118,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     console = sub.add_parser("console", help="talk to Phare in this terminal (no account needed)")
-    console.add_argument("--data-dir", help="data directory (default ./.phare)")
+    console.add_argument("--data-dir", help="data directory (default ./.phare)", default=argparse.SUPPRESS)
     console.add_argument("--lang", choices=["fr", "en"], help="language for a new user (default: fr)")
     console.add_argument("--user", default="local", help="who is talking (several people can share a data dir)")
     console.add_argument("--transcript", help="append every reply, with its id, to this JSON-lines file")
@@ -130,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     run = sub.add_parser("run", help="serve every configured transport (Telegram, Matrix)")
-    run.add_argument("--data-dir")
+    run.add_argument("--data-dir", default=argparse.SUPPRESS)
 
     dialogues = sub.add_parser("dialogues", help="check and draw the dialogue files")
     dsub = dialogues.add_subparsers(dest="action", required=True)
@@ -144,11 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     dbsub = db.add_subparsers(dest="action", required=True)
     up = dbsub.add_parser("upgrade", help="apply migrations")
-    up.add_argument("--data-dir")
+    up.add_argument("--data-dir", default=argparse.SUPPRESS)
+    backup = dbsub.add_parser("backup", help="write a backup to PATH (SQLite: online backup; PostgreSQL: pg_dump)")
+    backup.add_argument("path")
+    backup.add_argument("--data-dir", default=argparse.SUPPRESS)
+    restore = dbsub.add_parser("restore", help="restore PATH into an empty data directory or an empty database")
+    restore.add_argument("path")
+    restore.add_argument("--data-dir", default=argparse.SUPPRESS)
+    move = dbsub.add_parser("migrate-to", help="copy this SQLite instance into an empty PostgreSQL database")
+    move.add_argument("url", help="postgresql://user:password@host/database")
+    move.add_argument("--data-dir", default=argparse.SUPPRESS)
 
     sub.add_parser("keygen", help="print a new encryption key for PHARE_SECRET_KEY")
     doctor = sub.add_parser("doctor", help="check the configuration, database, key and transports (exit 1 on problems)")
-    doctor.add_argument("--data-dir")
+    doctor.add_argument("--data-dir", default=argparse.SUPPRESS)
 
     args = parser.parse_args(argv)
     if args.command == "doctor":
@@ -157,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         _logging("ERROR")
         return doctor_.run(Path(args.data_dir) if args.data_dir else None)
     settings = Settings()
+    retention.configure(settings.retention_days)
     _logging(settings.log_level if args.command == "run" else "WARNING", settings.log_format,
              count_errors=args.command == "run")  # fmt: skip
     if args.command == "dialogues":
@@ -167,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         return asyncio.run(_console(args))
     if args.command == "db":
-        return asyncio.run(_upgrade(args))
+        actions = {"upgrade": _upgrade, "backup": _backup, "restore": _restore, "migrate-to": _migrate_to}
+        return asyncio.run(actions[args.action](args))
     if args.command == "run":
         return asyncio.run(_run(args))
     return 2

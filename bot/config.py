@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.access import Access
+from bot.contact import OperatorContact
 from bot.retry import DEFAULT_RETRY, RetryPolicy
 from storage.db import normalise_url, sqlite_url
 
@@ -22,8 +23,14 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="encryption key (phare keygen); required with PostgreSQL")
     old_secret_keys: str = Field("", description="comma-separated older keys, still readable after a rotation")
     operator_contact: str = Field(
-        "the person who runs this Phare instance (no contact configured)",
-        description="who runs this instance and how to reach them, shown at onboarding and in /about",
+        "", description="who runs this instance and how to reach them, shown at onboarding and in /about"
+    )
+    operator_contact_fr: str | None = Field(None, description="the contact shown to French speakers (else the above)")
+    operator_contact_en: str | None = Field(None, description="the contact shown to English speakers (else the above)")
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="history, kept notes and crisis facts older than this many days are deleted; unset: kept",
     )
     default_locale: str = Field("fr", description="language when the platform does not say")
     log_level: str = "INFO"
@@ -108,6 +115,13 @@ class Settings(BaseSettings):
 
             parse_listen(value)
         return value or None
+
+    @model_validator(mode="after")
+    def _contact_per_language(self) -> Settings:
+        if self.operator_contact_fr or self.operator_contact_en:
+            by_locale = {"fr": self.operator_contact_fr, "en": self.operator_contact_en}
+            self.operator_contact = OperatorContact(self.operator_contact, by_locale)
+        return self
 
     @model_validator(mode="after")
     def _postgres_needs_key(self) -> Settings:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import cast
 
 from bot.commands import available, shown_name
+from bot.contact import contact_for
 from bot.core.jobs import START_PREFIX
 from bot.messages import Button, Outgoing
 from dialogues.loader import Library
@@ -26,14 +27,30 @@ class Speaker:
         self.library = library
         self.operator_contact = operator_contact
 
+    @property
+    def operator_contact(self) -> str:
+        return self._operator_contact
+
+    @operator_contact.setter
+    def operator_contact(self, value: str) -> None:
+        """The contact in each language (bot/contact.py); none configured: a sentence saying so, in that language."""
+        self._operator_contact = value
+        unset = self.library.catalog.get("operator_contact_unset")
+        self._contacts: dict[str, str] = {
+            locale: contact_for(value, locale)
+            or (unset.render(Context(locale=locale, address="vous")) if unset is not None else "")
+            for locale in ("fr", "en")
+        }
+
     def ctx(self, user: UserRecord, dialogue_id: str | None = None) -> Context:
         """How to speak to this user; in a run, the measures of their previous run of it as prev_<name>."""
         previous = user.settings.get("last", {}).get(dialogue_id, {}) if dialogue_id else {}
+        locale = cast(Locale, user.locale if user.locale in ("fr", "en") else "fr")
         return Context(
-            locale=cast(Locale, user.locale if user.locale in ("fr", "en") else "fr"),
+            locale=locale,
             address=cast(Address, user.address if user.address in ("vous", "tu") else "vous"),
             vars={
-                "operator_contact": self.operator_contact,
+                "operator_contact": self._contacts[locale],
                 "country": user.country or "",  # the time zones a check-in suggests first
                 **{f"prev_{k}": v for k, v in previous.items()},
             },
@@ -41,7 +58,8 @@ class Speaker:
 
     def default_ctx(self, locale: str) -> Context:
         """For someone Phare knows nothing about yet: their platform's language, "vous"."""
-        return Context(locale=locale_of(locale, "fr"), address="vous", vars={"operator_contact": self.operator_contact})
+        chosen = locale_of(locale, "fr")
+        return Context(locale=chosen, address="vous", vars={"operator_contact": self._contacts[chosen]})
 
     def run_ctx(self, user: UserRecord, run: RunRecord | None) -> Context:
         ctx = self.ctx(user, run.dialogue_id if run else None)
