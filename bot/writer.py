@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import checkins, metrics
+from bot import checkins, metrics, retention
 from bot.access import Access
 from bot.chart_pool import ChartPool
 from bot.checkin_jobs import Due, GroupDue, handle_due, sync_schedules
@@ -254,6 +254,7 @@ class Writer:
             due = await self.repo.due_runs(conn, now)
             stale = await self.repo.stale_runs(conn, now - timedelta(hours=24))
             await self.repo.prune_processed(conn, now - PROCESSED_KEEP)
+            await retention.prune(conn, now)  # PHARE_RETENTION_DAYS (bot/retention.py)
             if self.db.is_postgres:
                 await self.repo.heartbeat(conn, self.instance, utc_now())
                 if utc_now() - self._last_adoption >= HEARTBEAT_DEAD:
@@ -434,6 +435,8 @@ class Writer:
         stored = batch.users.get(user_id) if user_id is not None else None
         run = batch.runs.get(stored.id) if stored is not None else None
         decision = self.core.message(msg, stored, run, batch.now, batch.views)
+        if not self.access.admits(decision.user):  # refused: its mark goes after a day (bot/retention.py)
+            batch.changes.processed_new[-1] = retention.refused_mark(mark, batch.now, PROCESSED_KEEP)
         if decision.new_user:
             user = decision.user
             batch.users[user.id] = user
