@@ -153,6 +153,7 @@ async def test_supervision_opening_round_shows_only_the_aggregate(world: App) ->
     question = next(m for m in group_posts(world) if m.buttons and m.buttons[0].id.startswith("do:round:"))
     ref = question.buttons[0].ref
     await a.tap_in_group("do:round:7", ref)
+    await a.send("/round 7 présente")
     await b.send("/round 4 fatiguée")
     await c.send("/round 6,5 curieux")
     assert "jamais votre réponse" in c.private[-1].text
@@ -160,9 +161,25 @@ async def test_supervision_opening_round_shows_only_the_aggregate(world: App) ->
     await admin.in_group("/session next", admin=True)
     result = next(m for m in group_posts(world)[before:] if m.text.startswith("*Le tour"))
     assert "3 réponses" in result.text and "Médiane 6" in result.text and "de 4 à 7" in result.text
-    assert "fatiguée" in result.text and "curieux" in result.text
+    assert "fatiguée" in result.text and "curieux" in result.text and "présente" in result.text
     for member in (a, b, c):
         assert member.key not in result.text
+
+
+async def test_supervision_round_shows_no_word_unless_three_were_given(world: App) -> None:
+    """Three answers but a single word: the two who gave none would know whose it is."""
+    admin, a, b, c = await people(world, 4)
+    await setup(admin)
+    await c.in_group("/help")
+    await admin.in_group("/session start", admin=True)
+    ref = next(m for m in group_posts(world) if m.buttons and m.buttons[0].id.startswith("do:round:")).buttons[0].ref
+    await a.tap_in_group("do:round:7", ref)
+    await b.tap_in_group("do:round:5", ref)
+    await c.send("/round 6 seule")
+    before = len(group_posts(world))
+    await admin.in_group("/session next", admin=True)
+    result = next(m for m in group_posts(world)[before:] if m.text.startswith("*Le tour"))
+    assert "3 réponses" in result.text and "seule" not in result.text
 
 
 async def test_supervision_round_below_three_answers_shows_nothing(world: App) -> None:

@@ -106,6 +106,9 @@ def aggregate(scores: list[int | None], words: list[str], seed: str) -> Aggregat
     numbers = [s for s in scores if s is not None]
     shuffled = sorted(w for w in words if w)  # sorted first: the shuffle must not depend on arrival order
     random.Random(seed).shuffle(shuffled)
+    if len(shuffled) < MIN_ANSWERS:
+        # Three answers but one word: the two who gave none would know whose it is.
+        shuffled = []
     if not numbers:
         return Aggregate(count, words=tuple(shuffled))
     return Aggregate(count, statistics.median(numbers), min(numbers), max(numbers), tuple(shuffled))
