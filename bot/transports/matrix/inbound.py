@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import ALIASES, APP_COMMANDS, parse_command
+from bot.commands import GROUP_COMMANDS as _REGISTRY_GROUP_COMMANDS
 from bot.messages import InputKind
 
-GROUP_COMMANDS = frozenset({"help", "about"})  # answered in the group itself; the writer agrees (see _group)
+# Answered in the group itself (the writer agrees, see _group): help and about, and the supervision group's own
+# commands (settings, the session, the guided pause), which the core answers in the room or sends in private.
+GROUP_COMMANDS = frozenset({"help", "about"}) | _REGISTRY_GROUP_COMMANDS
 _REPLY_FALLBACK = re.compile(r"\A(?:> [^\n]*\n)+\n", re.MULTILINE)
 _MSGTYPE_KIND: dict[str, InputKind] = {
     "m.text": "text",

@@ -206,6 +206,10 @@ class EventReader:
         room = self.client.rooms.get(room_id)
         if room is None or len(members(room)) != 2:
             return None
+        if room.name:
+            # A named room is a group being set up (its creator invites Phare first, the others next): nothing
+            # personal is posted there, not even a greeting that would land just before the others come in.
+            return None
         if any(p.room_id == room_id for p in batch.events):
             return None
         partner = next(iter(members(room) - {self.client.user_id}))
