@@ -586,11 +586,6 @@ async def test_supervision_whole_session_transcript(scene: Scene) -> None:
         Path(out).write_text(transcript, encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/dialogues: the round's question says 'tap a number below' in a Matrix "
-    "room, where Phare shows no buttons (NO_GROUP_BUTTONS)",
-)
 async def test_supervision_round_question_offers_only_what_a_matrix_room_has(scene: Scene) -> None:
     cast = scene.cast
     await scene.open_room(cast.alice, cast.bob)

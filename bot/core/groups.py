@@ -253,7 +253,11 @@ class Groups:
             round_ = "opening" if phase.key == "checkin" else "closing"
             session["round"] = round_
             hint = self.command_hint(group.platform, "round", group=False, locale=group.locale)
-            text += "\n\n" + self.say(group, f"round_{round_}_question", cmd=hint)
+            # Where a group has no buttons (Matrix), the opening question does not offer any.
+            key = f"round_{round_}_question" + (
+                "_private" if group.platform in NO_GROUP_BUTTONS and round_ == "opening" else ""
+            )
+            text += "\n\n" + self.say(group, key, cmd=hint)
             if group.platform not in NO_GROUP_BUTTONS:
                 ref = f"{session['id']}:{round_}"
                 buttons = tuple(Button(f"{ROUND_PREFIX}{n}", str(n), ref) for n in range(11))
