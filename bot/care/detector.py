@@ -86,13 +86,19 @@ class CrisisDetector:
             return SafetyVerdict("check", "model"), False
         return SAFE, True
 
+    def _echoed(self, text: str) -> bool:
+        """"My patient wants to die. Me too.": the writer claims someone else's words for themself. The model
+        cannot read that (the risk is in the patient's sentence, "me too" is harmless words), so its "ordinary"
+        does not soften the rules' reading. Scanned again only in the rare case it matters."""
+        return any(f.rule == "me_too" and f.outcome == "user" for f in self.rules.findings(text))
+
     def layers(self, text: str, by_rules: SafetyVerdict | None = None) -> Layers:
         if not text or not text.strip():
             return Layers(SAFE, SAFE, SAFE)
         raw_rules = by_rules = by_rules or self.rules.check(text)
         by_model, ordinary = self._model_verdict(text)
         short = len(text.split()) < MODEL_TAKEOVER_WORDS
-        if ordinary and by_rules.level in ("urgent", "crisis"):
+        if ordinary and by_rules.level in ("urgent", "crisis") and not self._echoed(text):
             # The rules found a crisis phrase of the writer's, and the model, having read the whole message, finds
             # it ordinary: most often a denial, a patient's words or a past told in ways the rules do not parse.
             # The person is asked, with the lines in the question, rather than taken over. On writers left out
