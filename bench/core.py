@@ -295,6 +295,7 @@ def print_areas(stats: pstats.Stats) -> None:
 
 async def bench_writer(prefix: str) -> tuple[Path, Any, Any]:
     """A fresh SQLite data dir, migrated, and the real Writer on it (safety check and encryption as shipped)."""
+    from bot.contact import contacts_by_locale
     from bot.crisis_hook import load_safety
     from bot.writer import Writer
     from dialogues.loader import load_library
@@ -306,8 +307,8 @@ async def bench_writer(prefix: str) -> tuple[Path, Any, Any]:
     db = Database(sqlite_url(data_dir))
     await db.migrate()
     writer = Writer(
-        db, Repository(Cipher([generate_key()])), load_library(), operator_contact="Dr Bench (bench@example.org)",
-        safety=load_safety(),
+        db, Repository(Cipher([generate_key()])), load_library(),
+        operator_contacts=contacts_by_locale("Dr Bench (bench@example.org)"), safety=load_safety(),
     )  # fmt: skip
     return data_dir, db, writer
 
@@ -343,7 +344,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     # "Sent" = handed to the transport by the commit listener. A real deployment deletes sent rows:
     # a flusher marks them in batches through the writer, like the Dispatcher does.
     delivered: list[str] = []
-    ctx = Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contact})
+    ctx = Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contacts["fr"]})
     error_text = library.text("error").render(ctx)
     replies = {"count": 0, "errors": 0}
     wanted = asyncio.Event()

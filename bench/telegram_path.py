@@ -144,7 +144,7 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     outstanding: defaultdict[int, int] = defaultdict(int)
     waiters: dict[int, asyncio.Future[None]] = {}
     error_text = library.text("error").render(
-        Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contact})
+        Context(locale="fr", address="vous", vars={"operator_contact": writer.operator_contacts["fr"]})
     )
     counts = {"delivered": 0, "errors": 0}
 

@@ -7,7 +7,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import retention
 from bot.config import Settings
 from dialogues.graph import mermaid
 from dialogues.lint import lint_library
@@ -242,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
         _logging("ERROR")
         return doctor_.run(Path(args.data_dir) if args.data_dir else None)
     settings = Settings()
-    retention.configure(settings.retention_days)
     _logging(settings.log_level if args.command == "run" else "WARNING", settings.log_format,
              count_errors=args.command == "run")  # fmt: skip
     if args.command == "dialogues":

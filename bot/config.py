@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.access import Access
-from bot.contact import OperatorContact
+from bot.contact import contacts_by_locale
 from bot.retry import DEFAULT_RETRY, RetryPolicy
 from storage.db import normalise_url, sqlite_url
 
@@ -116,12 +117,20 @@ class Settings(BaseSettings):
             parse_listen(value)
         return value or None
 
+    _operator_contacts: dict[str, str] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _contact_per_language(self) -> Settings:
-        if self.operator_contact_fr or self.operator_contact_en:
-            by_locale = {"fr": self.operator_contact_fr, "en": self.operator_contact_en}
-            self.operator_contact = OperatorContact(self.operator_contact, by_locale)
+        # Resolved once, here: each language's own contact, else PHARE_OPERATOR_CONTACT (bot/contact.py).
+        self._operator_contacts = contacts_by_locale(
+            self.operator_contact, fr=self.operator_contact_fr, en=self.operator_contact_en
+        )
         return self
+
+    @property
+    def operator_contacts(self) -> Mapping[str, str]:
+        """The contact shown to a reader of each language ("" where none is configured)."""
+        return self._operator_contacts
 
     @model_validator(mode="after")
     def _postgres_needs_key(self) -> Settings:

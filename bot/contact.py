@@ -3,23 +3,9 @@ PHARE_OPERATOR_CONTACT. With none, the onboarding says, in the user's language, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+LOCALES = ("fr", "en")
 
 
-class OperatorContact(str):
-    """The plain contact (PHARE_OPERATOR_CONTACT), carrying the per-language ones: it goes wherever a contact
-    string goes, and the speaker picks the reader's language from it."""
-
-    by_locale: dict[str, str]
-
-    def __new__(cls, plain: str, by_locale: Mapping[str, str | None]) -> OperatorContact:
-        contact = super().__new__(cls, plain)
-        contact.by_locale = {locale: value for locale, value in by_locale.items() if value}
-        return contact
-
-
-def contact_for(contact: str, locale: str) -> str:
-    """The contact to show a reader of `locale`; "" when none is configured for them."""
-    if isinstance(contact, OperatorContact):
-        return contact.by_locale.get(locale) or str(contact)
-    return contact
+def contacts_by_locale(plain: str, **per_locale: str | None) -> dict[str, str]:
+    """The contact to show a reader of each language: its own if given, else `plain`; "" when neither is."""
+    return {locale: per_locale.get(locale) or plain for locale in LOCALES}

@@ -5,7 +5,7 @@
 - The de-duplication marks of messages from people the instance refuses (not on PHARE_ALLOWED_USERS, no invite
   code) go after a day instead of seven: their mark is written dated so that the ordinary pruning takes it then.
 
-`configure` is called once by the `phare` command from the settings; a process that never calls it keeps all.
+Each writer owns its Retention, built from the `retention_days` it is given (bot/app.py passes the setting).
 """
 
 from __future__ import annotations
@@ -21,32 +21,21 @@ EVERY = timedelta(minutes=10)  # between two passes once the backlog is cleared 
 
 
 class Retention:
-    def __init__(self, days: int | None = None) -> None:
+    """How long this writer keeps history, kept notes and crisis facts (`days`; None: until /forget)."""
+
+    def __init__(self, days: int | None = None, *, batch: int = RETENTION_BATCH) -> None:
         self.keep = timedelta(days=days) if days else None
+        self.batch = batch  # rows per table per pass
         self.next_pass: datetime | None = None
 
     async def prune(self, conn: AsyncConnection, now: datetime) -> int:
         """One pass if one is due: what is older than the retention period, a batch per table."""
         if self.keep is None or (self.next_pass is not None and now < self.next_pass):
             return 0
-        deleted = await prune_expired(conn, now - self.keep, RETENTION_BATCH)
+        deleted = await prune_expired(conn, now - self.keep, self.batch)
         # A full batch means more is waiting: the next tick goes on; otherwise wait a while.
-        self.next_pass = now if deleted >= RETENTION_BATCH else now + EVERY
+        self.next_pass = now if deleted >= self.batch else now + EVERY
         return deleted
-
-
-CURRENT = Retention()
-
-
-def configure(days: int | None) -> None:
-    """Set this process's retention (the `phare` command does, from PHARE_RETENTION_DAYS)."""
-    global CURRENT
-    CURRENT = Retention(days)
-
-
-async def prune(conn: AsyncConnection, now: datetime) -> int:
-    """The writer's tick calls this in its transaction."""
-    return await CURRENT.prune(conn, now)
 
 
 def refused_mark(mark: tuple[str, str], now: datetime, keep: timedelta) -> tuple[str, str, datetime]:

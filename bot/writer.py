@@ -14,14 +14,14 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import checkins, metrics, retention
+from bot import checkins, metrics
 from bot.access import Access
 from bot.chart_pool import ChartPool
 from bot.checkin_jobs import Due, GroupDue, handle_due, sync_schedules
@@ -33,6 +33,7 @@ from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, Followup, MarkSent, No
 from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
 from bot.reads import Reads
+from bot.retention import Retention, refused_mark
 from bot.safety import SafetyCheck
 from dialogues.loader import Library
 from dialogues.texts import Context
@@ -127,7 +128,8 @@ class Writer:
         library: Library,
         *,
         clock: Clock = utc_now,
-        operator_contact: str = "",
+        operator_contacts: Mapping[str, str] | None = None,
+        retention_days: int | None = None,
         default_locale: str = "fr",
         safety: SafetyCheck | None = None,
         bot_username: str | None = None,
@@ -138,12 +140,13 @@ class Writer:
         self.repo = repo
         self.library = library
         self.core = Conversation(
-            library, safety=safety, access=access, operator_contact=operator_contact,
+            library, safety=safety, access=access, operator_contacts=operator_contacts,
             default_locale=default_locale, bot_username=bot_username,
         )  # fmt: skip
         self.charts = ChartPool(self.enqueue)  # /history's pictures, drawn in another process after the commit
         self.reads = Reads(repo, self.core.speaker, self.charts)
         self.group_store = GroupStore(repo.cipher)
+        self.retention = Retention(retention_days)  # PHARE_RETENTION_DAYS; None: kept until /forget
         self.clock = clock
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -175,8 +178,8 @@ class Writer:
         self.core.bot_username = value
 
     @property
-    def operator_contact(self) -> str:
-        return self.core.speaker.operator_contact
+    def operator_contacts(self) -> Mapping[str, str]:
+        return self.core.speaker.operator_contacts
 
     @property
     def default_locale(self) -> str:
@@ -254,7 +257,7 @@ class Writer:
             due = await self.repo.due_runs(conn, now)
             stale = await self.repo.stale_runs(conn, now - timedelta(hours=24))
             await self.repo.prune_processed(conn, now - PROCESSED_KEEP)
-            await retention.prune(conn, now)  # PHARE_RETENTION_DAYS (bot/retention.py)
+            await self.retention.prune(conn, now)  # PHARE_RETENTION_DAYS (bot/retention.py)
             if self.db.is_postgres:
                 await self.repo.heartbeat(conn, self.instance, utc_now())
                 if utc_now() - self._last_adoption >= HEARTBEAT_DEAD:
@@ -436,7 +439,7 @@ class Writer:
         run = batch.runs.get(stored.id) if stored is not None else None
         decision = self.core.message(msg, stored, run, batch.now, batch.views)
         if not self.access.admits(decision.user):  # refused: its mark goes after a day (bot/retention.py)
-            batch.changes.processed_new[-1] = retention.refused_mark(mark, batch.now, PROCESSED_KEEP)
+            batch.changes.processed_new[-1] = refused_mark(mark, batch.now, PROCESSED_KEEP)
         if decision.new_user:
             user = decision.user
             batch.users[user.id] = user

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.contact import contacts_by_locale
 from bot.crisis_hook import load_safety
 from bot.messages import Button, Delivery, Incoming, Outgoing
 from bot.outbox import Dispatcher
@@ -25,6 +26,7 @@ from storage.db import Database
 from storage.repo import Repository
 
 TEST_KEY = generate_key()
+TEST_OPERATOR = contacts_by_locale("Dr Test (test@example.org)")  # the same contact in every language
 _LIBRARY: Library | None = None
 
 
@@ -97,6 +99,8 @@ async def make_app(
     key: str = TEST_KEY,
     safety: bool = True,
     migrate: bool = True,
+    operator_contacts: Mapping[str, str] | None = None,
+    retention_days: int | None = None,
 ) -> App:
     db = Database(url)
     if migrate:
@@ -104,8 +108,9 @@ async def make_app(
     clock = clock or FakeClock()
     repo = Repository(Cipher([key]))
     writer = Writer(
-        db, repo, library(), clock=clock, operator_contact="Dr Test (test@example.org)",
-        safety=load_safety() if safety else None,
+        db, repo, library(), clock=clock, safety=load_safety() if safety else None,
+        operator_contacts=TEST_OPERATOR if operator_contacts is None else operator_contacts,
+        retention_days=retention_days,
     )  # fmt: skip
     transport = transport or RecordingTransport()
     dispatcher = Dispatcher(transport, writer.mark_sent, retry=RetryPolicy(base=0.01))

@@ -3,24 +3,18 @@ contact in the user's language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bot import retention
 from bot.access import Access
+from bot.app import build
 from bot.config import Settings
 from storage.records import Changes, HistoryRecord, KeptNote, new_id
 from storage.tables import history, kept_notes, processed, safety_events
-from tests.harness import App, User, text_of
-
-
-@pytest.fixture(autouse=True)
-def _keep_all_after() -> Iterator[None]:
-    yield
-    retention.configure(None)
+from tests.harness import App, FakeClock, User, make_app, text_of
 
 
 async def count(app: App, table: object) -> int:
@@ -46,46 +40,75 @@ async def user_id_of(app: App, person: User) -> str:
         return (await app.repo.users_by_key(conn, [(person.platform, person.key)]))[(person.platform, person.key)].id
 
 
-async def test_history_older_than_the_retention_goes_in_batches_from_the_tick(app: App) -> None:
-    person = User(app)
-    await person.onboard()
-    owner = await user_id_of(app, person)
-    await add_entries(app, owner, 400, 91, 89, 1)
+async def test_history_older_than_the_retention_goes_in_batches_from_the_tick(sqlite_db: str, clock: FakeClock) -> None:
+    keep_all = await make_app(sqlite_db, clock=clock)  # no retention_days: everything is kept
+    try:
+        person = User(keep_all)
+        await person.onboard()
+        owner = await user_id_of(keep_all, person)
+        await add_entries(keep_all, owner, 400, 91, 89, 1)
+        await keep_all.writer.tick()
+        assert [await count(keep_all, t) for t in (history, kept_notes, safety_events)] == [4, 4, 4]
+    finally:
+        await keep_all.close()
 
-    await app.writer.tick()  # retention not configured: everything is kept
-    assert [await count(app, t) for t in (history, kept_notes, safety_events)] == [4, 4, 4]
+    app = await make_app(sqlite_db, clock=clock, retention_days=90)
+    try:
+        await app.writer.tick()
+        assert [await count(app, t) for t in (history, kept_notes, safety_events)] == [2, 2, 2]
+        async with app.db.begin() as conn:
+            left = sorted(e.started_at for e in await app.repo.history_of(conn, owner))
+        assert left == [app.clock() - timedelta(days=89), app.clock() - timedelta(days=1)]
 
-    retention.configure(90)
-    await app.writer.tick()
-    assert [await count(app, t) for t in (history, kept_notes, safety_events)] == [2, 2, 2]
-    async with app.db.begin() as conn:
-        left = sorted(e.started_at for e in await app.repo.history_of(conn, owner))
-    assert left == [app.clock() - timedelta(days=89), app.clock() - timedelta(days=1)]
-
-    # What ages past the period goes at a later pass; passes are ten minutes apart (the tick runs every second).
-    app.clock.advance(days=1, seconds=1)
-    await app.writer.tick()
-    assert await count(app, history) == 1 and await count(app, kept_notes) == 1
-    await add_entries(app, owner, 95)
-    app.clock.advance(minutes=9)
-    await app.writer.tick()
-    assert await count(app, history) == 2
-    app.clock.advance(minutes=1)
-    await app.writer.tick()
-    assert await count(app, history) == 1
+        # What ages past the period goes at a later pass; passes are ten minutes apart (the tick runs every second).
+        app.clock.advance(days=1, seconds=1)
+        await app.writer.tick()
+        assert await count(app, history) == 1 and await count(app, kept_notes) == 1
+        await add_entries(app, owner, 95)
+        app.clock.advance(minutes=9)
+        await app.writer.tick()
+        assert await count(app, history) == 2
+        app.clock.advance(minutes=1)
+        await app.writer.tick()
+        assert await count(app, history) == 1
+    finally:
+        await app.close()
 
 
-async def test_a_backlog_is_cleared_over_the_next_ticks(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retention, "RETENTION_BATCH", 2)
-    person = User(app)
-    await person.onboard()
-    await add_entries(app, await user_id_of(app, person), 100, 101, 102, 103, 104)
-    retention.configure(30)
-    remaining = []
-    for _ in range(3):
-        await app.writer.tick()  # no clock move: a full batch means the next tick goes on
-        remaining.append(await count(app, history))
-    assert remaining == [3, 1, 0]
+async def test_a_backlog_is_cleared_over_the_next_ticks(sqlite_db: str, clock: FakeClock) -> None:
+    app = await make_app(sqlite_db, clock=clock, retention_days=30)
+    try:
+        app.writer.retention.batch = 2
+        person = User(app)
+        await person.onboard()
+        await add_entries(app, await user_id_of(app, person), 100, 101, 102, 103, 104)
+        remaining = []
+        for _ in range(3):
+            await app.writer.tick()  # no clock move: a full batch means the next tick goes on
+            remaining.append(await count(app, history))
+        assert remaining == [3, 1, 0]
+    finally:
+        await app.close()
+
+
+async def test_the_settings_reach_a_directly_built_app(tmp_path: Path) -> None:
+    """bot/app.py's build passes PHARE_RETENTION_DAYS and the contacts on: no step of the `phare` command needed."""
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path, database_url=None, retention_days=30, operator_contact="Cabinet Exemple",
+        operator_contact_en="Example Practice",
+    )  # fmt: skip
+    phare = await build(settings)
+    try:
+        assert phare.writer.retention.keep == timedelta(days=30)
+        assert dict(phare.writer.operator_contacts) == {"fr": "Cabinet Exemple", "en": "Example Practice"}
+    finally:
+        await phare.close()
+    kept = Settings(data_dir=tmp_path, database_url=None)  # type: ignore[call-arg]
+    phare = await build(kept)
+    try:
+        assert phare.writer.retention.keep is None
+    finally:
+        await phare.close()
 
 
 def test_retention_days_setting() -> None:
@@ -124,30 +147,49 @@ async def test_refused_peoples_marks_go_after_a_day_admitted_ones_after_seven(ap
     assert set(await marks(app)) == set()
 
 
-async def test_the_operator_contact_in_each_language(app: App) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+def test_the_operator_contacts_are_resolved_once_in_the_settings() -> None:
+    both = Settings(  # type: ignore[call-arg]
         operator_contact="Cabinet Exemple", operator_contact_fr="Cabinet Exemple, 01 23 45 67 89",
         operator_contact_en="Example Practice, +33 1 23 45 67 89",
     )  # fmt: skip
-    app.writer.core.speaker.operator_contact = settings.operator_contact
-    french, english = User(app), User(app, locale="en")
-    await french.onboard()
-    await english.onboard(language="en")
-    assert "Cabinet Exemple, 01 23 45 67 89" in text_of(french.chat) and "Example Practice" not in text_of(french.chat)
-    assert "Example Practice, +33 1 23 45 67 89" in text_of(english.chat)
-
+    assert both.operator_contacts == {
+        "fr": "Cabinet Exemple, 01 23 45 67 89", "en": "Example Practice, +33 1 23 45 67 89"
+    }  # fmt: skip
+    assert Settings(operator_contact="Cabinet Exemple").operator_contacts == {  # type: ignore[call-arg]
+        "fr": "Cabinet Exemple", "en": "Cabinet Exemple"
+    }  # fmt: skip
     only_fr = Settings(operator_contact_fr="Cabinet Exemple")  # type: ignore[call-arg]
-    app.writer.core.speaker.operator_contact = only_fr.operator_contact
-    late = User(app, locale="en")
-    await late.onboard(language="en")
-    assert "no contact has been given yet" in text_of(late.chat)
+    assert only_fr.operator_contacts == {"fr": "Cabinet Exemple", "en": ""}
+    assert Settings().operator_contacts == {"fr": "", "en": ""}  # type: ignore[call-arg]
 
 
-async def test_without_a_contact_the_onboarding_says_so_in_the_users_language(app: App) -> None:
-    app.writer.core.speaker.operator_contact = Settings().operator_contact  # type: ignore[call-arg]
-    french, english = User(app), User(app, locale="en")
-    await french.onboard()
-    await english.onboard(language="en")
-    assert "aucun contact n'a encore été indiqué" in text_of(french.chat)
-    assert "no contact" not in text_of(french.chat) and "the person who runs" not in text_of(french.chat)
-    assert "no contact has been given yet" in text_of(english.chat)
+async def test_the_operator_contact_in_each_language(sqlite_db: str, clock: FakeClock) -> None:
+    contacts = {"fr": "Cabinet Exemple, 01 23 45 67 89", "en": "Example Practice, +33 1 23 45 67 89"}
+    app = await make_app(sqlite_db, clock=clock, operator_contacts=contacts)
+    try:
+        french, english = User(app), User(app, locale="en")
+        await french.onboard()
+        await english.onboard(language="en")
+        assert "Cabinet Exemple, 01 23 45 67 89" in text_of(french.chat)
+        assert "Example Practice" not in text_of(french.chat)
+        assert "Example Practice, +33 1 23 45 67 89" in text_of(english.chat)
+
+        app.writer.core.speaker.operator_contacts = {"fr": "Cabinet Exemple", "en": ""}  # only a French one
+        late = User(app, locale="en")
+        await late.onboard(language="en")
+        assert "no contact has been given yet" in text_of(late.chat)
+    finally:
+        await app.close()
+
+
+async def test_without_a_contact_the_onboarding_says_so_in_the_users_language(sqlite_db: str, clock: FakeClock) -> None:
+    app = await make_app(sqlite_db, clock=clock, operator_contacts={})
+    try:
+        french, english = User(app), User(app, locale="en")
+        await french.onboard()
+        await english.onboard(language="en")
+        assert "aucun contact n'a encore été indiqué" in text_of(french.chat)
+        assert "no contact" not in text_of(french.chat) and "the person who runs" not in text_of(french.chat)
+        assert "no contact has been given yet" in text_of(english.chat)
+    finally:
+        await app.close()

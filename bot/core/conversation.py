@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -34,12 +35,12 @@ class Conversation:
         *,
         safety: SafetyCheck | None = None,
         access: Access | None = None,
-        operator_contact: str = "",
+        operator_contacts: Mapping[str, str] | None = None,
         default_locale: str = "fr",
         bot_username: str | None = None,
     ) -> None:
         self.library = library
-        self.speaker = Speaker(library, operator_contact=operator_contact)
+        self.speaker = Speaker(library, operator_contacts=operator_contacts)
         self.exercises = Exercises(self.speaker)
         self.safety = SafetyFlow(self.speaker, self.exercises, safety)
         self.groups = Groups(self.speaker, self.exercises)

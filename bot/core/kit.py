@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from bot.contact import contacts_by_locale
 from bot.core.conversation import Conversation
 from bot.core.jobs import Wake
 from bot.core.turn import Turn
@@ -32,7 +33,9 @@ class Kit:
     def __init__(
         self, library: Library | None = None, *, safety: SafetyCheck | None = None, start: datetime | None = None
     ) -> None:
-        self.core = Conversation(library or load_library(), safety=safety, operator_contact="the operator")
+        self.core = Conversation(
+            library or load_library(), safety=safety, operator_contacts=contacts_by_locale("the operator")
+        )
         self.now = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
         self.users: dict[str, UserRecord] = {}
         self.runs: dict[str, RunRecord] = {}

@@ -3,11 +3,11 @@ context is built and a locale is normalised."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import cast
 
 from bot.commands import available, shown_name
-from bot.contact import contact_for
 from bot.core.jobs import START_PREFIX
 from bot.messages import Button, Outgoing
 from dialogues.loader import Library
@@ -23,21 +23,22 @@ def locale_of(value: str | None, default: str) -> Locale:
 
 
 class Speaker:
-    def __init__(self, library: Library, *, operator_contact: str = "") -> None:
+    def __init__(self, library: Library, *, operator_contacts: Mapping[str, str] | None = None) -> None:
         self.library = library
-        self.operator_contact = operator_contact
+        self.operator_contacts = operator_contacts or {}
 
     @property
-    def operator_contact(self) -> str:
-        return self._operator_contact
+    def operator_contacts(self) -> Mapping[str, str]:
+        return self._operator_contacts
 
-    @operator_contact.setter
-    def operator_contact(self, value: str) -> None:
-        """The contact in each language (bot/contact.py); none configured: a sentence saying so, in that language."""
-        self._operator_contact = value
+    @operator_contacts.setter
+    def operator_contacts(self, value: Mapping[str, str]) -> None:
+        """The contact for each language (resolved in bot/config.py); none for a language: a sentence saying so,
+        in that language."""
+        self._operator_contacts = dict(value)
         unset = self.library.catalog.get("operator_contact_unset")
         self._contacts: dict[str, str] = {
-            locale: contact_for(value, locale)
+            locale: value.get(locale)
             or (unset.render(Context(locale=locale, address="vous")) if unset is not None else "")
             for locale in ("fr", "en")
         }
