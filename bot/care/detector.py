@@ -87,7 +87,7 @@ class CrisisDetector:
         return SAFE, True
 
     def _echoed(self, text: str) -> bool:
-        """"My patient wants to die. Me too.": the writer claims someone else's words for themself. The model
+        """An echo ("My patient wants to die. Me too."): the writer claims someone else's words for themself. The model
         cannot read that (the risk is in the patient's sentence, "me too" is harmless words), so its "ordinary"
         does not soften the rules' reading. Scanned again only in the rare case it matters."""
         return any(f.rule == "me_too" and f.outcome == "user" for f in self.rules.findings(text))
