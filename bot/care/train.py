@@ -38,7 +38,12 @@ MAX_TAKEOVER = 1 / 100
 MAX_CHECK = 1 / 13
 ALWAYS_TRAINED = frozenset({"w0"})  # tests/data/: regression sentences, not a writer of the corpus
 URGENT_THRESHOLD = 0.5
-EVERYDAY_ONLY = frozenset({"w4", "w7"})  # writers briefed for everyday answers only (corpus/README.md)
+# Writers briefed for one kind of message (corpus/README.md): everyday answers only (w4, w7), answers inside the
+# exercises (w9), hard cases (w10), urgency (w12), first-person feelings (w13), wishes and needs (w17). They
+# train the model, but the decision points are read on the writers briefed like a test writer (every label and
+# category): a pool rich in hard cases set the points for them and asked 3 % of a blind writer's ordinary
+# messages while missing 4 % of the at-risk ones (w16); everyday answers alone would set them too low.
+TARGETED = frozenset({"w4", "w7", "w9", "w10", "w12", "w13", "w17"})
 
 
 def read_split(name: str) -> list[dict[str, Any]]:
@@ -104,12 +109,7 @@ def unseen_scores(rows: list[dict[str, Any]], rules: CrisisRules, c: float = C) 
 
 def choose_thresholds(scored: list[tuple[dict[str, Any], float]]) -> dict[str, float]:
     """The lowest decision points that keep ordinary messages, from writers unseen, under the shares above."""
-    # Calibrated on the writers who wrote clinicians' talk as well as everyday answers: the writers of everyday
-    # answers only would make the share look smaller than it is where it matters (talk about patients).
-    calm = sorted(
-        (risk for r, risk in scored if r["label"] == "none" and r["writer"] not in EVERYDAY_ONLY),
-        reverse=True,
-    )
+    calm = sorted((risk for r, risk in scored if r["label"] == "none" and r["writer"] not in TARGETED), reverse=True)
 
     def above(share: float, floor: float) -> float:
         allowed = int(share * len(calm))
