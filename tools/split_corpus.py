@@ -5,8 +5,9 @@
 Each raw file is one writer's work in one language (crisis_fr_w1.jsonl ... ident_wC.jsonl). The split is by
 writer: writer 18 (crisis) and writer C (identifiers) wrote the test split, blind to the rules, the model and
 the other writers' files; nobody tuned anything on them. Once a test split's figures have been read and reported,
-its writer joins training and a new writer writes the next one (crisis: w3, w8, w11, w14, w15, w16; identifiers: wB). The other writers'
-messages go to dev when the SHA-1 of their text falls in one bucket of five, to train otherwise. A message whose
+its writer joins training and a new writer writes the next one (crisis: w3, w8, w11, w14, w15, w16;
+identifiers: wB). The other writers' messages go to dev when the SHA-1 of their text falls in one bucket of
+five, to train otherwise. A message whose
 folded text also appears in the test split is dropped from train and dev, so the test split shares no message
 with them.
 
