@@ -32,6 +32,10 @@ class Incoming:
     # >= 50), as the transport found it when the message arrived. Group settings and the session timer need it.
     admin: bool = False
     chat_title: str | None = None  # a group's name as the platform shows it (to tell groups apart in private)
+    # In a group, for a message addressed to Phare: who is in the room (platform ids), where the platform tells
+    # (Matrix). Members who were there before Phare can then answer a round in private; Telegram cannot list a
+    # group's members, and its members answer a round by tapping in the group.
+    members: tuple[str, ...] = ()
 
     @property
     def words(self) -> str | None:

@@ -290,3 +290,13 @@ async def test_supervision_export_includes_the_members_agenda_items(world: App) 
     groups = json.loads(data)["supervision_groups"]
     assert groups[0]["group"] == "Intervision Lyon"
     assert groups[0]["agenda"][0]["topic"] == "Un sujet à moi" and groups[0]["agenda"][0]["name_shown"] is None
+
+
+async def test_supervision_members_the_platform_lists_can_answer_in_private(world: App) -> None:
+    """Matrix tells who is in the room with a command: someone there before Phare, who never wrote in the group,
+    can answer the round in private."""
+    admin, quiet = await people(world, 2)
+    await setup(admin)
+    await admin.in_group("/session start", admin=True, members=(admin.key, quiet.key))
+    await quiet.send("/round 5 calme")
+    assert "noté" in quiet.private[-1].text

@@ -129,6 +129,9 @@ class Groups:
                 return [self._carrier(msg, user, changes)]
             return None
         group = view.group if view is not None else None
+        if view is not None:
+            for key in msg.members:  # everyone in the room, where the platform says (Matrix)
+                self._member(view, key, changes, now)
         if command.name == "supervision":
             if not msg.admin:
                 turns.append(self._group_only(msg, user, "supervision_admins_only"))
@@ -142,7 +145,8 @@ class Groups:
                 view.group = group
                 changes.save(group)
             assert view is not None
-            self._member(view, msg.user_key, changes, now)
+            for key in (msg.user_key, *msg.members):
+                self._member(view, key, changes, now)
             if known:
                 # The settings dialogue runs in the admin's private chat: a group is no place for a form.
                 private = Turn(user=user.clone(), run=None, chat_key=private_chat(msg.user_key), platform=msg.platform)
@@ -174,7 +178,8 @@ class Groups:
             view = views[group.id] = GroupView(group)
             changes.save(group, new=True)
         assert view is not None
-        self._member(view, msg.user_key, changes, now)
+        for key in (msg.user_key, *msg.members):
+            self._member(view, key, changes, now)
         action = (command.payload.split() or ["help"])[0].lower()
         action = _SESSION_ALIASES.get(action, action)
         if action == "start":

@@ -159,7 +159,9 @@ class EventReader:
             if chosen is not None:
                 return [Incoming(**base, option=chosen.id, ref=chosen.ref, kind="option")]
             return [Incoming(**base, text=text, said=said)]
-        jobs = [Incoming(**base, text=text, said=said)]
+        room = self.client.rooms.get(room_id)
+        present = tuple(sorted(members(room) - {self.client.user_id})) if room is not None else ()
+        jobs = [Incoming(**base, text=text, said=said, members=present)]
         if personal(text):
             # The writer answers in the group with a pointer to a private chat; Phare opens that chat
             # itself and carries the command there (the delivery to "@user:…" finds or creates it).
@@ -171,6 +173,7 @@ class EventReader:
                     text=private_command(text, self.library.dialogues),
                     said="",  # the group message itself was checked: one crisis reply, not two
                     private=True,
+                    members=(),
                 )
             )
         return jobs
