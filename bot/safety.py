@@ -13,6 +13,9 @@ from dialogues.texts import Context
 class SafetyVerdict:
     level: Level | None = None  # urgent, crisis or check (bot/care/taxonomy.py); None: nothing to answer
     reason: str = ""  # a category name for tests and metrics, never the text
+    # False for a question only the model raises, below the point calibrated on answers typed inside the
+    # exercises (people there describe hard moments by design): the conversation does not ask it mid-exercise.
+    in_exercise: bool = True
 
     @property
     def shows_lines(self) -> bool:

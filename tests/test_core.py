@@ -150,3 +150,28 @@ def test_a_stale_tap_while_idle_is_explained_not_answered_with_the_bare_menu(kit
     replies = me.tap("overload")  # a button of the break's first question, tapped after it ended
     assert "earlier" in replies[0].text or "ended" in replies[0].text
     assert me.step() is None
+
+
+def test_a_faint_doubt_of_the_model_is_asked_when_idle_but_not_mid_exercise(kit: Kit) -> None:
+    """"Les trois dernières séances ont commencé en retard." The model faintly doubts it (a question outside an
+    exercise); typed as the describe step of the limits exercise, it is the answer and is taken as such."""
+    sentence = "Les trois dernières séances ont commencé en retard."
+    idle = kit.person()
+    idle.onboard()
+    assert idle.send(sentence)[0].safety == "check"
+    me = kit.person()
+    me.onboard()
+    me.send("/limites")
+    for _ in range(12):
+        if me.step() == "describe":
+            break
+        options = [b.id for b in me.last().buttons]
+        if me.last().scale:
+            me.send("4")
+        elif options:
+            me.tap(options[0])
+        else:
+            me.send("Un patient qui arrive toujours en retard")
+    assert me.step() == "describe"
+    replies = me.send(sentence)
+    assert not any(r.safety for r in replies) and me.step() != "describe"

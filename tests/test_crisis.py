@@ -72,7 +72,7 @@ def test_clinical_sentences_rarely_take_over_or_ask(detector: CrisisDetector, la
 
 
 def test_the_verdict_never_carries_the_text(detector: CrisisDetector, rules: CrisisRules) -> None:
-    assert [f.name for f in fields(SafetyVerdict)] == ["level", "reason"]
+    assert [f.name for f in fields(SafetyVerdict)] == ["level", "reason", "in_exercise"]  # a bool: no text
     rule_ids = {rule.id for rule in rules.rules} | {"me_too"}
     for line in sentences("crisis_fr") + sentences("crisis_en"):
         verdict = detector.check(line)

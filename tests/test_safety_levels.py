@@ -197,3 +197,18 @@ async def test_a_new_exercise_asks_again(app: App) -> None:
     await user.tap("other")
     replies = await user.send(ordinary)
     assert replies[-1].safety == "check"
+
+
+def test_inside_an_exercise_a_faint_doubt_of_the_model_is_not_asked() -> None:
+    """The model's question carries whether it holds inside an exercise: below the point read on answers typed
+    inside exercises it does not; the rules' questions and takeovers always hold."""
+    from bot.care.detector import CrisisDetector
+    from bot.safety import SafetyVerdict
+
+    detector = CrisisDetector.load()
+    points = detector.model.thresholds if detector.model is not None else {}
+    assert points["check"] < points["check_in_exercise"] <= points["crisis"]
+    faint = SafetyVerdict("check", "model", in_exercise=False)
+    assert faint.shows_lines and not faint.takeover  # outside an exercise it is still asked
+    verdicts = [detector.check(t) for t in ("Je veux mourir.", "I'm on the bridge and I'm going to jump")]
+    assert all(v.in_exercise for v in verdicts)

@@ -316,11 +316,12 @@ async def test_supervision_opening_round_shows_only_the_aggregate(people: People
     noted = await alice.say("/round 5 curieuse")
     assert "Intervision Lyon" in noted[-1]
     await bob.say("/round 4 fatigué")
+    await admin.say("/round 7 présent")  # three words: fewer would tell the others whose they are
     before = len(env.group())
     await admin.in_group("/session next")
     result = next(t for t in env.group_texts(before) if t.startswith("Le tour de table"))
     assert "3 réponses" in result and "Médiane 5, de 4 à 7." in result
-    assert "curieuse" in result and "fatigué" in result
+    assert "curieuse" in result and "fatigué" in result and "présent" in result
     for person in (admin, alice, bob):
         assert str(person.user.id) not in result and person.user.first_name not in result
     assert "Phase 2/6 — La situation (15 min)" in env.group_texts()[-1]

@@ -83,7 +83,8 @@ class CrisisDetector:
             urgent = scores["urgent"] >= points["urgent"]
             return SafetyVerdict("urgent" if urgent else "crisis", "model"), False
         if risk >= points["check"]:
-            return SafetyVerdict("check", "model"), False
+            firm = risk >= points.get("check_in_exercise", points["check"])
+            return SafetyVerdict("check", "model", in_exercise=firm), False
         return SAFE, True
 
     def _echoed(self, text: str) -> bool:
@@ -124,7 +125,9 @@ class CrisisDetector:
         if level == "crisis" and by_model.level == "urgent":
             level = "urgent"  # the rules name the category, the model sees that it is happening now
         reason = by_rules.reason if by_rules.level else by_model.reason
-        combined = SafetyVerdict(level, reason) if level else SAFE
+        # A question the model alone raises keeps its word on whether it holds inside an exercise.
+        firm = by_model.in_exercise if level == "check" and not by_rules.level else True
+        combined = SafetyVerdict(level, reason, in_exercise=firm) if level else SAFE
         return Layers(raw_rules, by_model, combined)
 
     def check(self, text: str) -> SafetyVerdict:

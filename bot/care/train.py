@@ -36,6 +36,10 @@ C = 8.0  # inverse regularisation, chosen on the dev split (docs/crisis-taxonomy
 # through the model (the rules add their own few).
 MAX_TAKEOVER = 1 / 100
 MAX_CHECK = 1 / 13
+# Inside an exercise people describe hard moments by design: there, at most 1 in 10 of the ordinary answers
+# (the issue's limit for questions), read on the writers of answers typed inside the exercises.
+MAX_CHECK_IN_EXERCISE = 1 / 10
+IN_EXERCISE = frozenset({"w4", "w7", "w9"})
 ALWAYS_TRAINED = frozenset({"w0"})  # tests/data/: regression sentences, not a writer of the corpus
 URGENT_THRESHOLD = 0.5
 # Writers briefed for one kind of message (corpus/README.md): everyday answers only (w4, w7), answers inside the
@@ -110,14 +114,17 @@ def unseen_scores(rows: list[dict[str, Any]], rules: CrisisRules, c: float = C) 
 def choose_thresholds(scored: list[tuple[dict[str, Any], float]]) -> dict[str, float]:
     """The lowest decision points that keep ordinary messages, from writers unseen, under the shares above."""
     calm = sorted((risk for r, risk in scored if r["label"] == "none" and r["writer"] not in TARGETED), reverse=True)
+    answers = sorted((risk for r, risk in scored if r["label"] == "none" and r["writer"] in IN_EXERCISE), reverse=True)
 
-    def above(share: float, floor: float) -> float:
-        allowed = int(share * len(calm))
-        point = calm[allowed] + 1e-4 if allowed < len(calm) else 0.0
+    def above(pool: list[float], share: float, floor: float) -> float:
+        allowed = int(share * len(pool))
+        point = pool[allowed] + 1e-4 if allowed < len(pool) else 0.0
         return round(max(floor, point), 4)
 
-    takeover = above(MAX_TAKEOVER, 0.5)
-    return {"crisis": takeover, "check": min(above(MAX_CHECK, 0.2), takeover), "urgent": URGENT_THRESHOLD}
+    takeover = above(calm, MAX_TAKEOVER, 0.5)
+    check = min(above(calm, MAX_CHECK, 0.2), takeover)
+    in_exercise = min(above(answers, MAX_CHECK_IN_EXERCISE, check), takeover)
+    return {"crisis": takeover, "check": check, "check_in_exercise": in_exercise, "urgent": URGENT_THRESHOLD}
 
 
 def dump(data: dict[str, Any]) -> bytes:

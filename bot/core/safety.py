@@ -40,14 +40,15 @@ class SafetyFlow:
 
     def settle(self, verdict: SafetyVerdict, msg: Incoming, turn: Turn) -> SafetyVerdict:
         """Inside an exercise, a question the model alone would ask is left out where the conversation knows
-        better: the person already said "not about me" during this exercise (exercises speak of hard things,
-        and asking at every step would teach them to tap "no" without reading), or the message is a rating
+        better: the model's doubt is below the point read on answers typed inside exercises (1 in 10 of the
+        ordinary ones asked), the person already said "not about me" during this exercise (exercises speak of
+        hard things, and asking at every step would teach them to tap "no" without reading), or the message is a rating
         and nothing else at a step that asked for one ("je dirais 4 maintenant": the model reads words, not
         the question they answer). What the rules find, and every takeover, still counts."""
         run = turn.run
         if verdict.level != "check" or verdict.reason != MODEL or run is None or run.status != "active":
             return verdict
-        if run.state.get(QUIET):
+        if run.state.get(QUIET) or not verdict.in_exercise:
             return SAFE
         step = self.exercises.engine.step_of(self.exercises.state(turn))
         if step is not None and step.kind == "scale" and plain_rating(msg.words or ""):
