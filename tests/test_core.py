@@ -153,7 +153,7 @@ def test_a_stale_tap_while_idle_is_explained_not_answered_with_the_bare_menu(kit
 
 
 def test_a_faint_doubt_of_the_model_is_asked_when_idle_but_not_mid_exercise(kit: Kit) -> None:
-    """"Les trois dernières séances ont commencé en retard." The model faintly doubts it (a question outside an
+    """A sentence the model faintly doubts ("Les trois dernières séances…"): a question outside an
     exercise); typed as the describe step of the limits exercise, it is the answer and is taken as such."""
     sentence = "Les trois dernières séances ont commencé en retard."
     idle = kit.person()
