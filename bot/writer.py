@@ -19,26 +19,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import checkins, metrics
 from bot.access import Access
 from bot.chart_pool import ChartPool
-from bot.checkin_jobs import Due, GroupDue, handle_due, sync_schedules
-from bot.commands import parse_command
+from bot.checkin_jobs import Due, GroupDue, sync_schedules
 from bot.core.conversation import Conversation
 from bot.core.exercises import FORGET, ONBOARDING, SETTINGS
-from bot.core.groups import needs_groups
 from bot.core.jobs import INTERACTIVE, SCHEDULED, Expire, Followup, MarkSent, Notice, Wake, private_chat
 from bot.core.turn import Turn
 from bot.messages import Delivery, Incoming, Outgoing
 from bot.reads import Reads
 from bot.retention import Retention, refused_mark
 from bot.safety import SafetyCheck
+from bot.user_cache import UserCache
+from bot.writer_parts import Batch, CoreSettings, ScheduledWork
 from dialogues.loader import Library
 from dialogues.texts import Context
 from storage.db import Database
-from storage.group_records import GroupChanges, GroupView
 from storage.groups import GroupStore
 from storage.records import Changes, HistoryRecord, OutboxRecord, RunRecord, UserRecord, new_id, ordered_id
 from storage.repo import ConflictError, Repository
@@ -65,59 +63,7 @@ class _Pending:
     queued: float = field(default_factory=time.perf_counter)  # for the step-latency histogram
 
 
-@dataclass
-class _Cache:
-    users: dict[tuple[str, str], UserRecord] = field(default_factory=dict)
-    runs: dict[str, RunRecord | None] = field(default_factory=dict)  # None: known to have no open run
-    limit: int = 50_000
-
-    def remember(
-        self,
-        users: dict[str, UserRecord],
-        runs: dict[str, RunRecord],
-        forgotten: set[str],
-        blocked: list[str],
-    ) -> None:
-        if len(self.users) > self.limit:
-            self.clear()  # crude bound on memory; a miss only costs one read
-        if forgotten:
-            for key in [k for k, u in self.users.items() if u.id in forgotten]:
-                del self.users[key]
-            for user_id in forgotten:
-                self.runs.pop(user_id, None)
-        for user in users.values():
-            if user.id in forgotten:
-                continue
-            self.users[(user.platform, user.external_id)] = user
-            self.runs[user.id] = runs.get(user.id)
-        if blocked:  # rare: scan the cache only when someone blocked Phare in this batch
-            for user in self.users.values():
-                if user.id in blocked:
-                    user.active = False
-
-    def clear(self) -> None:
-        self.users.clear()
-        self.runs.clear()
-
-
-@dataclass
-class _Batch:
-    now: datetime
-    deferred: list[tuple[str, str, str]] = field(default_factory=list)  # outbox id, what, user id
-    users: dict[str, UserRecord] = field(default_factory=dict)
-    by_key: dict[tuple[str, str], str] = field(default_factory=dict)
-    runs: dict[str, RunRecord] = field(default_factory=dict)
-    seen: set[tuple[str, str]] = field(default_factory=set)
-    changes: Changes = field(default_factory=Changes)
-    exports: dict[str, list[HistoryRecord]] = field(default_factory=dict)
-    started: list[str] = field(default_factory=list)  # exercises started, ended: for /metrics, counted at commit
-    ended: list[tuple[str, str]] = field(default_factory=list)
-    checkins_sent: int = 0
-    views: dict[str, GroupView] = field(default_factory=dict)  # supervision groups this batch concerns
-    groups: GroupChanges = field(default_factory=GroupChanges)
-
-
-class Writer:
+class Writer(CoreSettings, ScheduledWork):
     """The writer: batches jobs, loads the records they concern, lets the conversation core decide, and commits
     each batch's changes (states, history, de-duplication marks, replies) in one transaction."""
 
@@ -156,42 +102,9 @@ class Writer:
         # SQLite serves one process and this writer is its only writer, so what it committed last is the
         # truth: users and open runs are kept in memory between batches. With PostgreSQL other processes
         # write too, and every batch reads (and locks) afresh.
-        self._cache: _Cache | None = _Cache() if db.is_sqlite else None
+        self._cache: UserCache | None = UserCache() if db.is_sqlite else None
         self._worker: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[list[Delivery]], Awaitable[None] | None]] = []
-
-    # What the transports and tests read of the core's settings.
-    @property
-    def safety(self) -> SafetyCheck | None:
-        return self.core.safety.safety
-
-    @safety.setter
-    def safety(self, value: SafetyCheck | None) -> None:
-        self.core.safety.safety = value
-
-    @property
-    def bot_username(self) -> str | None:
-        return self.core.bot_username
-
-    @bot_username.setter
-    def bot_username(self, value: str | None) -> None:
-        self.core.bot_username = value
-
-    @property
-    def operator_contacts(self) -> Mapping[str, str]:
-        return self.core.speaker.operator_contacts
-
-    @property
-    def default_locale(self) -> str:
-        return self.core.default_locale
-
-    @property
-    def access(self) -> Access:
-        return self.core.access
-
-    @access.setter
-    def access(self, value: Access) -> None:
-        self.core.access = value
 
     async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:
         """How to speak to this person in a transport's own notice (a user id or a platform key)."""
@@ -339,7 +252,7 @@ class Writer:
 
     async def _run(self, jobs: list[Job]) -> list[Delivery]:
         now = self.clock()
-        batch = _Batch(now=now)
+        batch = Batch(now=now)
         messages = [j for j in jobs if isinstance(j, Incoming)]
         notices = [j for j in jobs if isinstance(j, Notice)]
         by_id = [j for j in jobs if isinstance(j, Wake | Expire | Followup)]
@@ -428,7 +341,7 @@ class Writer:
 
     # --- one message ------------------------------------------------------------------------------------
 
-    def _message(self, msg: Incoming, batch: _Batch) -> None:
+    def _message(self, msg: Incoming, batch: Batch) -> None:
         mark = (msg.platform, msg.message_id)
         if mark in batch.seen:
             return
@@ -456,7 +369,7 @@ class Writer:
             else:
                 self._queue_replies(turn, batch, user_id=None)
 
-    def _queue_replies(self, turn: Turn, batch: _Batch, *, user_id: str | None) -> None:
+    def _queue_replies(self, turn: Turn, batch: Batch, *, user_id: str | None) -> None:
         for reply in turn.replies:
             record = OutboxRecord(
                 id=ordered_id(),
@@ -476,7 +389,7 @@ class Writer:
         for other in turn.also:
             self._queue_replies(other, batch, user_id=None)
 
-    def _notice(self, job: Notice, batch: _Batch) -> None:
+    def _notice(self, job: Notice, batch: Batch) -> None:
         mark = _mark(job)
         if mark in batch.seen:
             return  # queued once already
@@ -485,7 +398,7 @@ class Writer:
         user_id = batch.by_key.get((job.platform, job.user_key)) if job.user_key is not None else None
         self._queue_replies(self.core.notice(job, batch.users.get(user_id or "")), batch, user_id=None)
 
-    def _timer(self, job: Wake | Expire, batch: _Batch) -> None:
+    def _timer(self, job: Wake | Expire, batch: Batch) -> None:
         user = batch.users.get(job.user_id)
         run = batch.runs.get(job.user_id)
         if user is None or run is None:
@@ -494,69 +407,7 @@ class Writer:
         if turn is not None:
             self._merge(turn, batch, user, run)
 
-    # --- supervision groups (bot/core/groups.py) -------------------------------------------------------------
-
-    async def _load_groups(
-        self, conn: AsyncConnection, messages: list[Incoming], dues: list[GroupDue], batch: _Batch
-    ) -> None:
-        """The groups this batch's messages and timers concern, locked (PostgreSQL) for the transaction: a
-        group's messages, and a private message about the person's groups (/agenda, /round, their dialogues)."""
-        chats = [(m.platform, m.chat_key) for m in messages if not m.private]
-        by_chat = await self.group_store.ids_by_chat(conn, chats) if chats else {}
-        ids = set(by_chat.values())
-        # (A group's view is loaded whenever one of its messages is in the batch: Matrix carries "!phare agenda"
-        # from a group to the person's private chat in the same batch, and the group message, handled first,
-        # makes them a member before the private one looks at their groups.)
-        ids.update(d.group_id for d in dues)
-        for msg in messages:
-            if not msg.private:
-                continue
-            user_id = batch.by_key.get((msg.platform, msg.user_key))
-            run = batch.runs.get(user_id) if user_id is not None else None
-            command = parse_command(msg.text, self.core.bot_username) if msg.text else None
-            if needs_groups(msg, run, command):
-                ids.update(await self.group_store.ids_of_member(conn, msg.platform, msg.user_key))
-                if run is not None and run.state.get("group"):
-                    ids.add(str(run.state["group"]))
-        if ids:
-            batch.views.update(await self.group_store.views(conn, sorted(ids), lock=True))
-
-    async def _group_timer(self, conn: AsyncConnection, job: GroupDue, batch: _Batch) -> None:
-        view = batch.views.get(job.group_id)
-        # Deleted under this claim's lease in this transaction: a timer fires once, whoever claimed it.
-        if view is None or not await self.group_store.take_timer(conn, job.timer_id, job.lease):
-            return
-        for turn in self.core.groups.timer(job.key, view, batch.now):
-            self._queue_replies(turn, batch, user_id=None)
-
-    # --- check-ins (bot/checkins.py, bot/scheduler.py) ----------------------------------------------------
-
-    async def _load_due_users(self, conn: AsyncConnection, dues: list[Due], batch: _Batch) -> None:
-        from storage.schedules import users_by_id
-
-        missing = [d.user_id for d in dues if d.user_id not in batch.users]
-        for user in await users_by_id(conn, missing, lock=True):
-            batch.users[user.id] = user
-
-    async def _scheduled(self, conn: AsyncConnection, dues: list[Due], batch: _Batch) -> None:
-        """Due check-ins: in this batch's transaction, record each prompt's key, queue it, move its schedule."""
-        results = await handle_due(conn, dues, batch.users, batch.runs, batch.now, batch.changes.forgotten)
-        for result in results:
-            user = result.user
-            if result.settings_changed:
-                batch.users[user.id] = user
-                batch.changes.user(user)
-            messages = list(result.messages)
-            if result.daily is not None:
-                day, round_ = result.daily
-                messages.append(self.core.daily_prompt(user, day, round_))
-            if messages:
-                batch.checkins_sent += 1
-                turn = Turn(user=user, run=None, chat_key=private_chat(user.external_id), platform=user.platform)
-                turn.replies.extend(messages)
-                self._queue_replies(turn, batch, user_id=user.id)
-
-    def _merge(self, turn: Turn, batch: _Batch, before: UserRecord, run_before: RunRecord | None) -> None:
+    def _merge(self, turn: Turn, batch: Batch, before: UserRecord, run_before: RunRecord | None) -> None:
         changes = batch.changes
         user = turn.user
         if turn.forget:

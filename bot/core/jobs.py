@@ -8,6 +8,7 @@ from bot.messages import Outgoing
 
 START_PREFIX = "start:"  # a button that starts a listed exercise
 ACTION_PREFIX = "do:"  # a button that runs an app action
+ROUND_PREFIX = ACTION_PREFIX + "round:"  # a score tapped under a supervision round's question, in the group
 INTERACTIVE, SCHEDULED = 0, 1  # outbox priorities: replies to people go before check-ins
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.groups import ROUND_PREFIX
+from bot.core.jobs import ROUND_PREFIX
 from bot.messages import Button, Incoming, InputKind
 from bot.transports.telegram.keyboards import decode
 
