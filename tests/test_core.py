@@ -153,9 +153,18 @@ def test_a_stale_tap_while_idle_is_explained_not_answered_with_the_bare_menu(kit
 
 
 def test_a_faint_doubt_of_the_model_is_asked_when_idle_but_not_mid_exercise(kit: Kit) -> None:
-    """A sentence the model faintly doubts ("Les trois dernières séances…"): a question outside an
-    exercise); typed as the describe step of the limits exercise, it is the answer and is taken as such."""
-    sentence = "Les trois dernières séances ont commencé en retard."
+    """A sentence of the kind the limits exercise asks for, which the model faintly doubts: asked about outside
+    an exercise; typed at the exercise's describe step, it is the answer and is taken as such. (Which of these
+    answers the model doubts moves with each retraining: the test takes one it doubts below the exercise point.)"""
+    from bot.crisis_hook import load_safety
+
+    safety = load_safety()
+    answers = ["Les trois dernières séances ont commencé en retard.", "Elle annule toujours au dernier moment.",
+               "Il m'appelle le soir sur mon portable.", "La famille débarque sans prévenir au cabinet.",
+               "Mon collègue me confie ses patients sans me demander.", "Elle part toujours sans payer."]  # fmt: skip
+    faint = [a for a in answers if (v := safety.check(a)).level == "check" and not v.in_exercise]
+    assert faint, "none of these answers is faintly doubted any more: pick new ones"
+    sentence = faint[0]
     idle = kit.person()
     idle.onboard()
     assert idle.send(sentence)[0].safety == "check"
