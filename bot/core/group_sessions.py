@@ -4,6 +4,7 @@ aggregate), its reminders and agenda, and the guided group pause. Pure: see bot/
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.care.identifiers import identifying_details
 from bot.commands import Command
@@ -64,7 +65,7 @@ class GroupSessions(GroupVoice):
                 ref = f"{session['id']}:{round_}"
                 buttons = tuple(Button(f"{ROUND_PREFIX}{n}", str(n), ref) for n in range(11))
         self._set_state(view, changes, now, session=session)
-        changes.set_timer(group.id, _phase_key(session["id"], index), ends)
+        changes.set_timer(group.id, _phase_key(session), ends)
         self.post(turns, view.group, text, buttons)
 
     def _close_round(self, view: GroupView, turns: list[Turn], changes: GroupChanges) -> None:
@@ -88,13 +89,20 @@ class GroupSessions(GroupVoice):
         session = {**session, "round": None}
         self._set_state(view, changes, None, session=session)
 
+    def _running(self, view: GroupView, turns: list[Turn]) -> dict[str, Any] | None:
+        """The session under way, or None after saying there is none."""
+        session = view.group.state.get("session")
+        if not session:
+            self.post(turns, view.group, self.say(view.group, "session_none"))
+            return None
+        return dict(session)
+
     def _session_next(self, view: GroupView, turns: list[Turn], changes: GroupChanges, now: datetime) -> None:
         group = view.group
-        session = group.state.get("session")
-        if not session:
-            self.post(turns, group, self.say(group, "session_none"))
+        session = self._running(view, turns)
+        if session is None:
             return
-        changes.clear_timer(group.id, _phase_key(session["id"], int(session["phase"])))
+        changes.clear_timer(group.id, _phase_key(session))
         self._close_round(view, turns, changes)
         session = dict(view.group.state["session"])
         if int(session["phase"]) + 1 >= len(phases(group.settings)):
@@ -106,15 +114,14 @@ class GroupSessions(GroupVoice):
 
     def _session_pause(self, view: GroupView, turns: list[Turn], changes: GroupChanges, now: datetime) -> None:
         group = view.group
-        session = group.state.get("session")
-        if not session:
-            self.post(turns, group, self.say(group, "session_none"))
+        session = self._running(view, turns)
+        if session is None:
             return
         if session.get("paused_left") is not None:
             self.post(turns, group, self.say(group, "session_already_paused"))
             return
         left = max(0, int((datetime.fromisoformat(session["ends_at"]) - now).total_seconds()))
-        changes.clear_timer(group.id, _phase_key(session["id"], int(session["phase"])))
+        changes.clear_timer(group.id, _phase_key(session))
         self._set_state(view, changes, now, session={**session, "paused_left": left})
         self.post(turns, view.group, self.say(view.group, "session_paused", minutes=max(1, round(left / 60))))
 
@@ -126,17 +133,16 @@ class GroupSessions(GroupVoice):
             return
         ends = now + timedelta(seconds=int(session["paused_left"]))
         self._set_state(view, changes, now, session={**session, "paused_left": None, "ends_at": ends.isoformat()})
-        changes.set_timer(group.id, _phase_key(session["id"], int(session["phase"])), ends)
+        changes.set_timer(group.id, _phase_key(session), ends)
         left = max(1, round(int(session["paused_left"]) / 60))
         self.post(turns, view.group, self.say(view.group, "session_resumed", minutes=left))
 
     def _session_end(self, view: GroupView, turns: list[Turn], changes: GroupChanges, now: datetime) -> None:
         group = view.group
-        session = group.state.get("session")
-        if not session:
-            self.post(turns, group, self.say(group, "session_none"))
+        session = self._running(view, turns)
+        if session is None:
             return
-        changes.clear_timer(group.id, _phase_key(session["id"], int(session["phase"])))
+        changes.clear_timer(group.id, _phase_key(session))
         self._close_round(view, turns, changes)
         # What was said for this session goes now: the answers, and the agenda items already posted.
         changes.answers_cleared.append((group.id, session["id"]))
@@ -307,5 +313,6 @@ class GroupSessions(GroupVoice):
         changes.set_timer(view.group.id, f"pause:{pause_id}:{state.seq}", state.wake_at)
 
 
-def _phase_key(session_id: str, index: int) -> str:
-    return f"phase:{session_id}:{index}"
+def _phase_key(session: dict[str, Any]) -> str:
+    """The timer of the session's current phase."""
+    return f"phase:{session['id']}:{int(session['phase'])}"

@@ -88,25 +88,13 @@ class Groups(GroupSessions):
                 self._member(view, msg.user_key, changes, now)
                 return [self._carrier(msg, user, changes)]
             return None
-        group = view.group if view is not None else None
-        if view is not None:
-            for key in msg.members:  # everyone in the room, where the platform says (Matrix)
-                self._member(view, key, changes, now)
+        # Every group command is the facilitators' (the admins').
+        if not msg.admin:
+            turns.append(self._group_only(msg, user, _ADMINS_ONLY[command.name]))
+            return turns
+        view = self._ensure_group(msg, user, view, views, changes, now, rename=command.name == "supervision")
+        group = view.group
         if command.name == "supervision":
-            if not msg.admin:
-                turns.append(self._group_only(msg, user, "supervision_admins_only"))
-                return turns
-            if group is None:
-                group = self._new_group(msg, user, now)
-                view = views[group.id] = GroupView(group)
-                changes.save(group, new=True)
-            elif view is not None and msg.chat_title and msg.chat_title != group.title:
-                group = replace(group, title=msg.chat_title, updated_at=now)
-                view.group = group
-                changes.save(group)
-            assert view is not None
-            for key in (msg.user_key, *msg.members):
-                self._member(view, key, changes, now)
             if known:
                 # The settings dialogue runs in the admin's private chat: a group is no place for a form.
                 private = Turn(user=user.clone(), run=None, chat_key=private_chat(msg.user_key), platform=msg.platform)
@@ -118,28 +106,9 @@ class Groups(GroupSessions):
                 self.post(turns, group, self.say(group, "supervision_write_first"), (button,))
             return attach(turns, changes)
         if command.name == "group_pause":
-            if not msg.admin:
-                turns.append(self._group_only(msg, user, "group_pause_admins_only"))
-                return turns
-            if group is None:
-                group = self._new_group(msg, user, now)
-                view = views[group.id] = GroupView(group)
-                changes.save(group, new=True)
-            assert view is not None
-            self._member(view, msg.user_key, changes, now)
             self._pause_start(view, turns, changes, now)
             return attach(turns, changes)
         # /session …: the facilitator steers
-        if not msg.admin:
-            turns.append(self._group_only(msg, user, "session_admins_only"))
-            return turns
-        if group is None:
-            group = self._new_group(msg, user, now)
-            view = views[group.id] = GroupView(group)
-            changes.save(group, new=True)
-        assert view is not None
-        for key in (msg.user_key, *msg.members):
-            self._member(view, key, changes, now)
         action = (command.payload.split() or ["help"])[0].lower()
         action = _SESSION_ALIASES.get(action, action)
         if action == "start":
@@ -170,6 +139,23 @@ class Groups(GroupSessions):
                     touches_run=False)  # fmt: skip
         turn.replies.append(Outgoing(self.speaker.render(key, user), group=True))
         return turn
+
+    def _ensure_group(
+        self, msg: Incoming, user: UserRecord, view: GroupView | None, views: dict[str, GroupView],
+        changes: GroupChanges, now: datetime, *, rename: bool,
+    ) -> GroupView:  # fmt: skip
+        """The group an admin's command is about, created on first use; the sender, and everyone the platform
+        says is in the room (Matrix), are members; /supervision keeps the group's name current."""
+        if view is None:
+            group = self._new_group(msg, user, now)
+            view = views[group.id] = GroupView(group)
+            changes.save(group, new=True)
+        elif rename and msg.chat_title and msg.chat_title != view.group.title:
+            view.group = replace(view.group, title=msg.chat_title, updated_at=now)
+            changes.save(view.group)
+        for key in (msg.user_key, *msg.members):
+            self._member(view, key, changes, now)
+        return view
 
     def _new_group(self, msg: Incoming, user: UserRecord, now: datetime) -> GroupRecord:
         return GroupRecord(id=new_id(), platform=msg.platform, chat_key=msg.chat_key, locale=user.locale,
@@ -258,6 +244,10 @@ class Groups(GroupSessions):
         }
 
 
+_ADMINS_ONLY = {
+    "supervision": "supervision_admins_only", "session": "session_admins_only",
+    "group_pause": "group_pause_admins_only",
+}  # fmt: skip
 _SESSION_ALIASES = {
     "demarrer": "start", "démarrer": "start", "debut": "start", "début": "start", "commencer": "start",
     "suivante": "next", "suivant": "next", "pause": "pause", "reprendre": "resume", "fin": "end",
