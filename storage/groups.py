@@ -6,17 +6,18 @@ Topics, names and round words are free text: encrypted here, so nothing above se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import Cipher
 from storage.group_records import AgendaItem, GroupChanges, GroupRecord, GroupView, RoundAnswer
 from storage.records import new_id
+from storage.schedules import chunks, lease_due, on_postgres
 from storage.tables import agenda_items, group_members, group_timers, groups, round_answers
 
 
@@ -29,15 +30,6 @@ class TimerRow:
     lease_owner: str | None
 
 
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _pg(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
 class GroupStore:
     def __init__(self, cipher: Cipher) -> None:
         self.cipher = cipher
@@ -46,7 +38,7 @@ class GroupStore:
 
     async def ids_by_chat(self, conn: AsyncConnection, chats: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         found: dict[tuple[str, str], str] = {}
-        for chunk in _chunks(sorted(set(chats))):
+        for chunk in chunks(sorted(set(chats))):
             query = select(groups.c.id, groups.c.platform, groups.c.chat_key).where(
                 tuple_(groups.c.platform, groups.c.chat_key).in_(chunk)
             )
@@ -72,7 +64,7 @@ class GroupStore:
         if not wanted:
             return {}
         query = select(groups).where(groups.c.id.in_(wanted)).order_by(groups.c.id)
-        if lock and _pg(conn):
+        if lock and on_postgres(conn):
             query = query.with_for_update()
         found = {r["id"]: GroupView(self._group(r)) for r in (await conn.execute(query)).mappings()}
         if not found:
@@ -146,7 +138,7 @@ class GroupStore:
         added = {(g, k): at for g, k, at in changes.members_added if (g, k) not in set(removed)}
         if added:
             existing: set[tuple[str, str]] = set()
-            for chunk in _chunks(sorted(added)):
+            for chunk in chunks(sorted(added)):
                 query = select(group_members.c.group_id, group_members.c.user_key).where(
                     tuple_(group_members.c.group_id, group_members.c.user_key).in_(chunk)
                 )
@@ -226,30 +218,8 @@ class GroupStore:
         self, conn: AsyncConnection, now: datetime, limit: int, owner: str, lease: timedelta
     ) -> list[TimerRow]:
         """Lease up to `limit` due timers whose lease is free or lapsed (PostgreSQL: SKIP LOCKED)."""
-        due = (
-            select(group_timers.c.id)
-            .where(
-                group_timers.c.due_at <= now,
-                or_(group_timers.c.lease_until.is_(None), group_timers.c.lease_until < now),
-            )
-            .order_by(group_timers.c.due_at)
-            .limit(limit)
-        )
-        if _pg(conn):
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            update(group_timers)
-            .where(group_timers.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + lease)
-            .returning(
-                group_timers.c.id,
-                group_timers.c.group_id,
-                group_timers.c.key,
-                group_timers.c.due_at,
-                group_timers.c.lease_owner,
-            )
-        )
-        return [TimerRow(*row) for row in await conn.execute(stmt)]
+        rows = await lease_due(conn, group_timers, group_timers.c.due_at, now, limit, owner, lease)
+        return [TimerRow(r["id"], r["group_id"], r["key"], r["due_at"], r["lease_owner"]) for r in rows]
 
     async def take_timer(self, conn: AsyncConnection, timer_id: str, owner: str) -> bool:
         """Delete a claimed timer if this claim still holds it: True once, so a timer fires once."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Column, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -57,18 +57,18 @@ def _row(r: Any) -> ScheduleRow:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _pg(conn: AsyncConnection) -> bool:
+def on_postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
 async def rows_of(conn: AsyncConnection, user_ids: Sequence[str]) -> dict[tuple[str, str], ScheduleRow]:
     found: dict[tuple[str, str], ScheduleRow] = {}
-    for chunk in _chunks(sorted(set(user_ids))):
+    for chunk in chunks(sorted(set(user_ids))):
         for r in (await conn.execute(select(schedules).where(schedules.c.user_id.in_(chunk)))).mappings():
             row = _row(r)
             found[(row.user_id, row.kind)] = row
@@ -81,9 +81,9 @@ async def still_leased(conn: AsyncConnection, leases: Sequence[tuple[str, str]])
     lapsed, or that a settings change released, is not there any more."""
     wanted = dict(leases)
     held: set[str] = set()
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         query = select(schedules.c.id, schedules.c.lease_owner).where(schedules.c.id.in_(chunk))
-        if _pg(conn):
+        if on_postgres(conn):
             query = query.order_by(schedules.c.id).with_for_update()
         held.update(r[0] for r in await conn.execute(query) if r[1] == wanted[r[0]])
     return held
@@ -114,32 +114,38 @@ async def move(conn: AsyncConnection, moves: Sequence[tuple[str, Planned]], now:
 
 
 async def remove(conn: AsyncConnection, ids: Sequence[str]) -> None:
-    for chunk in _chunks(list(ids)):
+    for chunk in chunks(list(ids)):
         await conn.execute(delete(schedules).where(schedules.c.id.in_(chunk)))
 
 
 async def claim(conn: AsyncConnection, now: datetime, limit: int, owner: str, lease: timedelta) -> list[ScheduleRow]:
     """Lease up to `limit` due rows (earliest first) whose lease is free or lapsed."""
+    rows = await lease_due(conn, schedules, schedules.c.next_due, now, limit, owner, lease)
+    return [_row(r) for r in rows]
+
+
+async def lease_due(
+    conn: AsyncConnection, table: Table, due: Column[Any], now: datetime, limit: int, owner: str, lease: timedelta
+) -> list[Any]:
+    """Lease up to `limit` rows of a table with `lease_owner` and `lease_until` columns, due by `now` (earliest
+    first), whose lease is free or lapsed; the rows as leased. Check-in schedules and group timers share it."""
     if limit <= 0:
         return []
-    due = (
-        select(schedules.c.id)
-        .where(
-            schedules.c.next_due <= now,
-            or_(schedules.c.lease_until.is_(None), schedules.c.lease_until < now),
-        )
-        .order_by(schedules.c.next_due)
+    due_ids = (
+        select(table.c.id)
+        .where(due <= now, or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+        .order_by(due)
         .limit(limit)
     )
-    if _pg(conn):
-        due = due.with_for_update(skip_locked=True)
+    if on_postgres(conn):
+        due_ids = due_ids.with_for_update(skip_locked=True)
     stmt = (
-        update(schedules)
-        .where(schedules.c.id.in_(due.scalar_subquery()))
+        update(table)
+        .where(table.c.id.in_(due_ids.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(*schedules.c)
+        .returning(*table.c)
     )
-    return [_row(r) for r in (await conn.execute(stmt)).mappings()]
+    return list((await conn.execute(stmt)).mappings())
 
 
 async def record_prompts(
@@ -149,7 +155,7 @@ async def record_prompts(
     that prompt was committed before (a second fire of an ambiguous hour, another process): not sent again."""
     if not keys:
         return set()
-    dialect = postgresql if _pg(conn) else sqlite
+    dialect = postgresql if on_postgres(conn) else sqlite
     stmt = (
         dialect.insert(checkin_prompts)
         .on_conflict_do_nothing()
@@ -172,11 +178,11 @@ async def take_tokens(
     """A token bucket shared by every process (its row is locked for the transaction): how many claims this
     tick may make, and the tokens left before spending them. Spend with `spend_tokens` in the same transaction."""
     query = select(scheduler_pacing).where(scheduler_pacing.c.name == name)
-    if _pg(conn):
+    if on_postgres(conn):
         query = query.with_for_update()
     row = (await conn.execute(query)).mappings().first()
     if row is None:
-        dialect = postgresql if _pg(conn) else sqlite
+        dialect = postgresql if on_postgres(conn) else sqlite
         await conn.execute(
             dialect.insert(scheduler_pacing).values(name=name, tokens=burst, stamp=now).on_conflict_do_nothing()
         )
@@ -201,9 +207,9 @@ async def users_by_id(conn: AsyncConnection, user_ids: Sequence[str], *, lock: b
     from storage.repo import Repository
 
     found: list[UserRecord] = []
-    for chunk in _chunks(sorted(set(user_ids))):
+    for chunk in chunks(sorted(set(user_ids))):
         query = select(users).where(users.c.id.in_(chunk)).order_by(users.c.id)
-        if lock and _pg(conn):
+        if lock and on_postgres(conn):
             query = query.with_for_update()
         found.extend(Repository._user(r) for r in (await conn.execute(query)).mappings())
     return found
