@@ -43,7 +43,13 @@ def backup_sqlite(db_file: Path, target: Path) -> None:
         raise BackupError(f"no database at {db_file}: nothing to back up")
     if target.exists():
         raise BackupError(f"{target} exists: choose a new file name (a backup never overwrites)")
-    source = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    _copy_sqlite(db_file, target)
+
+
+def _copy_sqlite(source_file: Path, target: Path) -> None:
+    """SQLite's online backup API from a file opened read-only (it copies what is committed, WAL too); the copy
+    readable by its owner only."""
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
     try:
         destination = sqlite3.connect(target)
         try:
@@ -68,16 +74,7 @@ def restore_sqlite(backup: Path, data_dir: Path, db_file: Path) -> None:
                 "restore into a new, empty data directory (only secret.key may be there)"
             )
     data_dir.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    try:
-        destination = sqlite3.connect(db_file)
-        try:
-            source.backup(destination)
-        finally:
-            destination.close()
-    finally:
-        source.close()
-    db_file.chmod(0o600)
+    _copy_sqlite(backup, db_file)
 
 
 def _check_sqlite_backup(backup: Path) -> None:
