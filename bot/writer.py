@@ -196,6 +196,13 @@ class Writer(CoreSettings, ScheduledWork):
             records = await self.repo.pending_outbox(conn, platform, self.instance, utc_now() - HEARTBEAT_DEAD)
         return [self._delivery(r) for r in records]
 
+    async def adopt(self, platform: str, *, mine_too: bool = False) -> list[Delivery]:
+        """Replies for a platform whose connection this process alone holds (bot/ownership.py), queued by any
+        other process, live or not: they only reach the platform through the holder."""
+        async with self.db.begin() as conn:
+            records = await self.repo.adopt_outbox(conn, platform, self.instance, mine_too=mine_too)
+        return [self._delivery(r) for r in records]
+
     # --- the writer -----------------------------------------------------------------------------------
 
     async def _work(self) -> None:

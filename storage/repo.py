@@ -230,6 +230,23 @@ class Repository:
             await conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(owner=me))
         return records
 
+    async def adopt_outbox(
+        self, conn: AsyncConnection, platform: str, me: str, *, mine_too: bool = False, limit: int = 5000
+    ) -> list[OutboxRecord]:
+        """A platform's replies queued by other processes, alive or not, taken over by `me`: for a connection
+        only one process may hold (bot/ownership.py), whose owner alone sends that platform's replies.
+        `mine_too`: `me`'s own rows as well (at a takeover, nothing of this platform is in flight here)."""
+        query = select(outbox).where(outbox.c.platform == platform)
+        if not mine_too:
+            query = query.where(outbox.c.owner.is_(None) | (outbox.c.owner != me))
+        query = query.order_by(outbox.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # a row being adopted or deleted is left for later
+        records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
+        for chunk in _chunks([r.id for r in records if r.owner != me]):
+            await conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(owner=me))
+        return records
+
     async def heartbeat(self, conn: AsyncConnection, me: str, now: datetime) -> None:
         updated = await conn.execute(update(processes).where(processes.c.id == me).values(heartbeat_at=now))
         if updated.rowcount == 0:
