@@ -140,6 +140,32 @@ def test_hard_cases(detector: CrisisDetector, text: str, level: str | None) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # words quoted after a verb of saying or a colon were said or written at some moment: ask, never take over
+        ("j'ai écrit « je veux mourir » dans un mail à ma copine", "check"),
+        ("Une usagère m'a laissé un message vocal : « j'ai tout pris, je veux plus être là »", "check"),
+        ("I said 'I would rather die' to my manager", "check"),
+        # quoted words with no verb of saying are the writer's own thoughts
+        ('I keep thinking "I want to die"', "crisis"),
+        ("j'ai envie de mourir", "crisis"),
+        # long ago, however it is said: ask
+        ("Il y a longtemps je voulais mourir.", "check"),
+        ("years ago I wanted to die", "check"),
+        ("il y a presque vingt ans, je me scarifiais", "check"),
+        ("on en rit avec la secrétaire mais j'ai envie de me jeter par la fenêtre", "check"),
+        # telegraphic and SMS forms of not being safe and of self-harm
+        ("jsuis pas safe là. vraiment pas", "urgent"),
+        ("je me sens pas en sécurité ce soir", "urgent"),
+        ("Self-harmed at work today. In the staff toilet.", "crisis"),
+        ("C'est pas des idées suicidaires, c'est de la rage.", None),
+    ],
+)
+def test_rules_alone_on_quotes_long_ago_and_short_forms(rules: CrisisRules, text: str, level: str | None) -> None:
+    assert rules.check(text).level == level
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("J'ai envie d'en finir.", "wish_dead"),

@@ -78,6 +78,7 @@ _WORD_CACHE = 20_000
 # long pasted message from costing time in proportion to its length squared.
 _REACH = 240
 _MAX_QUOTES = 20
+_SPEECH_REACH = 4  # words before a quote where a verb of saying introduces it ("j'ai écrit à ma copine « … »")
 # A period after these is not the end of a sentence: "Mme D. a des idées suicidaires" is one sentence.
 _ABBREVIATIONS = {"m": "monsieur", "madame": "madame", "mademoisele": "mademoisele", "mr": "mr", "mrs": "mrs",
                   "ms": "ms", "dr": "dr", "pr": "pr", "st": "st"}  # fmt: skip
@@ -347,24 +348,39 @@ class CrisisRules:
                 state = "first"
         return state, reported
 
-    def _reported_spans(self, sentence: str) -> list[tuple[int, int]]:
-        """Stretches of the sentence quoted from someone else."""
-        spans: list[tuple[int, int]] = []
+    def _reported_spans(self, sentence: str) -> list[tuple[int, int, bool]]:
+        """Stretches of the sentence quoted as speech, and whether the speech is someone else's (True) or words the
+        writer quotes as said or written at some moment ("j'ai écrit « je veux mourir » dans un mail")."""
+        spans: list[tuple[int, int, bool]] = []
         # A few quotes in a sentence are speech; dozens are noise, and unread quotes only make the reading stricter.
         quotes = [i for i, c in enumerate(sentence) if c == '"'][:_MAX_QUOTES]
         for index in range(0, len(quotes), 2):
             start = quotes[index]
             end = quotes[index + 1] if index + 1 < len(quotes) else len(sentence)
-            state, _ = self._whose(sentence[max(0, start - _REACH) : start])
+            before = sentence[max(0, start - _REACH) : start]
+            state, _ = self._whose(before)
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
-                spans.append((start, end))
+                spans.append((start, end, True))
+            elif self._introduces_speech(before):
+                # Quoted after a verb of saying or a colon, the words were said or written at some moment, by the
+                # writer or a voice they report: whose and when is worth a question, not a takeover. Quoted
+                # words with no such verb ('I keep thinking "what's the point"') stay the writer's.
+                spans.append((start, end, False))
         colon = sentence.find(":")
         if colon >= 0:
             # "ma patiente m'a dit : …", and clinical notes: "pt : je veux mourir", "Mme D. : …"
             state, reported = self._whose(sentence[max(0, colon - _REACH) : colon])
             if reported or state == "other":
-                spans.append((colon, len(sentence)))
+                spans.append((colon, len(sentence), True))
         return spans
+
+    def _introduces_speech(self, before: str) -> bool:
+        """Whether the words just before a quote introduce speech: a colon, or a verb of saying among the last few."""
+        stripped = before.rstrip()
+        if stripped.endswith(":"):
+            return True
+        tail = " ".join(stripped.split()[-_SPEECH_REACH:])
+        return any(m.lastgroup in ("report", "report_other") for m in self._markers.finditer(tail))
 
     def _denied(self, before: str) -> bool:
         words = before.split()
@@ -393,7 +409,7 @@ class CrisisRules:
             return not self._hedges.search(before)
         return False
 
-    def _judge(self, rule: Rule, match: re.Match[str], sentence: str, spans: list[tuple[int, int]]) -> Outcome:
+    def _judge(self, rule: Rule, match: re.Match[str], sentence: str, spans: list[tuple[int, int, bool]]) -> Outcome:
         """Whose crisis one matched phrase is, or why it is none."""
         after = sentence[match.end() : match.end() + _REACH]
         if (rule.unless_after is not None and rule.unless_after.match(after)) or self._idioms.match(after):
@@ -402,8 +418,11 @@ class CrisisRules:
         if rule.deniable and self._denied(before):
             return "denied"
         state, reported = self._whose(before)
-        if any(a <= match.start() < b for a, b in spans):
+        quoted = [theirs for a, b, theirs in spans if a <= match.start() < b]
+        if any(quoted):
             outcome: Outcome = "other"
+        elif quoted:
+            outcome = "unsure"
         elif rule.noun and (self._owner.match(after) or self._topic.match(after)):
             outcome = "other"
         elif rule.subject == "self":
@@ -430,7 +449,7 @@ class CrisisRules:
             other_before = None
             if not mask:
                 continue
-            spans: list[tuple[int, int]] | None = None
+            spans: list[tuple[int, int, bool]] | None = None
             for rule in self.rules:
                 for bit, regex in rule.patterns:
                     if not mask & bit:
