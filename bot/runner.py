@@ -153,9 +153,15 @@ def _factories(settings: Settings, *, telegram: bool, matrix: bool) -> list[Call
 
         factories.append(telegram_service)
     if matrix:
+        from bot.ownership import Lease
+        from bot.transports.matrix import lease_name, service_for
         from bot.transports.matrix import options_from as matrix_options
-        from bot.transports.matrix import service_for
 
-        matrix_options(settings)
-        factories.append(lambda phare: service_for(phare, settings))
+        device = lease_name(matrix_options(settings))
+
+        def matrix_service(phare: Phare) -> Service:
+            shared = phare.db.url if phare.db.is_postgres else None  # with SQLite this is the only process
+            return service_for(phare, settings, lease=Lease(shared, device, every=settings.takeover_interval))
+
+        factories.append(matrix_service)
     return factories

@@ -47,6 +47,11 @@ class Inbox(Protocol):
         """Replies committed but never confirmed sent (a crash): deliver them again."""
         ...
 
+    async def adopt(self, platform: str, *, mine_too: bool = False) -> list[Delivery]:
+        """The platform's replies queued by other processes, live or not, now this one's to send (its owner of a
+        connection only one process may hold); with `mine_too`, this process's own as well."""
+        ...
+
     async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None: ...
 
     async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:

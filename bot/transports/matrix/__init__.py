@@ -6,15 +6,24 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.transports.matrix.options import MatrixOptions, MatrixStartError
-from bot.transports.matrix.service import MatrixService
+from bot.transports.matrix.service import MatrixService, lease_name
 from bot.transports.matrix.transport import PLATFORM
 from bot.transports.matrix.trust import POLICIES
 
 if TYPE_CHECKING:
     from bot.app import Phare
     from bot.config import Settings
+    from bot.ownership import Lease
 
-__all__ = ["PLATFORM", "MatrixOptions", "MatrixService", "MatrixStartError", "options_from", "start_matrix"]
+__all__ = [
+    "PLATFORM",
+    "MatrixOptions",
+    "MatrixService",
+    "MatrixStartError",
+    "lease_name",
+    "options_from",
+    "start_matrix",
+]
 
 
 def configured(settings: Settings) -> bool:
@@ -47,11 +56,13 @@ def options_from(settings: Settings) -> MatrixOptions:
     )
 
 
-def service_for(phare: Phare, settings: Settings) -> MatrixService:
-    """The service, not started (the runner starts and stops it with the others)."""
+def service_for(phare: Phare, settings: Settings, *, lease: Lease | None = None) -> MatrixService:
+    """The service, not started (the runner starts and stops it with the others); `lease`: the device's
+    ownership among replicas (bot/ownership.py), none with a single process."""
     from bot.app import make_cipher
 
-    return MatrixService(phare.writer, options_from(settings), settings.data_dir, make_cipher(settings, phare.db))
+    cipher = make_cipher(settings, phare.db)
+    return MatrixService(phare.writer, options_from(settings), settings.data_dir, cipher, lease=lease)
 
 
 async def start_matrix(phare: Phare, settings: Settings) -> MatrixService:

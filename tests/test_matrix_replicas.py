@@ -1,0 +1,151 @@
+"""Two `phare run` processes on one PostgreSQL database and one Matrix account, against a real Synapse: only one
+syncs as the bot's device (two would ratchet its Olm sessions apart); a reply another process commits for a
+Matrix user is sent by that one; SIGKILL it, and the other takes the device over within seconds. Every message,
+before and after the kill, is answered exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nio import MegolmEvent
+
+from bot.app import build
+from bot.config import Settings
+from bot.core.jobs import private_chat
+from bot.messages import Incoming
+from storage.crypto import generate_key
+from tests.matrix_server import SERVER_NAME, Synapse
+from tests.test_matrix import Person, _name, synapse, wait_until
+from tests.test_replicas import ROOT, Replica
+
+__all__ = ["synapse"]  # the session's homeserver fixture, shared with tests/test_matrix.py
+
+TAKEOVER = 0.5  # PHARE_TAKEOVER_INTERVAL
+HERE = "MatrixService: syncing here"
+ELSEWHERE = "MatrixService: syncing owned by another replica (phare "
+
+
+def environment(synapse: Synapse, pg_url: str, user: str, password: str, data_dir: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHARE_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PHARE_DATABASE_URL=pg_url,
+        PHARE_SECRET_KEY=generate_key(),
+        PHARE_MATRIX_HOMESERVER=synapse.url,
+        PHARE_MATRIX_USER=user,
+        PHARE_MATRIX_PASSWORD=password,
+        PHARE_MATRIX_ALLOWED_INVITERS=f"*:{SERVER_NAME}",
+        PHARE_OPERATOR_CONTACT="Dr Test (test@example.org)",
+        PHARE_TAKEOVER_INTERVAL=str(TAKEOVER),
+        PHARE_RETRY_BASE="0.1",
+        PHARE_RETRY_MAX="1",
+    )
+    return env
+
+
+def replicas_sharing(tmp_path: Path, env: dict[str, str]) -> list[Replica]:
+    """Two replicas with one data directory, where the device's session and crypto store live (as the compose
+    file's volume gives them)."""
+    shared = tmp_path / "data"
+    shared.mkdir()
+    replicas = [Replica("a", tmp_path, env), Replica("b", tmp_path, env)]
+    for replica in replicas:
+        replica.env["PHARE_DATA_DIR"] = str(shared)
+    return replicas
+
+
+def answered(person: Person, room_id: str, bot: str) -> list[str]:
+    """The bot's messages in the room, each event once (a resend with the same transaction id is one event)."""
+    seen: dict[str, str] = {}
+    for event in person.from_bot(room_id, bot):
+        if event.source.get("type") == "m.room.message":
+            seen.setdefault(event.event_id, str(event.source["content"].get("body", "")))
+    return list(seen.values())
+
+
+async def settled(person: Person, room_id: str, bot: str, at_least: int, quiet: float = 1.5) -> list[str]:
+    """The bot's messages once at least `at_least` came and nothing more came for `quiet` seconds."""
+    await wait_until(lambda: len(answered(person, room_id, bot)) >= at_least, "Phare's messages", timeout=30)
+    count = -1
+    while count != len(answered(person, room_id, bot)):
+        count = len(answered(person, room_id, bot))
+        await asyncio.sleep(quiet)
+    return answered(person, room_id, bot)
+
+
+async def commit_elsewhere(pg_url: str, secret: str, user: str, data_dir: Path) -> None:
+    """What a replica without the device does for a Matrix user (a check-in, a timer): commit a reply. Here a
+    third process's writer takes a message of theirs, as if it came from anywhere."""
+    settings = Settings(data_dir=data_dir, database_url=pg_url, secret_key=secret)  # type: ignore[call-arg]
+    phare = await build(settings, migrate=False)
+    try:
+        await phare.writer.submit(
+            Incoming(
+                platform="matrix", user_key=user, chat_key=private_chat(user), message_id=f"elsewhere-{_name('m')}",
+                received_at=datetime.now(UTC), text="/about",
+            )
+        )  # fmt: skip
+    finally:
+        await phare.close()
+
+
+async def test_one_replica_holds_the_matrix_device_and_the_other_takes_over_when_it_dies(
+    synapse: Synapse, pg_url: str, tmp_path: Path
+) -> None:
+    account = synapse.register(_name("phare"))
+    bot = account.user_id
+    env = environment(synapse, pg_url, bot, account.password, tmp_path / "data")
+    replicas = replicas_sharing(tmp_path, env)
+    people: list[Person] = []
+    try:
+        await replicas[0].start()
+        await replicas[0].wait_ready()  # the first one migrates, signs the device in and cross-signs it
+        await replicas[1].start()
+        bodies = [await r.wait_ready() for r in replicas]
+        owners = [r for r, body in zip(replicas, bodies, strict=True) if HERE in body]
+        assert len(owners) == 1, bodies
+        owner = owners[0]
+        survivor = next(r for r in replicas if r is not owner)
+        other = bodies[replicas.index(survivor)]
+        assert ELSEWHERE in other and f"pid {owner.pid})" in other, other
+
+        # Before the kill: a direct chat, Phare's greeting, one answer; then a reply committed by another process.
+        alice = await Person.create(synapse, tmp_path / "people", "alice")
+        people.append(alice)
+        room = await alice.dm(bot, encrypted=True)
+        greeting = len(await settled(alice, room, bot, 1))
+        await alice.send(room, "1")
+        answer = len(await settled(alice, room, bot, greeting + 1)) - greeting
+        await commit_elsewhere(pg_url, env["PHARE_SECRET_KEY"], alice.user_id, tmp_path / "elsewhere")
+        before = await settled(alice, room, bot, greeting + answer + 1)
+        assert any("Phare" in text for text in before[greeting + answer :]), "the reply committed elsewhere"
+
+        assert owner.process is not None
+        owner.process.send_signal(signal.SIGKILL)
+        await owner.process.wait()
+        killed = time.monotonic()
+        while HERE not in (await survivor.readyz())[1]:
+            assert time.monotonic() - killed < 20, f"no takeover within 20 s:\n{survivor.tail()}"
+            await asyncio.sleep(0.1)
+
+        # After the kill: another person, the same greeting and answer, from the device the survivor took over.
+        bob = await Person.create(synapse, tmp_path / "people", "bob")
+        people.append(bob)
+        bob_room = await bob.dm(bot, encrypted=True)
+        assert len(await settled(bob, bob_room, bot, greeting)) == greeting
+        await bob.send(bob_room, "1")
+        assert len(await settled(bob, bob_room, bot, greeting + answer, quiet=2.0)) == greeting + answer
+        assert answered(alice, room, bot) == before, "a message before the kill was answered again"
+        assert not [e for e in bob.from_bot(bob_room, bot) if isinstance(e, MegolmEvent)], "undecryptable"
+    finally:
+        for person in people:
+            await person.close()
+        for replica in replicas:
+            await replica.stop()
+    assert survivor.process is not None and survivor.process.returncode == 0, survivor.tail()
