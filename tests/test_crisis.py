@@ -159,6 +159,14 @@ def test_hard_cases(detector: CrisisDetector, text: str, level: str | None) -> N
         ("je me sens pas en sécurité ce soir", "urgent"),
         ("Self-harmed at work today. In the staff toilet.", "crisis"),
         ("C'est pas des idées suicidaires, c'est de la rage.", None),
+        # the last person named before a colon or a quote may be who it is said TO: the words are the writer's
+        ("I want to say something I cannot say to my colleagues: I wish I was not alive.", "crisis"),
+        ("Elle m'a dit « je veux mourir »", None),
+        # a patient named right after the quote owns it
+        ("'I don't want to be here anymore' — pt in bed 4, every night at 3am", None),
+        # passive wishes and death as a way out, said plainly
+        ("I would rather not be around for any of it.", "crisis"),
+        ("mon cerveau me propose de mourir comme solution à chaque problème", "crisis"),
     ],
 )
 def test_rules_alone_on_quotes_long_ago_and_short_forms(rules: CrisisRules, text: str, level: str | None) -> None:

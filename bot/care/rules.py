@@ -78,6 +78,13 @@ _WORD_CACHE = 20_000
 # long pasted message from costing time in proportion to its length squared.
 _REACH = 240
 _MAX_QUOTES = 20
+# The last person named before a quote or a colon is its addressee, not its speaker, after "to" or "à": "I cannot
+# say to my colleagues: I wish I was not alive".
+# French "à" reads as "a", like the verb ("il m'a dit"): only "a" before a determiner is taken for "à".
+_ADDRESSEE = re.compile(
+    r"(?:^| )(?:to (?!(?:me|us) *$)(?:(?:my|the|our|your|a|an|some) )?|(?:a|aux) (?:mes|mon|ma|les|la|le|l|nos|notre|vos|votre|des|un|une) )"
+    r"[a-z]+ *$"
+)
 _SPEECH_REACH = 4  # words before a quote where a verb of saying introduces it ("j'ai écrit à ma copine « … »")
 # A period after these is not the end of a sentence: "Mme D. a des idées suicidaires" is one sentence.
 _ABBREVIATIONS = {"m": "monsieur", "madame": "madame", "mademoisele": "mademoisele", "mr": "mr", "mrs": "mrs",
@@ -359,6 +366,8 @@ class CrisisRules:
             end = quotes[index + 1] if index + 1 < len(quotes) else len(sentence)
             before = sentence[max(0, start - _REACH) : start]
             state, _ = self._whose(before)
+            if state == "other" and _ADDRESSEE.search(before):
+                state = "first"  # said TO someone ("ce que je n'ose pas dire à mes collègues : …"): the writer's words
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
                 spans.append((start, end, True))
             elif self._introduces_speech(before):
@@ -369,8 +378,9 @@ class CrisisRules:
         colon = sentence.find(":")
         if colon >= 0:
             # "ma patiente m'a dit : …", and clinical notes: "pt : je veux mourir", "Mme D. : …"
-            state, reported = self._whose(sentence[max(0, colon - _REACH) : colon])
-            if reported or state == "other":
+            before = sentence[max(0, colon - _REACH) : colon]
+            state, reported = self._whose(before)
+            if reported or (state == "other" and not _ADDRESSEE.search(before)):
                 spans.append((colon, len(sentence), True))
         return spans
 
