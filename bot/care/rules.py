@@ -82,8 +82,8 @@ _MAX_QUOTES = 20
 # say to my colleagues: I wish I was not alive".
 # French "à" reads as "a", like the verb ("il m'a dit"): only "a" before a determiner is taken for "à".
 _ADDRESSEE = re.compile(
-    r"(?:^| )(?:to (?!(?:me|us) *$)(?:(?:my|the|our|your|a|an|some) )?|(?:a|aux) (?:mes|mon|ma|les|la|le|l|nos|notre|vos|votre|des|un|une) )"
-    r"[a-z]+ *$"
+    r"(?:^| )(?:to (?!(?:me|us) *$)(?:(?:my|the|our|your|a|an|some) )?"
+    r"|(?:a|aux) (?:mes|mon|ma|les|la|le|l|nos|notre|vos|votre|des|un|une) )[a-z]+ *$"
 )
 _SPEECH_REACH = 4  # words before a quote where a verb of saying introduces it ("j'ai écrit à ma copine « … »")
 # A period after these is not the end of a sentence: "Mme D. a des idées suicidaires" is one sentence.
