@@ -108,6 +108,20 @@ class Lease:
             return str(name) if name else None
         return None
 
+    async def recorded_epoch(self) -> str | None:
+        """The epoch the connection's last owner recorded (migration 0007), None if none ever did; asked on the
+        lock's own session, so only while this process owns the connection."""
+        assert self._conn is not None and self.state == "owned"
+        query = "SELECT epoch FROM connection_epochs WHERE name = $1"
+        found = await asyncio.wait_for(self._conn.fetchval(query, self.name[:255]), 10)
+        return str(found) if found is not None else None
+
+    async def record_epoch(self, epoch: str) -> None:
+        assert self._conn is not None and self.state == "owned"
+        query = """INSERT INTO connection_epochs (name, epoch, updated_at) VALUES ($1, $2, now())
+                   ON CONFLICT (name) DO UPDATE SET epoch = EXCLUDED.epoch, updated_at = EXCLUDED.updated_at"""
+        await asyncio.wait_for(self._conn.execute(query, self.name[:255], epoch), 10)  # the column is 255 long
+
     async def lost(self) -> None:
         """Return when this process no longer owns the connection (its session with the database broke: the
         lock may be someone else's now). Never returns for an unshared connection."""

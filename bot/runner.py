@@ -76,8 +76,8 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     up: list[Service] = []  # started and connected: what /readyz waits for
 
     async def not_ready() -> list[str]:
-        names = [type(s).__name__ for s in services if s not in up or s.failed.is_set() or where(s) == ""]
-        return [f"{name} not connected" for name in names]
+        waiting = [s for s in services if s not in up or s.failed.is_set() or where(s) == ""]
+        return [f"{type(s).__name__} {getattr(s, 'problem', None) or 'not connected'}" for s in waiting]
 
     def connections() -> list[str]:
         return [f"{type(s).__name__}: {where(s)}" for s in services if where(s)]

@@ -146,6 +146,16 @@ processes = Table(
     Column("heartbeat_at", UTCDateTime(), nullable=False),
 )
 
+# The epoch of a one-process connection's files (bot/ownership.py, bot/transports/matrix/epoch.py): the Matrix
+# device's store is used only from the directory that recorded the last one.
+connection_epochs = Table(
+    "connection_epochs",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("epoch", String(32), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 kept_notes = Table(
     "kept_notes",
     metadata,

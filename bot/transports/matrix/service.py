@@ -26,6 +26,7 @@ from bot.messages import Delivery
 from bot.outbox import Dispatcher
 from bot.ownership import Lease
 from bot.transports.base import Inbox
+from bot.transports.matrix import epoch
 from bot.transports.matrix.crosssign import Outcome
 from bot.transports.matrix.inbound import Addressing, known_commands
 from bot.transports.matrix.incoming import EventReader
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # Seconds between two looks of the device's owner at the outbox for Matrix replies other replicas committed (its
 # own are handed over at their commit). They are scheduled messages and timers: a second late is unnoticed.
 ADOPT_EVERY = 1.0
+REFUSED_WAIT = 30.0  # seconds before a replica refused the device (epoch.py) looks again
 
 
 class _WithoutDetails(logging.Filter):
@@ -106,6 +108,7 @@ class MatrixService:
         self._wake = asyncio.Event()
         self._stopping = False
         self._listening = False
+        self.refused = False  # this directory is not the device's current one (epoch.py): never taken over here
 
     async def start(self) -> None:
         quiet_libraries()
@@ -121,10 +124,19 @@ class MatrixService:
         self._owning = asyncio.create_task(self._serve_when_owned(), name="matrix-ownership")
 
     def connection(self) -> str | None:
-        """Where the device syncs, for /readyz; None while that is not settled yet."""
+        """Where the device syncs, for /readyz; None while that is not settled yet, or never will be here."""
+        if self.refused:
+            return None
         if self.lease.state == "owned":
             return "syncing here" if self._sync is not None and self.ready.is_set() else None
         return f"syncing {self.lease.describe()}" if self.lease.state == "elsewhere" else None
+
+    @property
+    def problem(self) -> str | None:
+        """Why this replica is not ready, beyond "not connected" (/readyz)."""
+        if self.refused:
+            return "refused the device: this data directory is not the one it was last used from"
+        return None
 
     async def _serve_when_owned(self) -> None:
         """Hold the device while this process owns it; if the ownership is lost, let go of everything at once
@@ -132,6 +144,10 @@ class MatrixService:
         while not self._stopping:
             await self.lease.acquire()
             try:
+                if not await epoch.take_over(self.directory, self.lease):
+                    await self._refuse()
+                    continue
+                self.refused = False
                 await self._connect()
                 assert self.dispatcher is not None
                 self._feeding = asyncio.create_task(self._feed(self.dispatcher), name="matrix-outbox")
@@ -145,6 +161,20 @@ class MatrixService:
                 await self._disconnect(drain=False)
                 await self.lease.release()
                 return
+
+    async def _refuse(self) -> None:
+        """This directory is not the one the device was last used from: leave the device to a replica whose
+        directory is, and look again later (the operator may mount the shared one)."""
+        if not self.refused:
+            log.error(
+                "Matrix: this replica's data directory (%s) does not hold the device's current keys, which another "
+                "replica used last; it will not take the device over. Give every replica the same data directory "
+                "(docs/operators.md, section 6)",
+                self.directory,
+            )
+        self.refused = True
+        await self.lease.release()
+        await asyncio.sleep(REFUSED_WAIT)
 
     def _committed(self, deliveries: list[Delivery]) -> None:
         mine = [d for d in deliveries if d.platform == PLATFORM]
