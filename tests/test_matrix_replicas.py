@@ -149,12 +149,26 @@ async def test_one_replica_holds_the_matrix_device_and_the_other_takes_over_when
         assert len(await settled(bob, bob_room, bot, greeting + answer, quiet=2.0)) == greeting + answer
         assert answered(alice, room, bot) == before, "a message before the kill was answered again"
         assert not [e for e in bob.from_bot(bob_room, bot) if isinstance(e, MegolmEvent)], "undecryptable"
+
+        # A replica with a data directory of its own (another machine's) waits, and when the device is free
+        # it is refused it: it would sign in a second device, which people's clients were never told to trust.
+        stranger = Replica("c", tmp_path, env)
+        replicas.append(stranger)
+        await stranger.start()
+        assert ELSEWHERE in await stranger.wait_ready()
+        await survivor.stop()
+        assert survivor.process is not None and survivor.process.returncode == 0, survivor.tail()
+        deadline = time.monotonic() + 15
+        while "MatrixService refused the device" not in (status := await stranger.readyz())[1]:
+            assert time.monotonic() < deadline, f"{status}\n{stranger.tail()}"
+            await asyncio.sleep(0.2)
+        assert status[0] == 503 and "will not take the device over" in stranger.tail()
+        assert not (stranger.data_dir / "matrix" / "session.json").exists()
     finally:
         for person in people:
             await person.close()
         for replica in replicas:
             await replica.stop()
-    assert survivor.process is not None and survivor.process.returncode == 0, survivor.tail()
 
 
 async def test_the_device_is_taken_over_only_from_the_directory_it_was_last_used_from(
