@@ -290,11 +290,53 @@ def print_areas(stats: pstats.Stats) -> None:
         print(f"  {area:<42} {own:8.3f} s {own / grand:6.1%} {int(calls):>10,} calls", file=sys.stderr)
 
 
+class StatementCounter:
+    """Statements the database driver was handed (SQLAlchemy's cursor events: an executemany counts once, as
+    the driver sends it), by their first words, the rows they carried and the time they took."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.count, self.rows = 0, 0
+        self._log: list[tuple[str, float]] = []
+        self._started = 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, _conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        self.count += 1
+        self.rows += len(params) if many else 1
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool) -> None:
+        words = statement.split()
+        kind = " ".join(words[:3] if words[:1] in (["INSERT"], ["DELETE"]) else words[:2])
+        self._log.append((("many " if many else "") + kind, time.perf_counter() - self._started))
+
+    def by_kind(self, since: int) -> dict[str, str]:
+        """Per kind of statement: how many, and their mean time in ms (driver round trip included)."""
+        counts: Counter[str] = Counter()
+        times: Counter[str] = Counter()
+        for kind, took in self._log[since:]:
+            counts[kind] += 1
+            times[kind] += took
+        return {kind: f"{n} x {times[kind] / n * 1000:.2f} ms" for kind, n in counts.most_common()}
+
+
+async def start_together(barrier: str) -> None:
+    """Two children on one database start their timed phase at once: each says it is ready, then waits for
+    the parent's go (bench/pg_core.py)."""
+    Path(f"{barrier}.ready.{os.getpid()}").touch()
+    while not Path(f"{barrier}.go").exists():
+        await asyncio.sleep(0.001)
+
+
 # --- (a) Phare ----------------------------------------------------------------------------------------------
 
 
-async def bench_writer(prefix: str) -> tuple[Path, Any, Any]:
-    """A fresh SQLite data dir, migrated, and the real Writer on it (safety check and encryption as shipped)."""
+async def bench_writer(prefix: str, url: str | None = None) -> tuple[Path, Any, Any]:
+    """A fresh SQLite data dir, migrated, and the real Writer on it (safety check and encryption as shipped).
+    With `url` (an empty PostgreSQL database, bench/pg_core.py), the writer runs there instead."""
     from bot.contact import contacts_by_locale
     from bot.crisis_hook import load_safety
     from bot.writer import Writer
@@ -304,7 +346,7 @@ async def bench_writer(prefix: str) -> tuple[Path, Any, Any]:
     from storage.repo import Repository
 
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    db = Database(sqlite_url(data_dir))
+    db = Database(url or sqlite_url(data_dir))
     await db.migrate()
     writer = Writer(
         db, Repository(Cipher([generate_key()])), load_library(),
@@ -321,8 +363,9 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     from bot.messages import Delivery, Incoming
     from dialogues.texts import Context
 
-    data_dir, db, writer = await bench_writer("phare-bench-")
+    data_dir, db, writer = await bench_writer("phare-bench-", args.db_url)
     library = writer.library
+    statements = StatementCounter(db.engine.sync_engine)
 
     # Instrumentation: size and duration of every writer transaction (private API, diagnostics only:
     # skipped if the writer no longer has `_run`).
@@ -397,6 +440,8 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
         return {
             "batches": len(sizes),
             "mean_batch": round(sum(sizes) / max(1, len(sizes)), 1),
+            "statements_per_batch": round((statements.count - counted) / max(1, len(sizes)), 2),
+            "rows_per_batch": round((statements.rows - rows) / max(1, len(sizes)), 1),
             "batch_p50_ms": round(percentile(durations, 50) * 1000, 2),
             "batch_max_ms": round(max(durations, default=0.0) * 1000, 2),
             "writer_busy_share": round(sum(durations) / elapsed, 3),
@@ -408,34 +453,54 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     settle_gc(args.gc_freeze, phare_young_threshold(args))
 
     since, replies_before = len(batches), replies["count"]
+    counted, rows = statements.count, statements.rows
+    if args.barrier:
+        await start_together(args.barrier)
     gauges.start()
+    wall_start = time.time()
     with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
+    wall_end = time.time()
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer_stats(since, elapsed)}
+    main["wall_start"], main["wall_end"] = wall_start, wall_end
+    main["statements"] = statements.by_kind(since=counted)
     main["replies"] = replies["count"] - replies_before
     await drain()
 
     steady: dict[str, Any] | None = None
     if not args.skip_steady:
         since = len(batches)
+        counted, rows = statements.count, statements.rows
         gauges.start()
         with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
             s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
         steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
         steady.update(writer_stats(since, s_elapsed), rate=stream["steady_rate"])
+        steady["statements"] = statements.by_kind(since=counted)
         await drain()
     flush_task.cancel()
 
+    db_bytes, commit_mode = 0, ""
     async with db.begin() as conn:
         outbox_left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
         history_rows = (await conn.execute(text("SELECT count(*) FROM history"))).scalar_one()
+        if db.is_postgres:
+            size = text("SELECT pg_database_size(current_database())")
+            db_bytes = (await conn.execute(size)).scalar_one()
+            commit_mode = (await conn.execute(text("SHOW synchronous_commit"))).scalar_one()
     await writer.stop()
     await db.dispose()
-    db_bytes = sum(f.stat().st_size for f in data_dir.iterdir())
+    if not db.is_postgres:
+        db_bytes = sum(f.stat().st_size for f in data_dir.iterdir())
     shutil.rmtree(data_dir, ignore_errors=True)
+    durability = (
+        f"PostgreSQL, synchronous_commit={commit_mode}, each step committed before its reply is handed over"
+        if db.is_postgres
+        else "SQLite WAL, synchronous=NORMAL, each step committed before its reply is handed over"
+    )
     return {
-        "side": "phare",
-        "durability": "SQLite WAL, synchronous=NORMAL, each step committed before its reply is handed over",
+        "side": "phare-postgresql" if db.is_postgres else "phare",
+        "durability": durability,
         "main": main,
         "steady": steady,
         "peak_rss_mb": peak_rss_mb(),
@@ -777,6 +842,8 @@ def main() -> None:
     parser.add_argument("--child", choices=("phare", "ptb"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--skip-steady", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)  # bench/pg_core.py: Phare's child on PostgreSQL
+    parser.add_argument("--barrier", help=argparse.SUPPRESS)  # bench/pg_core.py: start with the other child
     args = parser.parse_args()
 
     if args.child:

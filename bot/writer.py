@@ -268,6 +268,12 @@ class Writer(CoreSettings, ScheduledWork):
         group_dues = [j for j in jobs if isinstance(j, GroupDue)]
         blocked = [u for j in jobs if isinstance(j, MarkSent) for u in j.blocked]
         cache = self._cache
+        if sent and not blocked and self.db.is_postgres and all(isinstance(j, MarkSent) for j in jobs):
+            # Only replies confirmed sent: one DELETE, atomic by itself, so no BEGIN and COMMIT round trips.
+            async with self.db.single_statement() as conn:
+                await self.repo.delete_outbox(conn, sent)
+            return []
+        marks: list[tuple[str, str]] = []
         async with self.db.begin() as conn:
             if messages or notices:
                 keys = [(m.platform, m.user_key) for m in messages]
@@ -283,9 +289,10 @@ class Writer(CoreSettings, ScheduledWork):
                     batch.users[user.id] = user
                     batch.by_key[key] = user.id
                 marks = [(m.platform, m.message_id) for m in messages] + [_mark(n) for n in notices]
-                for platform in {p for p, _ in marks}:
-                    ids = [i for p, i in marks if p == platform]
-                    batch.seen.update((platform, i) for i in await self.repo.seen(conn, platform, ids))
+                if not self.db.is_postgres:
+                    for platform in {p for p, _ in marks}:
+                        ids = [i for p, i in marks if p == platform]
+                        batch.seen.update((platform, i) for i in await self.repo.seen(conn, platform, ids))
             for timer in by_id:
                 if timer.user_id not in batch.users:
                     found = await self.repo.user_by_id(conn, timer.user_id)
@@ -297,7 +304,12 @@ class Writer(CoreSettings, ScheduledWork):
             if cache is not None:
                 batch.runs = {u: r for u in wanted if (r := cache.runs.get(u)) is not None}
                 wanted = [u for u in wanted if u not in cache.runs]
-            batch.runs.update(await self.repo.current_runs(conn, wanted))
+            if self.db.is_postgres:  # both in one round trip, once every lock is held
+                runs, seen = await self.repo.runs_and_seen(conn, wanted, marks)
+                batch.runs.update(runs)
+                batch.seen.update(seen)
+            else:
+                batch.runs.update(await self.repo.current_runs(conn, wanted))
             if messages or group_dues:
                 await self._load_groups(conn, messages, group_dues, batch)
             for job in jobs:
@@ -315,8 +327,7 @@ class Writer(CoreSettings, ScheduledWork):
                     self._queue_replies(turn, batch, user_id=person.id)
             if dues:
                 await self._scheduled(conn, dues, batch)
-            if sent:
-                await self.repo.delete_outbox(conn, sent)
+            batch.changes.outbox_sent.extend(sent)  # deleted with the batch's other writes
             for user_id in blocked:
                 await self.repo.set_active(conn, user_id, False)
             charts = await self.reads.fill(conn, batch.deferred, batch.users, batch.runs, batch.changes, batch.now)

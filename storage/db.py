@@ -93,6 +93,17 @@ class Database:
         async with self.engine.begin() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement that is a transaction by itself (PostgreSQL's autocommit: one round
+        trip, where BEGIN, the statement and COMMIT take three). Elsewhere, an ordinary transaction."""
+        if not self.is_postgres:
+            async with self.begin() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -114,6 +114,7 @@ class Changes:
     history_new: dict[str, HistoryRecord] = field(default_factory=dict)
     history_dirty: dict[str, HistoryRecord] = field(default_factory=dict)
     outbox_new: list[OutboxRecord] = field(default_factory=list)
+    outbox_sent: list[str] = field(default_factory=list)  # ids of replies confirmed sent: their rows go
     processed_new: list[tuple[str, str, datetime]] = field(default_factory=list)
     safety_new: list[tuple[str, str, str | None, datetime]] = field(default_factory=list)
     kept_new: list[KeptNote] = field(default_factory=list)

@@ -7,9 +7,25 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, literal_column, select, text, tuple_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    TextualSelect,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import bulk
 from storage.crypto import Cipher
 from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id
 from storage.tables import history, kept_notes, outbox, processed, processes, runs, safety_events, users
@@ -28,6 +44,48 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _listed(table: Table, where: str) -> TextualSelect:
+    """PostgreSQL: `table`'s rows matching `where` for each value of the array `:ids` (`l.value`), one index
+    lookup per value. The values travel as one array, so the SQL text is the same whatever their number (one
+    prepared statement, reused), and the lookup sits in a subquery the planner keeps apart (OFFSET 0) so that
+    even the generic plan of that statement (PostgreSQL's after five runs) is a nested loop over the values with
+    an index scan each: a join, or `= ANY(:ids)`, leaves the generic plan free to scan every row of a platform
+    when the table's statistics are young."""
+    columns = ", ".join(f"x.{c.name}" for c in table.c)
+    sql = (
+        f"SELECT {columns} FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
+        f" LATERAL (SELECT * FROM {table.name} WHERE {where} OFFSET 0) AS x"
+    )
+    return text(sql).columns(*table.c)
+
+
+# PostgreSQL's reads of a batch, each one statement whatever its size (see _listed).
+_PG_USERS = _listed(users, "platform = :platform AND external_id = l.value")
+# Locked in id order (the order every path locks users in, so two processes never deadlock): the ids are
+# looked up first (an InitPlan: one index lookup per key), then the rows locked through the primary key.
+_PG_USERS_LOCKED = text(
+    "SELECT * FROM users WHERE id = ANY(ARRAY(SELECT x.id FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
+    " LATERAL (SELECT id FROM users WHERE platform = :platform AND external_id = l.value OFFSET 0) AS x))"
+    " ORDER BY id FOR UPDATE"
+).columns(*users.c)
+_PG_RUNS = _listed(runs, "user_id = l.value AND status != 'ended'")
+_PG_SEEN = _listed(processed, "platform = :platform AND message_id = l.value")
+_PG_HISTORY = _listed(history, "id = l.value")
+# A batch's open runs and which of its messages were already handled, in one round trip: the runs' rows, then
+# one row per mark found, its id in `seen` (the other columns null).
+_PG_RUNS_AND_SEEN = text(
+    "SELECT {runs}, CAST(NULL AS varchar) AS seen FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
+    " LATERAL (SELECT * FROM runs WHERE user_id = l.value AND status != 'ended' OFFSET 0) AS x"
+    " UNION ALL SELECT {nulls}, y.message_id"
+    " FROM unnest(CAST(:mark_platforms AS varchar[]), CAST(:mark_ids AS varchar[])) AS m(platform, value),"
+    " LATERAL (SELECT message_id FROM processed_messages WHERE platform = m.platform AND message_id = m.value"
+    " OFFSET 0) AS y".format(runs=", ".join(f"x.{c.name}" for c in runs.c), nulls=", ".join("NULL" for _ in runs.c))
+).columns(*runs.c, column("seen", String()))
+_PG_DELETE_OUTBOX = text(
+    "DELETE FROM outbox USING unnest(CAST(:ids AS varchar[])) AS l(value) WHERE outbox.id = l.value"
+)
+
+
 class Repository:
     def __init__(self, cipher: Cipher) -> None:
         self.cipher = cipher
@@ -38,11 +96,18 @@ class Repository:
         self, conn: AsyncConnection, keys: Sequence[tuple[str, str]], *, lock: bool = False
     ) -> dict[tuple[str, str], UserRecord]:
         found: dict[tuple[str, str], UserRecord] = {}
+        if bulk.is_postgres(conn):
+            # Row locks in id order serialise one user's messages across processes, without deadlocks; one
+            # statement per platform (nearly always one), the keys as an array.
+            statement = _PG_USERS_LOCKED if lock else _PG_USERS
+            for platform in sorted({p for p, _ in keys}):
+                wanted = sorted({k for p, k in keys if p == platform})
+                for row in (await conn.execute(statement, {"platform": platform, "ids": wanted})).mappings():
+                    record = self._user(row)
+                    found[(record.platform, record.external_id)] = record
+            return found
         for chunk in _chunks(sorted(set(keys))):
             query = select(users).where(tuple_(users.c.platform, users.c.external_id).in_(chunk))
-            if lock and conn.dialect.name == "postgresql":
-                # Row locks in id order serialise one user's messages across processes, without deadlocks.
-                query = query.order_by(users.c.id).with_for_update()
             for row in (await conn.execute(query)).mappings():
                 record = self._user(row)
                 found[(record.platform, record.external_id)] = record
@@ -90,8 +155,41 @@ class Repository:
 
     # --- runs ---------------------------------------------------------------------------------------
 
+    async def runs_and_seen(
+        self, conn: AsyncConnection, user_ids: Sequence[str], marks: Sequence[tuple[str, str]]
+    ) -> tuple[dict[str, RunRecord], set[tuple[str, str]]]:
+        """The users' open runs, and which of the (platform, message id) marks are already stored: on
+        PostgreSQL in one statement, elsewhere in one per platform and one for the runs."""
+        if not bulk.is_postgres(conn):
+            seen: set[tuple[str, str]] = set()
+            for platform in {p for p, _ in marks}:
+                ids = [i for p, i in marks if p == platform]
+                seen.update((platform, i) for i in await self.seen(conn, platform, ids))
+            return await self.current_runs(conn, user_ids), seen
+        found: dict[str, RunRecord] = {}
+        found_marks: set[tuple[str, str]] = set()
+        if not user_ids and not marks:
+            return found, found_marks
+        unique = sorted(set(marks))
+        params = {
+            "ids": sorted(set(user_ids)),
+            "mark_platforms": [p for p, _ in unique],
+            "mark_ids": [i for _, i in unique],
+        }
+        for row in (await conn.execute(_PG_RUNS_AND_SEEN, params)).mappings():
+            if row["seen"] is not None:
+                found_marks.update((p, i) for p, i in unique if i == row["seen"])
+            else:
+                found[row["user_id"]] = self._run(row)
+        return found, found_marks
+
     async def current_runs(self, conn: AsyncConnection, user_ids: Sequence[str]) -> dict[str, RunRecord]:
         found: dict[str, RunRecord] = {}
+        if bulk.is_postgres(conn):
+            if user_ids:
+                for row in (await conn.execute(_PG_RUNS, {"ids": sorted(set(user_ids))})).mappings():
+                    found[row["user_id"]] = self._run(row)
+            return found
         for chunk in _chunks(list(set(user_ids))):
             query = select(runs).where(runs.c.user_id.in_(chunk), runs.c.status != "ended")
             for row in (await conn.execute(query)).mappings():
@@ -161,6 +259,11 @@ class Repository:
 
     async def history_by_id(self, conn: AsyncConnection, ids: Sequence[str]) -> dict[str, HistoryRecord]:
         found: dict[str, HistoryRecord] = {}
+        if bulk.is_postgres(conn):
+            if ids:
+                for row in (await conn.execute(_PG_HISTORY, {"ids": sorted(set(ids))})).mappings():
+                    found[row["id"]] = self._entry(row)
+            return found
         for chunk in _chunks(list(set(ids))):
             for row in (await conn.execute(select(history).where(history.c.id.in_(chunk)))).mappings():
                 found[row["id"]] = self._entry(row)
@@ -201,6 +304,11 @@ class Repository:
 
     async def seen(self, conn: AsyncConnection, platform: str, message_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
+        if bulk.is_postgres(conn):
+            if message_ids:
+                params = {"platform": platform, "ids": sorted(set(message_ids))}
+                found.update(r.message_id for r in await conn.execute(_PG_SEEN, params))
+            return found
         for chunk in _chunks(list(set(message_ids))):
             query = select(processed.c.message_id).where(
                 processed.c.platform == platform, processed.c.message_id.in_(chunk)
@@ -256,6 +364,10 @@ class Repository:
         await conn.execute(delete(processes).where(processes.c.heartbeat_at < before))
 
     async def delete_outbox(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        if bulk.is_postgres(conn):
+            if ids:
+                await conn.execute(_PG_DELETE_OUTBOX, {"ids": list(ids)})
+            return
         for chunk in _chunks(list(ids)):
             await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
 
@@ -310,45 +422,38 @@ class Repository:
 
     async def flush(self, conn: AsyncConnection, changes: Changes) -> None:
         """Write one batch: every change, or (if anything fails) none of them, since the caller's
-        transaction wraps this call."""
+        transaction wraps this call. On SQLite, an executemany per table and kind of change; on PostgreSQL,
+        all of them in one statement (storage/bulk.py), or two around a /forget."""
+        sink = _Sink(conn)
+        if changes.outbox_sent:
+            await sink.delete(outbox, changes.outbox_sent)
         if changes.users_new:
-            await conn.execute(users.insert(), [self._user_row(u) for u in changes.users_new.values()])
+            await sink.insert(users, [self._user_row(u) for u in changes.users_new.values()])
         if changes.users_dirty:
-            rows = [self._user_row(u) for u in changes.users_dirty.values()]
-            for row in rows:
-                row["b_id"] = row.pop("id")
-            stmt = update(users).where(users.c.id == bindparam("b_id"))
-            await conn.execute(stmt, rows)
+            await sink.update(users, [self._user_row(u) for u in changes.users_dirty.values()])
         if changes.runs_new:
-            await conn.execute(runs.insert(), [self._run_row(r) for r in changes.runs_new.values()])
+            await sink.insert(runs, [self._run_row(r) for r in changes.runs_new.values()])
         if changes.runs_dirty:
             rows = []
             for record in changes.runs_dirty.values():
                 row = self._run_row(record)
-                row["b_id"] = row.pop("id")
-                row["b_expected"] = record.version
+                row["expected_version"] = record.version
                 row["version"] = record.version + 1
                 rows.append(row)
-            stmt = update(runs).where(and_(runs.c.id == bindparam("b_id"), runs.c.version == bindparam("b_expected")))
-            result = await conn.execute(stmt, rows)
-            if 0 <= result.rowcount < len(rows):
-                raise ConflictError("a run changed under this batch")
-            for record in changes.runs_dirty.values():
-                record.version += 1  # now what the row holds, for a caller that keeps the record
+            await sink.update(runs, rows, guard="version")
         if changes.history_new:
-            await conn.execute(history.insert(), [self._entry_row(h) for h in changes.history_new.values()])
+            await sink.insert(history, [self._entry_row(h) for h in changes.history_new.values()])
         if changes.history_dirty:
-            rows = [self._entry_row(h) for h in changes.history_dirty.values()]
-            for row in rows:
-                row["b_id"] = row.pop("id")
-            await conn.execute(update(history).where(history.c.id == bindparam("b_id")), rows)
-        for user_id in changes.forgotten:
-            await self.forget(conn, user_id)
+            await sink.update(history, [self._entry_row(h) for h in changes.history_dirty.values()])
+        if changes.forgotten:
+            await sink.send()  # what came before the erasure is written before it
+            for user_id in changes.forgotten:
+                await self.forget(conn, user_id)
         if changes.outbox_new:
-            await conn.execute(outbox.insert(), [self._outbox_row(o) for o in changes.outbox_new])
+            await sink.insert(outbox, [self._outbox_row(o) for o in changes.outbox_new])
         if changes.processed_new:
             rows = [{"platform": p, "message_id": m, "processed_at": t} for p, m, t in changes.processed_new]
-            await conn.execute(processed.insert(), rows)
+            await sink.insert(processed, rows)
         if changes.kept_new:
             rows = [
                 {
@@ -360,12 +465,15 @@ class Repository:
                 }
                 for k in changes.kept_new
             ]
-            await conn.execute(kept_notes.insert(), rows)
+            await sink.insert(kept_notes, rows)
         if changes.safety_new:
             rows = [
                 {"id": new_id(), "user_id": u, "kind": k, "country": c, "at": t} for u, k, c, t in changes.safety_new
             ]
-            await conn.execute(safety_events.insert(), rows)
+            await sink.insert(safety_events, rows)
+        await sink.send()
+        for record in changes.runs_dirty.values():
+            record.version += 1  # now what the row holds, for a caller that keeps the record
 
     def _outbox_row(self, record: OutboxRecord) -> dict[str, Any]:
         return {
@@ -398,3 +506,54 @@ class Repository:
             column = table.c.id if table is users else table.c.user_id
             total += (await conn.execute(select(func.count()).where(column == user_id))).scalar_one()
         return total
+
+
+class _Sink:
+    """Where a batch's writes go. SQLite: executed at once, an executemany per table. PostgreSQL: gathered,
+    then sent as one statement by `send` (storage/bulk.py). A guarded update that matched fewer rows than it
+    had (a run changed under the batch) raises ConflictError, at once on SQLite, at `send` on PostgreSQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.writes = bulk.Writes() if bulk.is_postgres(conn) else None
+        self.expected: list[int] = []  # rows of each guarded update gathered, in order
+
+    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if self.writes is not None:
+            self.writes.insert(table, rows)
+        else:
+            await self.conn.execute(table.insert(), rows)
+
+    async def delete(self, table: Table, ids: list[str]) -> None:
+        if self.writes is not None:
+            self.writes.delete(table, ids)
+        else:
+            for chunk in _chunks(ids):
+                await self.conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+    async def update(self, table: Table, rows: list[dict[str, Any]], *, guard: str | None = None) -> None:
+        """Rows by id; with `guard`, only where that column still holds `expected_<guard>`."""
+        if self.writes is not None:
+            self.writes.update(table, rows, guard=guard)
+            if guard:
+                self.expected.append(len(rows))
+            return
+        for row in rows:
+            row["b_id"] = row.pop("id")
+        condition = table.c.id == bindparam("b_id")
+        if guard:
+            for row in rows:
+                row[f"b_{guard}"] = row.pop(f"expected_{guard}")
+            condition = and_(condition, table.c[guard] == bindparam(f"b_{guard}"))
+        result = await self.conn.execute(update(table).where(condition), rows)
+        if guard and 0 <= result.rowcount < len(rows):
+            raise ConflictError("a run changed under this batch")
+
+    async def send(self) -> None:
+        if self.writes is None:
+            return
+        matched = await self.writes.send(self.conn)
+        self.writes = bulk.Writes()
+        expected, self.expected = self.expected, []
+        if any(m < e for m, e in zip(matched, expected, strict=True)):
+            raise ConflictError("a run changed under this batch")
