@@ -9,6 +9,7 @@ import asyncio
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,11 @@ from nio import MegolmEvent
 from bot.app import build
 from bot.config import Settings
 from bot.core.jobs import private_chat
-from bot.messages import Incoming
+from bot.messages import Delivery, Incoming, Outgoing
 from bot.ownership import Lease
 from bot.transports.matrix import epoch
 from bot.transports.matrix.epoch import take_over
-from storage.crypto import generate_key
+from storage.crypto import Cipher, generate_key
 from tests.matrix_server import SERVER_NAME, Synapse
 from tests.test_matrix import Person, _name, synapse, wait_until
 from tests.test_replicas import ROOT, Replica
@@ -86,7 +87,7 @@ async def settled(person: Person, room_id: str, bot: str, at_least: int, quiet: 
 async def commit_elsewhere(pg_url: str, secret: str, user: str, data_dir: Path) -> None:
     """What a replica without the device does for a Matrix user (a check-in, a timer): commit a reply. Here a
     third process's writer takes a message of theirs, as if it came from anywhere."""
-    settings = Settings(data_dir=data_dir, database_url=pg_url, secret_key=secret)  # type: ignore[call-arg]
+    settings = Settings(data_dir=data_dir, database_url=pg_url, secret_key=secret)
     phare = await build(settings, migrate=False)
     try:
         await phare.writer.submit(
@@ -180,7 +181,8 @@ async def test_the_device_is_taken_over_only_from_the_directory_it_was_last_used
     await database.migrate()
     await database.dispose()
     shared, other = tmp_path / "shared", tmp_path / "other-machine"
-    shared.mkdir(), other.mkdir()
+    shared.mkdir()
+    other.mkdir()
 
     async def owns(directory: Path) -> bool:
         lease = Lease(pg_url, "matrix @phare:example.org on https://matrix.example.org", every=0.1)
@@ -203,3 +205,56 @@ async def test_the_device_is_taken_over_only_from_the_directory_it_was_last_used
     assert await owns(shared)
     assert epoch.read(shared / epoch.EPOCH_FILE).next is None
     assert (shared / epoch.EPOCH_FILE).stat().st_mode & 0o777 == 0o600
+
+
+class _Writer:
+    """What the service asks of the writer here: replies other replicas queued, and the commit listener."""
+
+    library = None
+
+    def __init__(self, others: list[Delivery]) -> None:
+        self.others = others
+        self.listeners: list[Callable[[list[Delivery]], object]] = []
+
+    def on_commit(self, listener: Callable[[list[Delivery]], object]) -> None:
+        self.listeners.append(listener)
+
+    async def adopt(self, platform: str, *, mine_too: bool = False) -> list[Delivery]:
+        others, self.others = self.others, []
+        return others
+
+
+class _Dispatcher:
+    def __init__(self) -> None:
+        self.queued: list[str] = []
+
+    def enqueue(self, deliveries: list[Delivery]) -> None:
+        self.queued.extend(d.id for d in deliveries)
+
+
+def _delivery(outbox_id: str, platform: str = "matrix") -> Delivery:
+    return Delivery(id=outbox_id, platform=platform, chat_key=private_chat("@alice:example.org"), message=Outgoing("…"))
+
+
+async def test_the_owner_sends_a_reply_committed_elsewhere_before_a_later_one_of_its_own(tmp_path: Path) -> None:
+    from bot.transports.matrix import MatrixOptions, MatrixService
+
+    writer = _Writer([_delivery("0001-elsewhere")])
+    options = MatrixOptions(homeserver="http://127.0.0.1:1", user="@phare:example.org", password="x")
+    lease = Lease("postgresql://nobody@127.0.0.1:1/none", "matrix test")  # shared; never asked here
+    service = MatrixService(writer, options, tmp_path, Cipher([generate_key()]), lease=lease, adopt_every=60)  # type: ignore[arg-type]
+    service.writer.on_commit(service._committed)
+
+    service._committed([_delivery("0002-here")])  # not the owner: nothing is kept, the owner adopts it
+    assert service._held == []
+
+    dispatcher = _Dispatcher()
+    service.dispatcher = dispatcher  # type: ignore[assignment]
+    service._committed([_delivery("0003-here"), _delivery("0004-tg", platform="telegram")])
+    feeding = asyncio.create_task(service._feed(service.dispatcher))  # type: ignore[arg-type]
+    try:
+        await wait_until(lambda: bool(dispatcher.queued), "the first hand-over", timeout=5)
+    finally:
+        feeding.cancel()
+        await asyncio.gather(feeding, return_exceptions=True)
+    assert dispatcher.queued == ["0001-elsewhere", "0003-here"]
