@@ -48,6 +48,7 @@ class Lease:
         self.every = every
         self.state = "owned" if self.url is None else "waiting"
         self.holder: str | None = None
+        self.took_over = False  # the last acquire() waited for another replica to let go
         self._conn: Any = None  # asyncpg.Connection: the session the lock lives in
 
     @property
@@ -71,6 +72,7 @@ class Lease:
             try:
                 if await self._try():
                     log.info("%s: this process owns the connection", self.name)
+                    self.took_over = announced
                     return
                 if not announced:
                     log.info("%s: owned by another replica; taking over if it stops", self.name)

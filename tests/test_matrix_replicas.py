@@ -8,18 +8,20 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
+import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 from nio import MegolmEvent
 
 from bot.app import build
 from bot.config import Settings
 from bot.core.jobs import private_chat
 from bot.messages import Delivery, Incoming, Outgoing
-from bot.ownership import Lease
+from bot.ownership import Lease, asyncpg_url
 from bot.transports.matrix import epoch
 from bot.transports.matrix.epoch import take_over
 from storage.crypto import Cipher, generate_key
@@ -100,6 +102,24 @@ async def commit_elsewhere(pg_url: str, secret: str, user: str, data_dir: Path) 
         await phare.close()
 
 
+async def cut_lock_session(pg_url: str, pid: int) -> None:
+    """End a replica's lock session from the server's side, as a network failure or a database restart would."""
+    conn = await asyncpg.connect(asyncpg_url(pg_url))
+    try:
+        name = f"phare {socket.gethostname()} pid {pid}"[:63]
+        query = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1"
+        assert await conn.fetchval(query, name) == 1
+    finally:
+        await conn.close()
+
+
+async def wait_for_body(replica: Replica, text: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in (body := (await replica.readyz())[1]):
+        assert time.monotonic() < deadline, f"{replica.name}: {body!r}\n{replica.tail()}"
+        await asyncio.sleep(0.1)
+
+
 async def test_one_replica_holds_the_matrix_device_and_the_other_takes_over_when_it_dies(
     synapse: Synapse, pg_url: str, tmp_path: Path
 ) -> None:
@@ -132,6 +152,13 @@ async def test_one_replica_holds_the_matrix_device_and_the_other_takes_over_when
         await commit_elsewhere(pg_url, env["PHARE_SECRET_KEY"], alice.user_id, tmp_path / "elsewhere")
         before = await settled(alice, room, bot, greeting + answer + 1)
         assert any("Phare" in text for text in before[greeting + answer :]), "the reply committed elsewhere"
+
+        # The owner's session with the database is cut, the process lives on: it lets the device go and waits,
+        # and the other one takes the device over. That one is then killed, and the first takes the device back.
+        await cut_lock_session(pg_url, owner.pid)
+        await wait_for_body(survivor, HERE)
+        await wait_for_body(owner, f"{ELSEWHERE}{socket.gethostname()} pid {survivor.pid})")
+        owner, survivor = survivor, owner
 
         assert owner.process is not None
         owner.process.send_signal(signal.SIGKILL)

@@ -144,6 +144,10 @@ class MatrixService:
         while not self._stopping:
             await self.lease.acquire()
             try:
+                if self.lease.took_over:
+                    # An owner whose database session was cut (not killed) notices within one check of its
+                    # lease: it stops syncing before this one starts.
+                    await asyncio.sleep(self.lease.every)
                 if not await epoch.take_over(self.directory, self.lease):
                     await self._refuse()
                     continue
@@ -273,7 +277,10 @@ class MatrixService:
                     await asyncio.wait_for(self.dispatcher.drain(), self.options.drain_timeout)
                 except TimeoutError:
                     log.warning("Matrix: some replies were not sent before shutdown; they stay queued")
-            await self.dispatcher.stop()
+            try:
+                await self.dispatcher.stop()
+            except Exception as exc:  # noqa: BLE001 — marks not written: those replies are sent again, deduplicated
+                log.warning("Matrix: could not record the last replies sent (%s)", type(exc).__name__)
             self.dispatcher = None
         if self.transport is not None:
             with contextlib.suppress(TimeoutError):
