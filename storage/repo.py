@@ -62,11 +62,12 @@ def _listed(table: Table, where: str) -> TextualSelect:
 # PostgreSQL's reads of a batch, each one statement whatever its size (see _listed).
 _PG_USERS = _listed(users, "platform = :platform AND external_id = l.value")
 # Locked in id order (the order every path locks users in, so two processes never deadlock): the ids are
-# looked up first (an InitPlan: one index lookup per key), then the rows locked through the primary key.
+# looked up first (one index lookup per key), then joined back through the primary key and locked. (`id =
+# ANY(ARRAY(…))` instead compares every row it reads with every id: ~5 ms for 200 keys against ~1 ms.)
 _PG_USERS_LOCKED = text(
-    "SELECT * FROM users WHERE id = ANY(ARRAY(SELECT x.id FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
-    " LATERAL (SELECT id FROM users WHERE platform = :platform AND external_id = l.value OFFSET 0) AS x))"
-    " ORDER BY id FOR UPDATE"
+    "SELECT users.* FROM users WHERE users.id IN (SELECT x.id FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
+    " LATERAL (SELECT id FROM users WHERE platform = :platform AND external_id = l.value OFFSET 0) AS x)"
+    " ORDER BY users.id FOR UPDATE OF users"
 ).columns(*users.c)
 _PG_RUNS = _listed(runs, "user_id = l.value AND status != 'ended'")
 _PG_SEEN = _listed(processed, "platform = :platform AND message_id = l.value")
