@@ -170,6 +170,9 @@ async def onboard(phone: Phone, language: str = "fr") -> None:
     await phone.tap("fr")
 
 
+ENDED = {"en": "That button belongs to an exercise that has ended", "fr": "Ce bouton appartient à un exercice terminé"}
+
+
 def live_keyboards(phone: Phone) -> list[Sent]:
     return [m for m in phone.messages if m.buttons and not m.keyboard_removed]
 
@@ -195,13 +198,22 @@ async def test_break_by_buttons(env: Env, language: str) -> None:
     await phone.tap("done")
     await phone.tap("continue")
     assert await phone.step() == "kind_sentence"
+    sentence_question = phone.last_keyboard()
     await phone.say("Je fais de mon mieux." if language == "fr" else "I am doing my best.")
     closing = await phone.tap("3")
     assert await phone.step() is None
     assert "4/10" in texts(closing) and "3/10" in texts(closing)
     taps = env.double.calls_to("answerCallbackQuery")
     assert len(taps) == len(set(env.double.answered)) >= 13, "every tap is answered"
-    assert live_keyboards(phone) == [phone.last_keyboard()], "only the closing offer keeps its buttons"
+    assert live_keyboards(phone) == [sentence_question, phone.last_keyboard()], (
+        "a tapped question loses its buttons; one answered by typing keeps them when the reply asks a new question"
+        " with buttons of its own; the closing offer keeps its buttons"
+    )
+    option = sentence_question.buttons[0]["callback_data"].rsplit("|", 1)[-1]
+    stale = await phone.tap(option, sentence_question)
+    assert ENDED[language] in texts(stale) and await phone.step() is None, "the old button changes nothing"
+    assert len(env.double.calls_to("answerCallbackQuery")) == len(set(env.double.answered)) == len(taps) + 1
+    assert sentence_question.keyboard_removed, "once tapped, the old keyboard goes"
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -216,6 +228,7 @@ async def test_break_by_typing(env: Env, language: str) -> None:
     for answer in ("ok", "ok", "1", "1"):
         await phone.say(answer)
     assert (await env.user_record(phone)).onboarded  # type: ignore[union-attr]
+    edits = len(env.double.calls_to("editMessageReplyMarkup"))
     await phone.say("/break")
     await phone.say("2")
     await phone.say("ok")
@@ -225,11 +238,23 @@ async def test_break_by_typing(env: Env, language: str) -> None:
         await phone.say(answer)
     assert await phone.step() == "kind_sentence"
     await phone.say("Je fais de mon mieux." if language == "fr" else "I am doing my best.")
+    last_question = phone.last_keyboard()
     closing = await phone.say("4/10")
     assert await phone.step() is None
     assert "5/10" in texts(closing) and "4/10" in texts(closing)
-    assert live_keyboards(phone) == [phone.last_keyboard()], "questions answered by typing lose their buttons too"
+    assert last_question.keyboard_removed, "the exercise is over: the question left open loses its buttons"
+    live = live_keyboards(phone)
+    assert live[-1] == phone.last_keyboard() and last_question not in live
+    # Each question answered by typing was replaced by a new one with buttons: its keyboard stays (one API call
+    # less an answer), and a tap on it is answered as an earlier question.
+    removed = [int(c.params["message_id"]) for c in env.double.calls_to("editMessageReplyMarkup")[edits:]]
+    assert removed == [last_question.message_id]
     assert env.double.calls_to("answerCallbackQuery") == []
+    situation = next(m for m in live if len(m.buttons) >= 4)
+    stale = await phone.tap(situation.buttons[0]["callback_data"].rsplit("|", 1)[-1], situation)
+    assert ENDED[language] in texts(stale) and await phone.step() is None, "the old button starts nothing"
+    assert len(env.double.calls_to("answerCallbackQuery")) == len(env.double.answered) == 1, "answered once"
+    assert situation.keyboard_removed
 
 
 async def test_answers_typed_faster_than_phare_replies_are_taken_in_order(env: Env) -> None:
@@ -309,7 +334,8 @@ async def test_a_question_answered_by_typing_or_left_by_cancel_loses_its_buttons
     situation = phone.last_keyboard()
     stopped = await phone.say("/cancel")
     assert stopped and not any(m.buttons for m in stopped) and await phone.step() is None
-    assert situation.keyboard_removed and live_keyboards(phone) == [], "nothing is left to tap after /cancel"
+    assert situation.keyboard_removed, "the question left by /cancel loses its buttons"
+    assert question not in live_keyboards(phone)
     stale = await phone.tap("paperwork", situation)
     assert "exercise that has ended" in texts(stale) and await phone.step() is None, "the old button starts nothing"
 

@@ -159,6 +159,7 @@ class TelegramTransport(Transport):
             plan = self._plans[delivery.id] = await self._plan(delivery, chat_id)
         if not plan:
             log.warning("a reply with neither text nor file was not sent")
+        asks = bool(plan) and plan[-1].keys is not None and plan[-1].keys.tappable
         for index in range(self._progress.get(delivery.id, 0), len(plan)):
             part = plan[index]
             await self.limiter.acquire(chat_id, delivery.priority)
@@ -173,7 +174,7 @@ class TelegramTransport(Transport):
                 sent = None
             self._progress[delivery.id] = index + 1
             if sent is not None:
-                self._sent(chat_id, part, sent)
+                self._sent(chat_id, part, sent, asks=asks)
         if plan:
             self._last_was_file[chat_id] = plan[-1].kind == "document"
 
@@ -231,19 +232,22 @@ class TelegramTransport(Transport):
         result = await self.bot.call("sendMessage", data)
         return int(result["message_id"])
 
-    def _sent(self, chat_id: int, part: _Part, sent: int) -> None:
-        """Only the latest question in a chat keeps its buttons.
+    def _sent(self, chat_id: int, part: _Part, sent: int, *, asks: bool) -> None:
+        """Only the latest question in a chat is answered by its buttons.
 
-        Any message Phare sends next there, with buttons or without (the reply to an answer typed instead of
-        tapped, to /cancel, to words the crisis check stopped at, a file), means the conversation moved on:
-        the previous question's keyboard is removed, so no button stays tappable for a question already left.
-        A tap removes its own keyboard (see `tapped`)."""
+        A reply that asks a new question with buttons (`asks`, decided by its last part) leaves the previous
+        question's keyboard in place: removing it took one more API call for nearly every answer typed, and a tap
+        on it later is answered kindly as an earlier question (and then removes it). A reply without buttons of
+        its own (the end of an exercise, /cancel, words the crisis check stopped at, a file) means the
+        questions are over: the one still open loses its keyboard. A tap removes its own (see `tapped`)."""
         keys = part.keys
         if keys is not None and keys.indexed:
             self._remember(self._indexed, (chat_id, sent), keys.buttons)
+        if asks:
+            if keys is not None and keys.tappable:
+                self._remember(self._open, chat_id, sent)  # the previous one is simply no longer the open one
+            return
         previous = self._open.pop(chat_id, None)
-        if keys is not None and keys.tappable:
-            self._remember(self._open, chat_id, sent)
         if previous is not None and previous != sent:
             self._stale.append((chat_id, previous))
             self._removals_done.clear()
