@@ -94,8 +94,9 @@ class Lease:
         if got:
             self.state, self.holder = "owned", None
             return True
-        self.state = "elsewhere"
-        self.holder = await asyncio.wait_for(self._holder(), 10)
+        # Both at once: /readyz, asked while the holder is looked up, would say "another replica" without which.
+        holder = await asyncio.wait_for(self._holder(), 10)
+        self.state, self.holder = "elsewhere", holder
         return False
 
     async def _holder(self) -> str | None:

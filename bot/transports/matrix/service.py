@@ -157,6 +157,9 @@ class MatrixService:
                 self._feeding = asyncio.create_task(self._feed(self.dispatcher), name="matrix-outbox")
                 await self.lease.lost()
                 await self._disconnect(drain=False)
+                # This process's link to the database just failed: a replica whose link held takes the device
+                # first, and this one stands by.
+                await asyncio.sleep(2 * self.lease.every)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 — the runner decides what a dead transport means
