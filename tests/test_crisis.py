@@ -167,6 +167,12 @@ def test_hard_cases(detector: CrisisDetector, text: str, level: str | None) -> N
         # passive wishes and death as a way out, said plainly
         ("I would rather not be around for any of it.", "crisis"),
         ("mon cerveau me propose de mourir comme solution à chaque problème", "crisis"),
+        # a question put to oneself and answered no at once is a denial; a statement followed by "no" is not
+        ("Burnt out? yes. Suicidal? no. I just need a day off", None),
+        ("est-ce que j'ai des idées suicidaires ? Non. J'ai vérifié honnêtement.", None),
+        ("Is it normal that I want to die?", "crisis"),
+        ("I want to die. No. I really do.", "crisis"),
+        ("My attempt was 3 weeks ago and today I couldn't breathe.", "crisis"),
     ],
 )
 def test_rules_alone_on_quotes_long_ago_and_short_forms(rules: CrisisRules, text: str, level: str | None) -> None:

@@ -85,6 +85,28 @@ _ADDRESSEE = re.compile(
     r"(?:^| )(?:to (?!(?:me|us) *$)(?:(?:my|the|our|your|a|an|some) )?"
     r"|(?:a|aux) (?:mes|mon|ma|les|la|le|l|nos|notre|vos|votre|des|un|une) )[a-z]+ *$"
 )
+# The whole of a sentence that answers no to the question just before it.
+_BARE_NO = frozenset(
+    {
+        "non",
+        "no",
+        "nope",
+        "nan",
+        "pas du tout",
+        "non pas du tout",
+        "not at all",
+        "no not at all",
+        "absolutely not",
+        "jamais",
+        "non jamais",
+        "never",
+        "no never",
+        "certainly not",
+        "definitely not",
+        "surement pas",
+        "absolument pas",
+    }
+)
 _SPEECH_REACH = 4  # words before a quote where a verb of saying introduces it ("j'ai écrit à ma copine « … »")
 # A period after these is not the end of a sentence: "Mme D. a des idées suicidaires" is one sentence.
 _ABBREVIATIONS = {"m": "monsieur", "madame": "madame", "mademoisele": "mademoisele", "mr": "mr", "mrs": "mrs",
@@ -252,7 +274,7 @@ class CrisisRules:
         self._longest = max(len(letters) for _, (_, letters) in keys)
         self._always = always
         self._words: dict[str, tuple[tuple[str, ...], int]] = {}
-        self._last: tuple[str, list[tuple[str, int]]] | None = None
+        self._last: tuple[str, list[tuple[str, int, bool]]] | None = None
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -296,7 +318,8 @@ class CrisisRules:
                 mask |= infix.get(word[start:end], 0)
         return mask
 
-    def _sentences(self, text: str) -> list[tuple[str, int]]:
+    def _sentences(self, text: str) -> list[tuple[str, int, bool]]:
+        """The sentences of plain words, the rules' wake-up mask of each, and whether it was a question."""
         # The rules, the denial check and the model each read the same message in turn: read it once.
         last = self._last
         if last is not None and last[0] is text:
@@ -305,8 +328,8 @@ class CrisisRules:
         self._last = (text, found)
         return found
 
-    def _read_sentences(self, text: str) -> list[tuple[str, int]]:
-        sentences: list[tuple[str, int]] = []
+    def _read_sentences(self, text: str) -> list[tuple[str, int, bool]]:
+        sentences: list[tuple[str, int, bool]] = []
         words: list[str] = []
         mask = self._always
         for raw in fold(text).split():
@@ -318,17 +341,17 @@ class CrisisRules:
                         words[-1] = _ABBREVIATIONS.get(words[-1], words[-1])  # an initial or a title
                         continue
                     if words:
-                        sentences.append((" ".join(words), mask))
+                        sentences.append((" ".join(words), mask, word == "?"))
                     words, mask = [], self._always
                 else:
                     words.append(word)
         if words:
-            sentences.append((" ".join(words), mask))
+            sentences.append((" ".join(words), mask, False))
         return sentences
 
     def normalise(self, text: str) -> list[str]:
         """The message as sentences of plain, spaced words, the way the patterns are written."""
-        return [sentence for sentence, _ in self._sentences(text)]
+        return [sentence for sentence, _, _ in self._sentences(text)]
 
     def for_model(self, text: str) -> list[str]:
         """The sentences the model reads: set phrases of everyday effort and fatigue ("je fais de mon mieux",
@@ -451,7 +474,11 @@ class CrisisRules:
 
     def _scan(self, text: str) -> Iterator[Finding]:
         other_before: str | None = None  # someone else's crisis in the previous sentence
-        for sentence, mask in self._sentences(text):
+        sentences = self._sentences(text)
+        for index, (sentence, mask, asked) in enumerate(sentences):
+            # "Suicidal? No." / "est-ce que j'ai des idées suicidaires ? Non.": a question put to oneself and
+            # answered no at once is a denial.
+            answered_no = asked and index + 1 < len(sentences) and sentences[index + 1][0] in _BARE_NO
             if other_before is not None:
                 echo = self._me_too.search(sentence)
                 if echo is not None and echo.start() < 40:
@@ -468,6 +495,8 @@ class CrisisRules:
                         if spans is None:
                             spans = self._reported_spans(sentence)
                         outcome = self._judge(rule, match, sentence, spans)
+                        if outcome == "user" and answered_no:
+                            outcome = "denied"
                         if outcome == "other":
                             other_before = rule.category
                         yield Finding(rule.id, rule.category, outcome)
