@@ -430,3 +430,43 @@ async def test_a_keyboard_edit_waits_for_telegram_once_then_leaves_the_keyboard(
     await transport.remove_keyboard(42, 7)
     monkeypatch.undo()
     assert bot.calls == 2 and waits == [3.0], "two tries, and no pointless wait after the last"
+
+
+# --- the HTTP client ----------------------------------------------------------------------------------------
+
+
+async def test_the_aiohttp_client_keeps_python_telegram_bots_errors_and_no_url_in_them() -> None:
+    from telegram.error import BadRequest, TimedOut
+    from telegram.request import RequestData
+    from telegram.request._requestparameter import RequestParameter
+
+    from bot.transports.telegram.http import AiohttpRequest
+
+    double = BotApiDouble()
+    await double.start()
+    request = AiohttpRequest(connection_pool_size=2, read_timeout=0.5)
+    await request.initialize()
+    url = f"{double.base_url}{double.token}"
+    try:
+        user = TgUser(77)
+        double.open_private(user)
+        data = RequestData([RequestParameter("chat_id", "77", []), RequestParameter("text", "bonjour", [])])
+        sent = await request.post(f"{url}/sendMessage", data)
+        assert sent["text"] == "bonjour" and double.sent[-1].text == "bonjour", "form-encoded, as HTTPX sent it"
+        double.fail("sendMessage", 429, retry_after=3)
+        with pytest.raises(RetryAfter):
+            await request.post(f"{url}/sendMessage", data)
+        double.fail("sendMessage", 400, description="Bad Request: message text is empty")
+        with pytest.raises(BadRequest):
+            await request.post(f"{url}/sendMessage", data)
+        # getUpdates waits longer than the read timeout: TimedOut, a NetworkError the callers already retry.
+        poll = RequestData([RequestParameter("timeout", "5", [])])
+        with pytest.raises(TimedOut):
+            await request.post(f"{url}/getUpdates", poll)
+        port = double.port
+    finally:
+        await double.close()
+    with pytest.raises(NetworkError) as refused:
+        await request.post(f"http://127.0.0.1:{port}/bot{double.token}/sendMessage", data)
+    assert double.token not in str(refused.value) and "127.0.0.1" not in str(refused.value)
+    await request.shutdown()
