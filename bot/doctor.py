@@ -2,7 +2,8 @@
 
 Checks, in order: the configuration (PHARE_* variables), the database (reachable, migrations current), the
 encryption key (present, readable by its owner only, able to read what is stored) and each configured
-transport (Telegram getMe; Matrix whoami). It changes nothing: no migration, no key file, no sign-in."""
+transport (Telegram getMe; Matrix whoami, and with PostgreSQL whether the data directory is the one the device
+was last used from). It changes nothing: no migration, no key file, no sign-in."""
 
 from __future__ import annotations
 
@@ -209,6 +210,32 @@ async def check_matrix(report: Report, settings: Settings, cipher: Cipher | None
     report.ok(f"matrix: whoami answered {response.user_id} (device {response.device_id})")
 
 
+async def check_matrix_directory(report: Report, settings: Settings, db: Database) -> None:
+    """With replicas (PostgreSQL): whether this data directory is the one the Matrix device was last used from
+    (bot/transports/matrix/epoch.py), before the day this replica has to take the device over."""
+    from bot.transports.matrix import epoch, lease_name, options_from
+    from storage.tables import connection_epochs
+
+    try:
+        name = lease_name(options_from(settings))[:255]
+        async with asyncio.timeout(TIMEOUT), db.begin() as conn:
+            query = select(connection_epochs.c.epoch).where(connection_epochs.c.name == name)
+            recorded = (await conn.execute(query)).scalar()
+    except Exception as exc:  # noqa: BLE001 — the line to print
+        report.problem(f"matrix: could not read which directory the device was last used from ({type(exc).__name__})")
+        return
+    directory = settings.data_dir / "matrix"
+    marks = epoch.read(directory / epoch.EPOCH_FILE)
+    if recorded is None:
+        report.ok("matrix: no replica has used the device yet: the first to start gives it its data directory")
+    elif recorded in (marks.current, marks.next):
+        report.ok(f"matrix: {directory} is the directory the device was last used from")
+    else:
+        report.problem(f"matrix: {directory} is not the directory the device was last used from (another machine's, "
+                       "or an old copy): this replica would be refused the device; give every replica the same data "
+                       "directory (docs/operators.md, section 6)")  # fmt: skip
+
+
 async def diagnose(settings: Settings, report: Report) -> None:
     db = await check_database(report, settings)
     try:
@@ -217,6 +244,8 @@ async def diagnose(settings: Settings, report: Report) -> None:
             await check_telegram(report, settings)
         if settings.matrix_homeserver:
             await check_matrix(report, settings, cipher)
+            if db is not None and db.is_postgres:
+                await check_matrix_directory(report, settings, db)
     finally:
         if db is not None:
             await db.dispose()

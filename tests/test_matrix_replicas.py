@@ -207,9 +207,9 @@ async def test_the_device_is_taken_over_only_from_the_directory_it_was_last_used
     database = Database(pg_url)
     await database.migrate()
     await database.dispose()
-    shared, other = tmp_path / "shared", tmp_path / "other-machine"
-    shared.mkdir()
-    other.mkdir()
+    shared, other = tmp_path / "shared" / "matrix", tmp_path / "other-machine" / "matrix"
+    shared.mkdir(parents=True)
+    other.mkdir(parents=True)
 
     async def owns(directory: Path) -> bool:
         lease = Lease(pg_url, "matrix @phare:example.org on https://matrix.example.org", every=0.1)
@@ -232,6 +232,22 @@ async def test_the_device_is_taken_over_only_from_the_directory_it_was_last_used
     assert await owns(shared)
     assert epoch.read(shared / epoch.EPOCH_FILE).next is None
     assert (shared / epoch.EPOCH_FILE).stat().st_mode & 0o777 == 0o600
+
+    # `phare doctor` says so before the day a replica has to take the device over.
+    from bot.doctor import Report, check_matrix_directory
+
+    database = Database(pg_url)
+    try:
+        for data_dir, fine in ((shared.parent, True), (other.parent, False)):
+            settings = Settings(
+                data_dir=data_dir, database_url=pg_url, secret_key=generate_key(),
+                matrix_homeserver="https://matrix.example.org", matrix_user="@phare:example.org", matrix_password="x",
+            )  # fmt: skip
+            report = Report()
+            await check_matrix_directory(report, settings, database)
+            assert (len(report.fine), len(report.problems)) == ((1, 0) if fine else (0, 1)), report
+    finally:
+        await database.dispose()
 
 
 class _Writer:
