@@ -336,6 +336,7 @@ async def run_double(stream: dict[str, Any], args: argparse.Namespace) -> dict[s
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
     pid = int(await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline))
+    waiting = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     await asyncio.wait_for(double.ready.wait(), 120)
     note("bot ready")
 
@@ -377,6 +378,10 @@ async def run_double(stream: dict[str, Any], args: argparse.Namespace) -> dict[s
             "unexpected_replies": double.unexpected - unexpected,
         }
         await double.quiet()
+    # The results go out first; the server stays up until the parent has stopped the bot, whose poller
+    # would otherwise log the double's disconnection as a failure.
+    print(json.dumps(results), flush=True)
+    await waiting
     server.close()
     return results
 
@@ -559,7 +564,7 @@ def one_round(side: str, stream_file: Path, args: argparse.Namespace) -> dict[st
     double.stdin.write(f"{bot.pid}\n")
     double.stdin.flush()
     try:
-        out, _ = double.communicate(timeout=900)
+        line = double.stdout.readline()  # the results, once every phase is over
     finally:
         bot.send_signal(signal.SIGTERM)
         try:
@@ -567,9 +572,10 @@ def one_round(side: str, stream_file: Path, args: argparse.Namespace) -> dict[st
         except subprocess.TimeoutExpired:
             bot.kill()
             bot_out, _ = bot.communicate()
-    if double.returncode != 0:
+        double.communicate("done\n", timeout=60)
+    if double.returncode != 0 or not line.strip():
         raise SystemExit(f"the double failed with exit code {double.returncode} ({side})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(line)
     lines = bot_out.strip().splitlines()
     result.update(json.loads(lines[-1]) if lines else {"side": side, "peak_rss_mb": None})
     return result
@@ -631,7 +637,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.double:
-        print(json.dumps(asyncio.run(run_double(json.loads(args.stream.read_text()), args))), flush=True)
+        asyncio.run(run_double(json.loads(args.stream.read_text()), args))
         return
     if args.bot:
         print(json.dumps(asyncio.run((phare_bot if args.bot == "phare" else ptb_bot)(args.port, args))), flush=True)
