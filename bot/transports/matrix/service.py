@@ -148,7 +148,14 @@ class MatrixService:
                     # An owner whose database session was cut (not killed) notices within one check of its
                     # lease: it stops syncing before this one starts.
                     await asyncio.sleep(self.lease.every)
-                if not await epoch.take_over(self.directory, self.lease):
+                try:
+                    current = await epoch.take_over(self.directory, self.lease)
+                except Exception as exc:  # noqa: BLE001 — the database or the disk hiccuped: ask again
+                    log.warning("Matrix: could not check the device's directory (%s); trying again", type(exc).__name__)
+                    await self.lease.release()
+                    await asyncio.sleep(self.lease.every)
+                    continue
+                if not current:
                     await self._refuse()
                     continue
                 self.refused = False
