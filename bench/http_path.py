@@ -419,7 +419,11 @@ async def phare_bot(port: int, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def ptb_bot(port: int, args: argparse.Namespace) -> dict[str, Any]:
-    """bench/core.py's ConversationHandler in a plain Application that polls (its defaults otherwise)."""
+    """bench/core.py's ConversationHandler in a plain Application that polls (its defaults otherwise).
+
+    Its updates are handled one at a time, as by default. With concurrent_updates, which python-telegram-bot
+    warns against for a ConversationHandler, a person's next message can be handled before the state the previous
+    one set is stored (the double answers the reply at once, faster than anyone types): breaks go wrong."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         ApplicationBuilder,
@@ -528,8 +532,6 @@ async def ptb_bot(port: int, args: argparse.Namespace) -> dict[str, Any]:
     )
     base = f"http://127.0.0.1:{port}"
     builder = ApplicationBuilder().token(TOKEN).base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-    if args.ptb_concurrent > 1:
-        builder = builder.concurrent_updates(args.ptb_concurrent)
     application = builder.build()
     application.add_handler(conversation)
     application.add_handler(CommandHandler("start", on_start))
@@ -551,7 +553,7 @@ async def ptb_bot(port: int, args: argparse.Namespace) -> dict[str, Any]:
 def one_round(side: str, stream_file: Path, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
     me = [sys.executable, str(Path(__file__).resolve())]
-    common = ["--seed", str(args.seed), "--ptb-concurrent", str(args.ptb_concurrent)]
+    common = ["--seed", str(args.seed)]
     common.append("--phare-gc" if args.phare_gc else "--no-phare-gc")
     double = subprocess.Popen(
         [*me, "--double", "--stream", str(stream_file), *common], cwd=ROOT, env=env,
@@ -623,10 +625,6 @@ def main() -> None:
     parser.add_argument("--only", choices=("phare", "ptb"))
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side, alternating")
     parser.add_argument(
-        "--ptb-concurrent", type=int, default=1, metavar="N",
-        help="PTB's concurrent_updates (1, its default: one update at a time)",
-    )  # fmt: skip
-    parser.add_argument(
         "--phare-gc", action=argparse.BooleanOptionalAction, default=True,
         help="Phare's child collects its youngest generation as `phare run` does (--no-phare-gc: Python's default)",
     )  # fmt: skip
@@ -648,7 +646,7 @@ def main() -> None:
     print(
         f"stream: {args.messages} messages for {args.users} users (seed {args.seed}) after an untimed onboarding of"
         f" {len(stream['warmup'])}; steady {args.steady_rate:g} msg/s for {args.steady_seconds:g} s;"
-        f" {args.rounds} round(s); PTB concurrent_updates {args.ptb_concurrent}; load average {load[0]:.2f}",
+        f" {args.rounds} round(s); load average {load[0]:.2f}",
         flush=True,
     )
     sides = [side for side in ("phare", "ptb") if args.only in (None, side)]
