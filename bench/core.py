@@ -323,6 +323,21 @@ class StatementCounter:
         return {kind: f"{n} x {times[kind] / n * 1000:.2f} ms" for kind, n in counts.most_common()}
 
 
+def server_cpu_seconds() -> float:
+    """CPU time (user + system) of every process named postgres on this machine (Linux /proc): what the
+    database server spent, its background processes included."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        if name.startswith("postgres"):
+            total += int(rest[11]) + int(rest[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def start_together(barrier: str) -> None:
     """Two children on one database start their timed phase at once: each says it is ready, then waits for
     the parent's go (bench/pg_core.py)."""
@@ -457,12 +472,14 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     if args.barrier:
         await start_together(args.barrier)
     gauges.start()
-    wall_start = time.time()
+    wall_start, server_start = time.time(), server_cpu_seconds()
     with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
-    wall_end = time.time()
+    wall_end, server_end = time.time(), server_cpu_seconds()
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop(), **writer_stats(since, elapsed)}
     main["wall_start"], main["wall_end"] = wall_start, wall_end
+    if db.is_postgres:  # every PostgreSQL process on the machine, during the closed loop
+        main["server_cpu_s"] = round(server_end - server_start, 3)
     main["statements"] = statements.by_kind(since=counted)
     main["replies"] = replies["count"] - replies_before
     await drain()

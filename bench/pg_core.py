@@ -107,6 +107,9 @@ def run_pair(parts: list[Path], args: argparse.Namespace, url: str, tmp: Path) -
     messages = sum(m["messages"] for m in mains)
     return {
         "throughput": round(messages / wall, 1),
+        "client_cpu_us": round(sum(m["cpu_s"] for m in mains) / messages * 1e6),
+        # Both children read the whole server's counters over nearly the same window: the larger counts once.
+        "server_cpu_us": round(max(m["server_cpu_s"] for m in mains) / messages * 1e6),
         "each": [m["throughput"] for m in mains],
         "start_skew_ms": round(abs(mains[0]["wall_start"] - mains[1]["wall_start"]) * 1000, 1),
         "statements_per_batch": [m.get("statements_per_batch") for m in mains],
@@ -166,6 +169,12 @@ async def main(args: argparse.Namespace) -> None:
     results = {side: combine(runs) for side, runs in rounds.items()}
     for result in results.values():
         print("\n".join(describe(result)))
+        if "server_cpu_s" in result["main"]:
+            main = result["main"]
+            print(
+                f"  CPU per message, closed loop: writer {main['cpu_s'] / main['messages'] * 1e6:.0f} µs,"
+                f" PostgreSQL (every server process) {main['server_cpu_s'] / main['messages'] * 1e6:.0f} µs"
+            )
         print(f"  statements (count x mean time), closed loop: {result['main'].get('statements')}")
         print(f"  statements (count x mean time), steady: {result['steady'].get('statements')}")
     ratios = [
@@ -183,7 +192,8 @@ async def main(args: argparse.Namespace) -> None:
         for p in pairs:
             print(
                 f"two processes on one PostgreSQL: {p['throughput']:,.0f} msg/s together (each {p['each']},"
-                f" started {p['start_skew_ms']} ms apart; statements per transaction {p['statements_per_batch']})"
+                f" started {p['start_skew_ms']} ms apart; statements per transaction {p['statements_per_batch']});"
+                f" CPU per message: writers {p['client_cpu_us']} µs, PostgreSQL {p['server_cpu_us']} µs"
             )
         print(f"two processes / one process, per round (min / median / max): {spread(two)}")
         print(f"pg_two_process_ratio={statistics.median(two):.3f}")

@@ -75,13 +75,16 @@ _PG_HISTORY = _listed(history, "id = l.value")
 # A batch's open runs and which of its messages were already handled, in one round trip: the runs' rows, then
 # one row per mark found, its id in `seen` (the other columns null).
 _PG_RUNS_AND_SEEN = text(
-    "SELECT {runs}, CAST(NULL AS varchar) AS seen FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
+    "SELECT {runs}, CAST(NULL AS varchar) AS seen_platform, CAST(NULL AS varchar) AS seen"
+    " FROM unnest(CAST(:ids AS varchar[])) AS l(value),"
     " LATERAL (SELECT * FROM runs WHERE user_id = l.value AND status != 'ended' OFFSET 0) AS x"
-    " UNION ALL SELECT {nulls}, y.message_id"
+    " UNION ALL SELECT {nulls}, y.platform, y.message_id"
     " FROM unnest(CAST(:mark_platforms AS varchar[]), CAST(:mark_ids AS varchar[])) AS m(platform, value),"
-    " LATERAL (SELECT message_id FROM processed_messages WHERE platform = m.platform AND message_id = m.value"
-    " OFFSET 0) AS y".format(runs=", ".join(f"x.{c.name}" for c in runs.c), nulls=", ".join("NULL" for _ in runs.c))
-).columns(*runs.c, column("seen", String()))
+    " LATERAL (SELECT platform, message_id FROM processed_messages"
+    " WHERE platform = m.platform AND message_id = m.value OFFSET 0) AS y".format(
+        runs=", ".join(f"x.{c.name}" for c in runs.c), nulls=", ".join("NULL" for _ in runs.c)
+    )
+).columns(*runs.c, column("seen_platform", String()), column("seen", String()))
 _PG_DELETE_OUTBOX = text(
     "DELETE FROM outbox USING unnest(CAST(:ids AS varchar[])) AS l(value) WHERE outbox.id = l.value"
 )
@@ -179,7 +182,7 @@ class Repository:
         }
         for row in (await conn.execute(_PG_RUNS_AND_SEEN, params)).mappings():
             if row["seen"] is not None:
-                found_marks.update((p, i) for p, i in unique if i == row["seen"])
+                found_marks.add((row["seen_platform"], row["seen"]))
             else:
                 found[row["user_id"]] = self._run(row)
         return found, found_marks

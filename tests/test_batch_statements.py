@@ -134,10 +134,27 @@ async def test_a_run_changed_under_a_batch_is_a_conflict_on_both_backends(db_url
             await repo.flush(conn, Changes(users_new={user.id: user}, runs_new={run.id: run}))
         async with db.begin() as conn:
             await repo.flush(conn, Changes(runs_dirty={run.id: replace(run, state={"a": 1})}))  # version 1 → 2
-        with pytest.raises(ConflictError):
-            async with db.begin() as conn:  # still believes version 1
-                await repo.flush(conn, Changes(runs_dirty={run.id: replace(run, state={"b": 2})}))
+        for also in ([], [OutboxRecord(ordered_id(), user.id, "test", "7", 0, {"text": "x"}, NOW)]):
+            with pytest.raises(ConflictError):  # alone, and with other writes (one statement on PostgreSQL)
+                async with db.begin() as conn:  # still believes version 1
+                    stale = Changes(runs_dirty={run.id: replace(run, state={"b": 2})}, outbox_new=also)
+                    await repo.flush(conn, stale)
         async with db.begin() as conn:
             assert (await repo.current_runs(conn, [user.id]))[user.id].state == {"a": 1}
+            assert await repo.pending_outbox(conn, None, "me", NOW) == []  # rolled back with the conflict
     finally:
         await db.dispose()
+
+
+async def test_a_message_id_is_seen_only_on_its_own_platform(db_url: str) -> None:
+    db = Database(db_url)
+    await db.migrate()
+    repo = Repository(Cipher([generate_key()]))
+    try:
+        async with db.begin() as conn:
+            await repo.flush(conn, Changes(processed_new=[("telegram", "17", NOW)]))
+        async with db.begin() as conn:
+            runs, seen = await repo.runs_and_seen(conn, [], [("telegram", "17"), ("matrix", "17"), ("telegram", "18")])
+    finally:
+        await db.dispose()
+    assert (runs, seen) == ({}, {("telegram", "17")})
