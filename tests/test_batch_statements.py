@@ -158,3 +158,22 @@ async def test_a_message_id_is_seen_only_on_its_own_platform(db_url: str) -> Non
     finally:
         await db.dispose()
     assert (runs, seen) == ({}, {("telegram", "17")})
+
+
+async def test_a_single_statement_connection_goes_back_to_the_pool_transactional(pg_url: str) -> None:
+    """A batch of confirmations alone runs in autocommit; the connection it used must not stay so, or the next
+    batch's row locks would not last to its writes."""
+    from sqlalchemy import text
+
+    db = Database(pg_url, pool_size=1)
+    db.engine.pool._max_overflow = 0  # type: ignore[attr-defined]  # one connection, reused
+    txid = text("SELECT txid_current()")
+    try:
+        async with db.single_statement() as conn:
+            first, second = (await conn.execute(txid)).scalar(), (await conn.execute(txid)).scalar()
+        assert first != second  # each statement its own transaction
+        async with db.begin() as conn:
+            first, second = (await conn.execute(txid)).scalar(), (await conn.execute(txid)).scalar()
+        assert first == second  # one transaction again
+    finally:
+        await db.dispose()
