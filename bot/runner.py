@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.config import Settings
 from bot.health import HealthServer
 from bot.scheduler import SchedulerHandle, start_scheduler
+from bot.shutdown import bounded
 from bot.writer import Writer
 
 if TYPE_CHECKING:
@@ -106,14 +107,16 @@ async def run_all(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         log.critical("could not start: %s", type(exc).__name__)
         code = 1
     finally:
+        # Each part gets a bounded time to stop: one that hangs is logged with where it waits and left behind,
+        # so the others still stop and the database is closed cleanly.
         if checkins is not None:
-            await checkins.stop()
+            await bounded("the check-in scheduler", checkins.stop())
         if ticker is not None:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
         for service in reversed(started):
             try:
-                await service.stop()
+                await bounded(type(service).__name__, service.stop())
             except Exception as exc:  # noqa: BLE001 — the others must still stop, and the database close
                 log.error("a transport did not stop cleanly: %s", type(exc).__name__)
         for sig in handled:
