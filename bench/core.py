@@ -555,64 +555,12 @@ PTB_TEXTS = {
 }
 
 
-async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def ptb_break_handlers(said: Counter[str]) -> list[Any]:
+    """python-telegram-bot's side of every benchmark: the self-compassion break as a six-state ConversationHandler
+    (per user, state in memory), /start and an idle reply. `said` counts the replies by kind: "again" (not
+    understood) and "menu" should stay at 0."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import (
-        ApplicationBuilder,
-        CommandHandler,
-        ContextTypes,
-        ConversationHandler,
-        MessageHandler,
-        filters,
-    )
-    from telegram.request import BaseRequest, RequestData
-
-    bot_user = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-
-    class CannedRequest(BaseRequest):
-        """No network: answers getMe and sendMessage like the Bot API would (sendMessage echoes the chat
-        and text), so PTB still builds the request, serialises it, and parses a full Message back."""
-
-        def __init__(self) -> None:
-            self.calls = 0
-
-        @property
-        def read_timeout(self) -> float | None:
-            return None
-
-        async def initialize(self) -> None:
-            return None
-
-        async def shutdown(self) -> None:
-            return None
-
-        async def do_request(
-            self,
-            url: str,
-            method: str,
-            request_data: RequestData | None = None,
-            read_timeout: Any = None,
-            write_timeout: Any = None,
-            connect_timeout: Any = None,
-            pool_timeout: Any = None,
-        ) -> tuple[int, bytes]:
-            self.calls += 1
-            endpoint = url.rsplit("/", 1)[-1]
-            if endpoint == "getMe":
-                return 200, json.dumps({"ok": True, "result": bot_user}).encode()
-            params = request_data.parameters if request_data else {}
-            chat_id = int(str(params.get("chat_id", 0)))
-            result = {
-                "message_id": self.calls,
-                "date": BASE_DATE,
-                "chat": {"id": chat_id, "type": "private", "first_name": "Therapist"},
-                "from": bot_user,
-                "text": params.get("text", ""),
-            }
-            if "reply_markup" in params:
-                markup = params["reply_markup"]
-                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
-            return 200, json.dumps({"ok": True, "result": result}).encode()
+    from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
     situation_keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=f"s{i}")] for i, label in enumerate(
@@ -624,8 +572,6 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
     )
     situation, body, before, practice, sentence, after = range(6)
     practice_steps = (("humanity", None), ("touch", touch_keyboard), ("kindness", None), ("sentence", None))
-
-    said: Counter[str] = Counter()  # replies by kind: "again" (not understood) and "menu" should stay at 0
 
     async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, markup: Any = None) -> None:
         assert update.effective_chat is not None
@@ -715,11 +661,66 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
         per_user=True,
         per_chat=True,
     )
+    return [conversation, CommandHandler("start", on_start), MessageHandler(filters.TEXT, on_idle)]
+
+
+async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder
+    from telegram.request import BaseRequest, RequestData
+
+    bot_user = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+    class CannedRequest(BaseRequest):
+        """No network: answers getMe and sendMessage like the Bot API would (sendMessage echoes the chat
+        and text), so PTB still builds the request, serialises it, and parses a full Message back."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        @property
+        def read_timeout(self) -> float | None:
+            return None
+
+        async def initialize(self) -> None:
+            return None
+
+        async def shutdown(self) -> None:
+            return None
+
+        async def do_request(
+            self,
+            url: str,
+            method: str,
+            request_data: RequestData | None = None,
+            read_timeout: Any = None,
+            write_timeout: Any = None,
+            connect_timeout: Any = None,
+            pool_timeout: Any = None,
+        ) -> tuple[int, bytes]:
+            self.calls += 1
+            endpoint = url.rsplit("/", 1)[-1]
+            if endpoint == "getMe":
+                return 200, json.dumps({"ok": True, "result": bot_user}).encode()
+            params = request_data.parameters if request_data else {}
+            chat_id = int(str(params.get("chat_id", 0)))
+            result = {
+                "message_id": self.calls,
+                "date": BASE_DATE,
+                "chat": {"id": chat_id, "type": "private", "first_name": "Therapist"},
+                "from": bot_user,
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                markup = params["reply_markup"]
+                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    said: Counter[str] = Counter()
     request = CannedRequest()
     application = ApplicationBuilder().token("4242:bench").request(request).updater(None).build()
-    application.add_handler(conversation)
-    application.add_handler(CommandHandler("start", on_start))
-    application.add_handler(MessageHandler(filters.TEXT, on_idle))
+    for handler in ptb_break_handlers(said):
+        application.add_handler(handler)
     await application.initialize()
     bot = application.bot
 

@@ -42,13 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.core import (  # noqa: E402
     BASE_DATE,
-    PTB_TEXTS,
     StreamMaker,
     break_cycle,
     make_stream,
     peak_rss_mb,
     percentile,
     phare_young_threshold,
+    ptb_break_handlers,
     settle_gc,
 )
 
@@ -424,118 +424,13 @@ async def ptb_bot(port: int, args: argparse.Namespace) -> dict[str, Any]:
     Its updates are handled one at a time, as by default. With concurrent_updates, which python-telegram-bot
     warns against for a ConversationHandler, a person's next message can be handled before the state the previous
     one set is stored (the double answers the reply at once, faster than anyone types): breaks go wrong."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import (
-        ApplicationBuilder,
-        CommandHandler,
-        ContextTypes,
-        ConversationHandler,
-        MessageHandler,
-        filters,
-    )
+    from telegram.ext import ApplicationBuilder
 
-    situation_keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"s{i}")] for i, label in enumerate(
-            ("Un patient qui n'avance pas", "De l'administratif en retard", "Une relation professionnelle tendue",
-             "Une surcharge de travail", "Autre chose"), start=1)]
-    )  # fmt: skip
-    touch_keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("C'est fait", callback_data="t1"), InlineKeyboardButton("Passer", callback_data="t2")]]
-    )
-    situation, body, before, practice, sentence, after = range(6)
-    practice_steps = (("humanity", None), ("touch", touch_keyboard), ("kindness", None), ("sentence", None))
-    Context = ContextTypes.DEFAULT_TYPE
-
-    async def say(update: Update, context: Context, key: str, markup: Any = None) -> None:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, PTB_TEXTS[key], reply_markup=markup)
-
-    async def again(update: Update, context: Context, lo: int, hi: int) -> None:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, PTB_TEXTS["again"].format(lo=lo, hi=hi))
-
-    def number(update: Update, lo: int, hi: int) -> int | None:
-        text = (update.message.text if update.message else "") or ""
-        value = int(text) if text.strip().isdigit() else None
-        return value if value is not None and lo <= value <= hi else None
-
-    async def start_break(update: Update, context: Context) -> int:
-        await say(update, context, "situation", situation_keyboard)
-        return situation
-
-    async def on_situation(update: Update, context: Context) -> int:
-        if number(update, 1, 5) is None:
-            await again(update, context, 1, 5)
-            return situation
-        await say(update, context, "body")
-        return body
-
-    async def on_body(update: Update, context: Context) -> int:
-        await say(update, context, "intensity")
-        return before
-
-    async def on_before(update: Update, context: Context) -> int:
-        value = number(update, 0, 10)
-        if value is None:
-            await again(update, context, 0, 10)
-            return before
-        assert context.user_data is not None
-        context.user_data["before"], context.user_data["practice"] = value, 0
-        await say(update, context, "mindfulness")
-        return practice
-
-    async def on_practice(update: Update, context: Context) -> int:
-        assert context.user_data is not None
-        key, markup = practice_steps[context.user_data["practice"]]
-        context.user_data["practice"] += 1
-        await say(update, context, key, markup)
-        return sentence if key == "sentence" else practice
-
-    async def on_sentence(update: Update, context: Context) -> int:
-        assert context.user_data is not None and update.message is not None
-        context.user_data["sentence"] = update.message.text
-        await say(update, context, "after")
-        return after
-
-    async def on_after(update: Update, context: Context) -> int:
-        value = number(update, 0, 10)
-        assert context.user_data is not None and update.effective_chat is not None
-        if value is None:
-            await again(update, context, 0, 10)
-            return after
-        text = PTB_TEXTS["close"].format(before=context.user_data["before"], after=value)
-        await context.bot.send_message(update.effective_chat.id, text)
-        return ConversationHandler.END
-
-    async def on_start(update: Update, context: Context) -> None:
-        await say(update, context, "welcome")
-
-    async def on_idle(update: Update, context: Context) -> None:
-        await say(update, context, "menu")
-
-    async def cancel(update: Update, context: Context) -> int:
-        return ConversationHandler.END
-
-    text_only = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler("break", start_break)],
-        states={
-            situation: [MessageHandler(text_only, on_situation)],
-            body: [MessageHandler(text_only, on_body)],
-            before: [MessageHandler(text_only, on_before)],
-            practice: [MessageHandler(text_only, on_practice)],
-            sentence: [MessageHandler(text_only, on_sentence)],
-            after: [MessageHandler(text_only, on_after)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        allow_reentry=True,
-    )
     base = f"http://127.0.0.1:{port}"
     builder = ApplicationBuilder().token(TOKEN).base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
-    application.add_handler(conversation)
-    application.add_handler(CommandHandler("start", on_start))
-    application.add_handler(MessageHandler(filters.TEXT, on_idle))
+    for handler in ptb_break_handlers(Counter()):
+        application.add_handler(handler)
     async with application:
         await application.start()
         assert application.updater is not None
