@@ -872,13 +872,17 @@ def main() -> None:
 
     started, load = time.perf_counter(), os.getloadavg()
     stream = make_stream(args.seed, args.users, args.messages, args.steady_rate, args.steady_seconds)
-    print(
+    print(stream_header(args, stream), flush=True)
+    compare(args, stream, run_child, describe, "phare_vs_ptb_ratio", started, load)
+
+
+def stream_header(args: argparse.Namespace, stream: dict[str, Any]) -> str:
+    """The first line of a benchmark on this stream (bench/core.py, bench/pg_core.py)."""
+    return (
         f"stream: {args.messages} messages for {args.users} users (seed {args.seed}), after an untimed warm-up of "
         f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s"
-        f" for {args.steady_seconds:g} s; {args.rounds} round(s)",
-        flush=True,
+        f" for {args.steady_seconds:g} s; {args.rounds} round(s)"
     )
-    compare(args, stream, run_child, describe, "phare_vs_ptb_ratio", started, load)
 
 
 Child = Callable[..., dict[str, Any]]

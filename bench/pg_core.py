@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.checkins import admin, pg_url  # noqa: E402 — one copy of the PostgreSQL helpers
-from bench.core import combine, describe, make_stream  # noqa: E402
+from bench.core import combine, describe, make_stream, stream_header  # noqa: E402
 
 CORE = ROOT / "bench" / "core.py"
 
@@ -136,12 +136,7 @@ def spread(values: list[float]) -> str:
 async def main(args: argparse.Namespace) -> None:
     started, load = time.perf_counter(), os.getloadavg()
     stream = make_stream(args.seed, args.users, args.messages, args.steady_rate, args.steady_seconds)
-    print(
-        f"stream: {args.messages} messages for {args.users} users (seed {args.seed}), after an untimed warm-up of "
-        f"{len(stream['warmup'])} onboarding messages; steady: {args.steady_rate:g} msg/s"
-        f" for {args.steady_seconds:g} s; {args.rounds} round(s); load average {load[0]:.2f}",
-        flush=True,
-    )
+    print(f"{stream_header(args, stream)}; load average {load[0]:.2f}", flush=True)
     rounds: dict[str, list[dict[str, Any]]] = {"sqlite": [], "postgresql": []}
     pairs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="phare-pg-bench-") as tmp_name:
