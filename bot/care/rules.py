@@ -388,9 +388,7 @@ class CrisisRules:
             start = quotes[index]
             end = quotes[index + 1] if index + 1 < len(quotes) else len(sentence)
             before = sentence[max(0, start - _REACH) : start]
-            state, _ = self._whose(before)
-            if state == "other" and _ADDRESSEE.search(before):
-                state = "first"  # said TO someone ("ce que je n'ose pas dire à mes collègues : …"): the writer's words
+            state, _ = self._speaker(before)
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
                 spans.append((start, end, True))
             elif self._introduces_speech(before):
@@ -401,11 +399,18 @@ class CrisisRules:
         colon = sentence.find(":")
         if colon >= 0:
             # "ma patiente m'a dit : …", and clinical notes: "pt : je veux mourir", "Mme D. : …"
-            before = sentence[max(0, colon - _REACH) : colon]
-            state, reported = self._whose(before)
-            if reported or (state == "other" and not _ADDRESSEE.search(before)):
+            state, reported = self._speaker(sentence[max(0, colon - _REACH) : colon])
+            if reported or state == "other":
                 spans.append((colon, len(sentence), True))
         return spans
+
+    def _speaker(self, before: str) -> tuple[str | None, bool]:
+        """`_whose` for what follows a quote or a colon: the last person named after "to" or "à ma" is who the words
+        are said TO ("ce que je n'ose pas dire à mes collègues : …"), and the words are the writer's."""
+        state, reported = self._whose(before)
+        if state == "other" and _ADDRESSEE.search(before):
+            state = "first"
+        return state, reported
 
     def _introduces_speech(self, before: str) -> bool:
         """Whether the words just before a quote introduce speech: a colon, or a verb of saying among the last few."""
