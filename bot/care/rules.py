@@ -220,6 +220,7 @@ class CrisisRules:
         self._unsure = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
         )
+        self._frames = re.compile(rf"(?:{_alternation(self._expand(str(p), blocks) for p in data['frames_before'])})$")
         self._hedges = re.compile(
             rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
         )
@@ -275,6 +276,7 @@ class CrisisRules:
         self._always = always
         self._words: dict[str, tuple[tuple[str, ...], int]] = {}
         self._last: tuple[str, list[tuple[str, int, bool]]] | None = None
+        self._woken_by_mask: dict[int, tuple[tuple[Rule, tuple[re.Pattern[str], ...]], ...]] = {}
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -317,6 +319,21 @@ class CrisisRules:
             for end in range(start + 1, min(size, start + longest) + 1):
                 mask |= infix.get(word[start:end], 0)
         return mask
+
+    def _woken(self, mask: int) -> tuple[tuple[Rule, tuple[re.Pattern[str], ...]], ...]:
+        """The rules a sentence's mask wakes, each with its woken patterns, in the file's order. A sentence wakes a
+        few of several hundred patterns, and the same few come back: testing every bit cost more than the matching."""
+        woken = self._woken_by_mask.get(mask)
+        if woken is None:
+            woken = tuple(
+                (rule, regexes)
+                for rule in self.rules
+                if (regexes := tuple(regex for bit, regex in rule.patterns if mask & bit))
+            )
+            if len(self._woken_by_mask) >= _WORD_CACHE:
+                self._woken_by_mask.clear()
+            self._woken_by_mask[mask] = woken
+        return woken
 
     def _sentences(self, text: str) -> list[tuple[str, int, bool]]:
         """The sentences of plain words, the rules' wake-up mask of each, and whether it was a question."""
@@ -484,6 +501,9 @@ class CrisisRules:
             # "Suicidal? No." / "est-ce que j'ai des idées suicidaires ? Non.": a question put to oneself and
             # answered no at once is a denial.
             answered_no = asked and index + 1 < len(sentences) and sentences[index + 1][0] in _BARE_NO
+            # "I self-harmed in college. It's been 25 years.", "j'ai voulu mourir. C'était il y a douze ans.",
+            # "I want to die. lol": the next sentence sets this one long ago or in jest.
+            framed_after = index + 1 < len(sentences) and self._frames.match(sentences[index + 1][0]) is not None
             if other_before is not None:
                 echo = self._me_too.search(sentence)
                 if echo is not None and echo.start() < 40:
@@ -492,16 +512,16 @@ class CrisisRules:
             if not mask:
                 continue
             spans: list[tuple[int, int, bool]] | None = None
-            for rule in self.rules:
-                for bit, regex in rule.patterns:
-                    if not mask & bit:
-                        continue
+            for rule, regexes in self._woken(mask):
+                for regex in regexes:
                     for match in regex.finditer(sentence):
                         if spans is None:
                             spans = self._reported_spans(sentence)
                         outcome = self._judge(rule, match, sentence, spans)
                         if outcome == "user" and answered_no:
                             outcome = "denied"
+                        elif outcome == "user" and framed_after:
+                            outcome = "unsure"
                         if outcome == "other":
                             other_before = rule.category
                         yield Finding(rule.id, rule.category, outcome)
