@@ -338,6 +338,50 @@ def server_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pids: list[int] | None = None) -> float:
+    """Time spent runnable but waiting for a CPU (Linux schedstat, second field, ns): of this thread, or summed
+    over `pids` (processes that are gone count 0). On a shared machine this says how much of a latency figure
+    was the scheduler's, not the code's."""
+    paths = [Path("/proc/thread-self/schedstat")] if pids is None else [Path(f"/proc/{p}/schedstat") for p in pids]
+    total = 0
+    for path in paths:
+        try:
+            total += int(path.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def idle_cpu_seconds() -> float:
+    """Idle time of all the machine's CPUs together (/proc/stat, idle + iowait), in seconds."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
+class Contention:
+    """Over one phase: the share of the wall time the event-loop thread waited for a CPU, the same for the
+    PostgreSQL backends serving this database (local server only), and how many CPUs stood idle on average."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.started = time.perf_counter()
+        self.loop_wait, self.server_wait = run_queue_seconds(), run_queue_seconds(backends)
+        self.idle = idle_cpu_seconds()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.perf_counter() - self.started
+        figures = {
+            "loop_cpu_wait_share": round((run_queue_seconds() - self.loop_wait) / wall, 3),
+            "idle_cpus": round((idle_cpu_seconds() - self.idle) / wall, 2),
+        }
+        if self.backends:
+            figures["server_cpu_wait_share"] = round((run_queue_seconds(self.backends) - self.server_wait) / wall, 3)
+        return figures
+
+
 async def start_together(barrier: str) -> None:
     """Two children on one database start their timed phase at once: each says it is ready, then waits for
     the parent's go (bench/pg_core.py)."""
@@ -486,12 +530,18 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
 
     steady: dict[str, Any] | None = None
     if not args.skip_steady:
+        backends: list[int] = []
+        if db.is_postgres:  # the pool's backends: the steady phase's statements run on one of them
+            async with db.begin() as conn:
+                query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+                backends = list((await conn.execute(query)).scalars())
         since = len(batches)
         counted, rows = statements.count, statements.rows
+        contention = Contention(backends)
         gauges.start()
         with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
             s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
+        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop(), **contention.stop()}
         steady.update(writer_stats(since, s_elapsed), rate=stream["steady_rate"])
         steady["statements"] = statements.by_kind(since=counted)
         await drain()
@@ -740,10 +790,11 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
     main["not_understood"], main["idle_menu"] = said["again"], said["menu"]
     steady: dict[str, Any] | None = None
     if not args.skip_steady:
+        contention = Contention([])
         gauges.start()
         with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "steady"):
             s_elapsed, s_latencies = await open_loop(stream["steady"], handle)
-        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop()}
+        steady = {**summary(len(stream["steady"]), s_elapsed, s_latencies), **gauges.stop(), **contention.stop()}
         steady["rate"] = stream["steady_rate"]
     await application.shutdown()
     return {
@@ -809,6 +860,14 @@ def describe(result: dict[str, Any]) -> list[str]:
         f" GC {main['gc_runs']} runs, {main['gc_total_ms']} ms in all, max {main['gc_max_ms']} ms",
         f"  steady: CPU {steady['cpu_s']} s over {steady['elapsed_s']} s; GC max {steady['gc_max_ms']} ms",
     ]
+    if "loop_cpu_wait_share" in steady:
+        server = steady.get("server_cpu_wait_share")
+        lines.append(
+            f"  steady, waiting for a CPU (the machine's share, not the code's): event-loop thread"
+            f" {steady['loop_cpu_wait_share']:.0%} of the time"
+            + (f", PostgreSQL backends {server:.0%}" if server is not None else "")
+            + f"; idle CPUs {steady['idle_cpus']:.2f} on average"
+        )
     for name, phase in (("closed loop", main), ("steady", steady)):
         if "batches" in phase:
             lines.append(

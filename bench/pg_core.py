@@ -177,9 +177,14 @@ async def main(args: argparse.Namespace) -> None:
         for lite, pg in zip(rounds["sqlite"], rounds["postgresql"], strict=True)
     ]
     print(f"PostgreSQL / SQLite throughput, per round (min / median / max): {spread(ratios)}")
+    waits = {
+        side: f" (waiting for a CPU {r['steady']['loop_cpu_wait_share']:.0%} of the time)"
+        if "loop_cpu_wait_share" in r["steady"] else ""
+        for side, r in results.items()
+    }  # fmt: skip
     print(
-        f"steady {args.steady_rate:g} msg/s p99: SQLite {results['sqlite']['steady']['p99_ms']} ms,"
-        f" PostgreSQL {results['postgresql']['steady']['p99_ms']} ms"
+        f"steady {args.steady_rate:g} msg/s p99: SQLite {results['sqlite']['steady']['p99_ms']} ms{waits['sqlite']},"
+        f" PostgreSQL {results['postgresql']['steady']['p99_ms']} ms{waits['postgresql']}"
     )
     if pairs:
         singles = [r["main"]["throughput"] for r in rounds["postgresql"]]
