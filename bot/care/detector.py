@@ -30,6 +30,11 @@ from dialogues.texts import Context, Text
 
 CATALOG_FILE = DIALOGUE_DIR / "_crisis.yaml"
 MODEL_TAKEOVER_WORDS = 12  # under this many words the model may ask but not take over
+# Short answers ("ok", "2", "oui", "/break") make up most of what people type in the exercises, and the same few
+# come back all day: their verdicts are remembered (in memory only, bounded, like the rules' word cache) so that
+# each is read once. Longer texts are rarely typed twice and are read every time.
+SHORT_TEXT = 24
+_VERDICTS = 4_096
 _COMMAND = re.compile(r"^\s*/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 CATALOG_KEYS = (
     "crisis_opening",
@@ -62,6 +67,7 @@ class CrisisDetector:
         self.rules = rules
         self.model = model
         self._catalog = dict(catalog)
+        self._verdicts: dict[str, SafetyVerdict] = {}  # short texts (SHORT_TEXT) already read
 
     @classmethod
     def load(
@@ -131,6 +137,17 @@ class CrisisDetector:
         return Layers(raw_rules, by_model, combined)
 
     def check(self, text: str) -> SafetyVerdict:
+        if len(text) > SHORT_TEXT:
+            return self._check(text)
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            verdict = self._check(text)  # rules and model never change once loaded: the same text, the same verdict
+            if len(self._verdicts) >= _VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[text] = verdict
+        return verdict
+
+    def _check(self, text: str) -> SafetyVerdict:
         if not text or not text.strip():
             return SAFE
         by_rules = self.rules.check(text)
