@@ -82,7 +82,7 @@ class Outgoing:
     group: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"t": self.text}
+        data: dict[str, Any] = _Stored(self, t=self.text)
         if self.buttons:
             data["b"] = [[b.id, b.label, b.ref] for b in self.buttons]
         if self.scale:
@@ -104,6 +104,8 @@ class Outgoing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outgoing:
+        if type(data) is _Stored:
+            return data.message  # queued by this process: the message it was made from
         attachment = None
         if "a" in data:
             name, mime, blob, kind = data["a"]
@@ -122,6 +124,18 @@ class Outgoing:
             erase=bool(data.get("e")),
             group=bool(data.get("g")),
         )
+
+
+class _Stored(dict[str, Any]):
+    """A reply as queued in the outbox, remembering the message it was made from: the writer hands each reply to the
+    transports right after its commit, and building it again from this dict cost more than the rest of that hand-over.
+    The message is frozen and a queued dict is never changed in place (bot/reads.py replaces its placeholders)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Outgoing, **stored: Any) -> None:
+        super().__init__(**stored)
+        self.message = message
 
 
 @dataclass(frozen=True)

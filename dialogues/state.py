@@ -47,16 +47,19 @@ class RunState:
         return RunState(frames, self.seq + 1, self.status, None, self.outcome)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "frames": [{"d": f.dialogue_id, "v": f.version, "s": f.step_id, "x": dict(f.values)} for f in self.frames],
-            "seq": self.seq,
-            "status": self.status,
-            "wake_at": self.wake_at.isoformat() if self.wake_at else None,
-            "outcome": self.outcome,
-        }
+        return _Saved(
+            self,
+            frames=[{"d": f.dialogue_id, "v": f.version, "s": f.step_id, "x": dict(f.values)} for f in self.frames],
+            seq=self.seq,
+            status=self.status,
+            wake_at=self.wake_at.isoformat() if self.wake_at else None,
+            outcome=self.outcome,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunState:
+        if type(data) is _Saved:
+            return data.state  # saved by this process and never changed since: the state it was made from
         frames = tuple(Frame(f["d"], int(f["v"]), f["s"], dict(f["x"])) for f in data["frames"])
         wake = data.get("wake_at")
         return cls(
@@ -66,3 +69,15 @@ class RunState:
             wake_at=datetime.fromisoformat(wake) if wake else None,
             outcome=data.get("outcome"),
         )
+
+
+class _Saved(dict[str, Any]):
+    """A state as saved, remembering the state it was saved from. Between batches the writer keeps a run's saved
+    state in memory (SQLite), and the next message read it back by parsing it again: the state is frozen, and the
+    saved dict is never changed in place (a new one replaces it), so the original serves as it is."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: RunState, **saved: Any) -> None:
+        super().__init__(**saved)
+        self.state = state
