@@ -229,7 +229,7 @@ class Engine:
             return turn.result(state, accepted=False)
         state = self._run_effects(state, chosen.effects, turn)
         if step.save:
-            state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, chosen.id),))
+            state = state.with_top(state.top.with_value(step.save, chosen.id))
         return turn.result(self._go(state, chosen.next, turn))
 
     def _answer_scale(self, state: RunState, step: Step, inp: Input, typed: str, turn: _Turn) -> Result:
@@ -251,7 +251,7 @@ class Engine:
         if number != found[0]:
             self._say(turn, "scale_rounded", state, value=shown(found[0], locale), number=number)
         assert step.save is not None
-        state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, number),))
+        state = state.with_top(state.top.with_value(step.save, number))
         if step.measure:
             turn.effects.append(RecordMeasure(step.measure, number))
         return turn.result(self._go(state, step.next_for(number), turn))
@@ -269,7 +269,7 @@ class Engine:
             self._say(turn, "text_too_long", state, length=len(typed), max_length=step.max_length)
             return turn.result(state, accepted=False)
         assert step.save is not None
-        state = replace(state, frames=state.frames[:-1] + (state.top.with_value(step.save, typed),))
+        state = state.with_top(state.top.with_value(step.save, typed))
         turn.effects.append(SaveNote(step.save, typed))
         if step.collect:
             turn.effects.append(Collect(step.collect, typed))
@@ -295,7 +295,7 @@ class Engine:
         for flag in VALIDATOR_FLAGS.get(step.validate, ()):
             # e.g. timezone_fixed: a UTC offset, which does not follow daylight saving time ("" when not).
             frame = frame.with_value(f"{step.save}_{flag}", "yes" if flag in found.flags else "")
-        state = replace(state, frames=state.frames[:-1] + (frame,))
+        state = state.with_top(frame)
         return turn.result(self._go(state, step.next, turn))
 
     # --- moving -------------------------------------------------------------------------------------

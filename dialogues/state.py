@@ -46,6 +46,10 @@ class RunState:
     def moved(self, frames: tuple[Frame, ...]) -> RunState:
         return RunState(frames, self.seq + 1, self.status, None, self.outcome)
 
+    def with_top(self, frame: Frame) -> RunState:
+        """The top frame replaced, the state otherwise as it is (not a move: the seq stays)."""
+        return RunState((*self.frames[:-1], frame), self.seq, self.status, self.wake_at, self.outcome)
+
     def to_dict(self) -> dict[str, Any]:
         return _Saved(
             self,

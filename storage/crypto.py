@@ -49,6 +49,8 @@ class Cipher:
         raw = [base64.urlsafe_b64decode(_check(k)) for k in keys]
         self._current_id = _key_id(raw[0])
         self._current = AESGCM(raw[0])
+        self._aad = self._current_id.encode()  # every step encrypts twice: made once
+        self._prefix = f"{self._current_id}:"
         self._all = {_key_id(k): AESGCM(k) for k in raw}
 
     @property
@@ -58,8 +60,8 @@ class Cipher:
     def encrypt(self, text: str) -> str:
         nonce = os.urandom(12)
         # The key id is authenticated too: a ciphertext cannot be passed off under another key's name.
-        sealed = self._current.encrypt(nonce, text.encode(), self._current_id.encode())
-        return f"{self._current_id}:{base64.b64encode(nonce + sealed).decode()}"
+        sealed = self._current.encrypt(nonce, text.encode(), self._aad)
+        return self._prefix + base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str) -> str:
         key_id, _, body = token.partition(":")

@@ -82,9 +82,17 @@ def keyboard(message: Outgoing, username: str) -> Keyboard:
         callable_buttons.append(button)
         return f'{{"text":{_label(label)},"callback_data":{_string(data)}}}'
 
-    if message.scale is not None and message.scale[1] - message.scale[0] <= _KEYPAD_MAX:
-        low, high = message.scale
-        keys = [callback(Button(str(n), str(n), message.scale_ref), str(n)) for n in range(low, high + 1)]
+    scale = message.scale
+    if scale is not None and scale[1] - scale[0] <= _KEYPAD_MAX:
+        digits, ref = _keypad(*scale), message.scale_ref
+        widest = max(map(len, digits[:1] + digits[-1:]), default=0)  # a range's widest number is at one end
+        if _plain(ref) and len(ref) + widest + 3 <= DATA_LIMIT:
+            # Every key's data fits and needs no escape: the keys are written at once, as `callback` would write
+            # them. A 0-10 scale asks at nearly every step.
+            keys = [f'{{"text":"{n}","callback_data":"o|{ref}|{n}"}}' for n in digits]
+            callable_buttons.extend([Button(n, n, ref) for n in digits])
+        else:
+            keys = [callback(Button(n, n, ref), n) for n in digits]
         rows.extend(keys[i : i + _KEYPAD_ROW] for i in range(0, len(keys), _KEYPAD_ROW))
     shown: list[str] = []
     for button in message.buttons:
@@ -109,9 +117,17 @@ def _label(text: str) -> str:
 
 
 def _string(text: str) -> str:
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text, ensure_ascii=False)
+    return f'"{text}"' if _plain(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _plain(text: str) -> bool:
+    """Written in JSON as it is, between quotes (and one character a byte)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+@functools.lru_cache(maxsize=64)
+def _keypad(low: int, high: int) -> tuple[str, ...]:
+    return tuple(str(n) for n in range(low, high + 1))
 
 
 def _width(labels: list[str]) -> int:

@@ -79,16 +79,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Updates arrive as parsed JSON, whose objects are dicts: a type test settles those before the slower test against
+# Mapping (an abstract class), for the four objects read from every update.
 def _object(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = parent.get(key)
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise UnreadableUpdate(key)
     return value
 
 
 def _optional_object(parent: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     value = parent.get(key)
-    return value if isinstance(value, Mapping) else None
+    return value if type(value) is dict or isinstance(value, Mapping) else None
 
 
 def _int(parent: Mapping[str, Any], key: str) -> int:
@@ -118,7 +120,7 @@ class UpdateReader:
         """What to do with an update; None for anything Phare ignores (channel posts, service messages).
 
         Raises UnreadableUpdate when a field Phare needs is missing or malformed."""
-        if not isinstance(update, Mapping):
+        if type(update) is not dict and not isinstance(update, Mapping):
             raise UnreadableUpdate("update")
         if "callback_query" in update:
             return self._tap(_object(update, "callback_query"))
