@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.care.model import MODEL_FILE, CrisisModel
 from bot.care.rules import DENIED, JUDGED, PATTERNS_FILE, SAFE, CrisisRules, PatternError
-from bot.care.taxonomy import Level, stronger
+from bot.care.taxonomy import CATEGORY_LEVEL, Level, stronger
 from bot.safety import SafetyVerdict
 from dialogues.countries import countries, country_of
 from dialogues.loader import DIALOGUE_DIR, load_catalog
@@ -103,6 +103,12 @@ class CrisisDetector:
         if not text or not text.strip():
             return Layers(SAFE, SAFE, SAFE)
         raw_rules = by_rules = by_rules or self.rules.check(text)
+        # The rules doubted whose or when: "check" for a category that is stronger on its own, or an attempt told
+        # long ago or in jest. An attempt told with no such frame ("c'était une TS", "I overdosed on the 4th") is
+        # "check" by its own category and doubts nothing: it does not hold the model's takeover back.
+        doubted = by_rules.level == "check" and (
+            CATEGORY_LEVEL.get(by_rules.reason or "") != "check" or self.rules.framed(text)
+        )
         by_model, ordinary = self._model_verdict(text)
         short = len(text.split()) < MODEL_TAKEOVER_WORDS
         if ordinary and by_rules.level in ("urgent", "crisis") and not self._echoed(text):
@@ -120,9 +126,7 @@ class CrisisDetector:
             by_rules = SAFE
         if by_rules.reason == DENIED.reason and short:
             by_model = SAFE  # "I'm not suicidal", "envie de mourir de honte": the words say it all
-        elif by_model.takeover and (
-            short or by_rules.level == "check" or by_rules.reason in (JUDGED.reason, DENIED.reason)
-        ):
+        elif by_model.takeover and (short or doubted or by_rules.reason in (JUDGED.reason, DENIED.reason)):
             # A few words are too little to take over on; and where the rules found the phrase and read it as a
             # patient's, a denial, an idiom or irony, the model (which reads words, not who says them) may ask
             # but does not overrule that reading.

@@ -490,6 +490,10 @@ class CrisisRules:
             outcome = "unsure"  # long ago, irony, a turn of phrase: ask rather than take over
         return outcome
 
+    def framed(self, text: str) -> bool:
+        """Whether any sentence sets the message long ago, in jest or as a turn of phrase (`unsure`)."""
+        return any(self._unsure.search(sentence) for sentence in self.normalise(text))
+
     def findings(self, text: str) -> list[Finding]:
         """Every crisis phrase in the message and whose it is; for tests and figures (the text never leaves)."""
         return list(self._scan(text))
