@@ -46,7 +46,10 @@ class Text:
     def render(self, ctx: Context, values: Mapping[str, object] | None = None) -> str:
         """The text for this reader, as light markup (dialogues/markup.py): the text's own *bold* and _italic_
         stay markup, the values put into it (what people wrote among them) read as written."""
-        return fill(self.variant(ctx.locale, ctx.address), {**(values or {}), **ctx.vars}, ctx.locale, markup=True)
+        template = self.variant(ctx.locale, ctx.address)
+        if "{" not in template and "}" not in template:
+            return template  # as fill would return it, without first merging the values (most texts have none)
+        return fill(template, {**(values or {}), **ctx.vars}, ctx.locale, markup=True)
 
 
 class TextError(ValueError):

@@ -75,12 +75,17 @@ def keyboard(message: Outgoing, username: str) -> Keyboard:
 
     def callback(button: Button, label: str) -> str:
         nonlocal indexed
-        data = encode(button.id, button.ref)
-        if data is None:
-            indexed = True
-            data = f"i|{len(callable_buttons)}"
+        data = f"o|{button.ref}|{button.id}"
+        if _plain(data) and len(data) <= DATA_LIMIT:  # encode's answer, without encoding (one byte a character)
+            quoted = f'"{data}"'
+        else:
+            encoded = encode(button.id, button.ref)
+            if encoded is None:
+                indexed = True
+                encoded = f"i|{len(callable_buttons)}"
+            quoted = _string(encoded)
         callable_buttons.append(button)
-        return f'{{"text":{_label(label)},"callback_data":{_string(data)}}}'
+        return f'{{"text":{_label(label)},"callback_data":{quoted}}}'
 
     scale = message.scale
     if scale is not None and scale[1] - scale[0] <= _KEYPAD_MAX:
