@@ -111,17 +111,19 @@ class CrisisModel:
     def _sentence(self, sentence: str) -> Counter[str]:
         """`sentence_features`, restricted to what the model knows."""
         idf = self._idf
-        found: Counter[str] = Counter()
+        # Listed in order, then counted at once: the same counts in the same order (the order the scores add up
+        # in) as counting feature by feature, without a Counter update for every word.
+        known: list[str] = []
         previous = "<s>"
         for word in sentence.split():
             for feature in ("w:" + word, "b:" + previous + " " + word):
                 if feature in idf:
-                    found[feature] += 1
-            found.update(self._known_grams(word))
+                    known.append(feature)
+            known.extend(self._known_grams(word))
             previous = word
         if "b:" + previous + " </s>" in idf:
-            found["b:" + previous + " </s>"] += 1
-        return found
+            known.append("b:" + previous + " </s>")
+        return Counter(known)
 
     def _probabilities(self, counts: Counter[str]) -> dict[str, float]:
         table = self._table
