@@ -6,8 +6,9 @@ Levels and categories are in bot/care/taxonomy.py and docs/crisis-taxonomy.md. H
   uncertain owner (irony, someone else named nearby) gives ``check``, a patient's or a denial gives nothing;
 - the model (bot/care/model.py) gives the probability that the writer is at risk: above its ``crisis`` point it
   takes over, between its ``check`` and ``crisis`` points it asks; its ``urgent`` head turns a takeover urgent;
-- the stronger of the two answers wins. Nothing here ever keeps or logs the text: the verdict holds a level and a
-  category name.
+- the stronger of the two answers wins. Nothing here writes or logs the text: the verdict holds a level and a
+  category name. Short texts' verdicts are remembered in the process's memory only (`SHORT_TEXT`), like the rules'
+  word cache, and go with it.
 
 `resources` writes the reply for each level in the user's language, with the lines of their country.
 """
