@@ -714,19 +714,20 @@ def ptb_break_handlers(said: Counter[str]) -> list[Any]:
     return [conversation, CommandHandler("start", on_start), MessageHandler(filters.TEXT, on_idle)]
 
 
-async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    from telegram import Update
-    from telegram.ext import ApplicationBuilder
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+
+def canned_request_class() -> type:
     from telegram.request import BaseRequest, RequestData
 
-    bot_user = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-
-    class CannedRequest(BaseRequest):
-        """No network: answers getMe and sendMessage like the Bot API would (sendMessage echoes the chat
-        and text), so PTB still builds the request, serialises it, and parses a full Message back."""
+    class CannedBotApi(BaseRequest):
+        """No network: answers like the Bot API (sendMessage echoes chat, text and keyboard, so PTB parses a full
+        Message back; other methods answer true); getUpdates never returns (updates come from the bench). The PTB
+        side of every benchmark and Phare's Telegram side use this one class, so both pay the same for it."""
 
         def __init__(self) -> None:
-            self.calls = 0
+            self.calls: Counter[str] = Counter()
+            self.message_id = 0
 
         @property
         def read_timeout(self) -> float | None:
@@ -748,17 +749,22 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
             connect_timeout: Any = None,
             pool_timeout: Any = None,
         ) -> tuple[int, bytes]:
-            self.calls += 1
             endpoint = url.rsplit("/", 1)[-1]
+            self.calls[endpoint] += 1
+            if endpoint == "getUpdates":
+                await asyncio.Event().wait()  # cancelled by Poller.stop()
             if endpoint == "getMe":
-                return 200, json.dumps({"ok": True, "result": bot_user}).encode()
+                return 200, json.dumps({"ok": True, "result": BOT_USER}).encode()
+            if endpoint != "sendMessage":
+                return 200, b'{"ok":true,"result":true}'  # setMyCommands, deleteWebhook, editMessageReplyMarkup
             params = request_data.parameters if request_data else {}
             chat_id = int(str(params.get("chat_id", 0)))
+            self.message_id += 1
             result = {
-                "message_id": self.calls,
+                "message_id": self.message_id,
                 "date": BASE_DATE,
                 "chat": {"id": chat_id, "type": "private", "first_name": "Therapist"},
-                "from": bot_user,
+                "from": BOT_USER,
                 "text": params.get("text", ""),
             }
             if "reply_markup" in params:
@@ -766,8 +772,15 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
                 result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
             return 200, json.dumps({"ok": True, "result": result}).encode()
 
+    return CannedBotApi
+
+
+async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder
+
     said: Counter[str] = Counter()
-    request = CannedRequest()
+    request = canned_request_class()()
     application = ApplicationBuilder().token("4242:bench").request(request).updater(None).build()
     for handler in ptb_break_handlers(said):
         application.add_handler(handler)
@@ -780,13 +793,13 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
     gauges = Gauges()
     await closed_loop(stream["warmup"], handle)
     settle_gc(args.gc_freeze)
-    calls_before = request.calls
+    calls_before = request.calls["sendMessage"]
     said.clear()
     gauges.start()
     with Profiling(args.profile, args.profile_out, args.profile_clock, enabled=args.profile_phase == "main"):
         elapsed, latencies = await closed_loop(stream["main"], handle)
     main = {**summary(len(stream["main"]), elapsed, latencies), **gauges.stop()}
-    main["replies"] = request.calls - calls_before
+    main["replies"] = request.calls["sendMessage"] - calls_before
     main["not_understood"], main["idle_menu"] = said["again"], said["menu"]
     steady: dict[str, Any] | None = None
     if not args.skip_steady:
@@ -805,7 +818,7 @@ async def ptb_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[st
         "peak_rss_mb": peak_rss_mb(),
         "gc_freeze": args.gc_freeze,
         "warmup_messages": len(stream["warmup"]),
-        "replies_total": request.calls - 1,  # minus getMe
+        "replies_total": request.calls["sendMessage"],
     }
 
 

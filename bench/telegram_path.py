@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.core import (  # noqa: E402
-    BASE_DATE,
     Gauges,
     Profiling,
     bench_writer,
+    canned_request_class,
     closed_loop,
     compare,
     make_stream,
@@ -49,68 +49,10 @@ from bench.core import (  # noqa: E402
 )
 
 TOKEN = "4242:bench"
-BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 UNCAPPED = 1e9  # messages per second: the limiter's code runs on every send, but never waits
 
 
 # --- (a) Phare with its Telegram transport ------------------------------------------------------------------
-
-
-def canned_request_class() -> type:
-    from telegram.request import BaseRequest, RequestData
-
-    class CannedBotApi(BaseRequest):
-        """No network: answers like the Bot API (sendMessage echoes chat, text and keyboard, as core.py's PTB
-        side does, so PTB parses a full Message back); getUpdates never returns (updates come from the bench)."""
-
-        def __init__(self) -> None:
-            self.calls: Counter[str] = Counter()
-            self.message_id = 0
-
-        @property
-        def read_timeout(self) -> float | None:
-            return None
-
-        async def initialize(self) -> None:
-            return None
-
-        async def shutdown(self) -> None:
-            return None
-
-        async def do_request(
-            self,
-            url: str,
-            method: str,
-            request_data: RequestData | None = None,
-            read_timeout: Any = None,
-            write_timeout: Any = None,
-            connect_timeout: Any = None,
-            pool_timeout: Any = None,
-        ) -> tuple[int, bytes]:
-            endpoint = url.rsplit("/", 1)[-1]
-            self.calls[endpoint] += 1
-            if endpoint == "getUpdates":
-                await asyncio.Event().wait()  # cancelled by Poller.stop()
-            if endpoint == "getMe":
-                return 200, json.dumps({"ok": True, "result": BOT_USER}).encode()
-            if endpoint != "sendMessage":
-                return 200, b'{"ok":true,"result":true}'  # setMyCommands, deleteWebhook, editMessageReplyMarkup
-            params = request_data.parameters if request_data else {}
-            chat_id = int(str(params.get("chat_id", 0)))
-            self.message_id += 1
-            result = {
-                "message_id": self.message_id,
-                "date": BASE_DATE,
-                "chat": {"id": chat_id, "type": "private", "first_name": "Therapist"},
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-            if "reply_markup" in params:
-                markup = params["reply_markup"]
-                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
-            return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    return CannedBotApi
 
 
 async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
