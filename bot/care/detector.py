@@ -155,10 +155,9 @@ class CrisisDetector:
     def _check(self, text: str) -> SafetyVerdict:
         if not text or not text.strip():
             return SAFE
-        by_rules = self.rules.check(text)
-        if by_rules.level == "urgent":
-            return by_rules  # nothing can be stronger: answer now
-        return self.layers(text, by_rules).combined
+        # No short cut on the rules' "urgent": the model may still turn it into a question (a patient's "je fais
+        # quoi ?" read as the writer's call for help), and the bot must answer what the figures measure.
+        return self.layers(text).combined
 
     # --- answering ---------------------------------------------------------------------------------------
 
