@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import logging
 import os
+import weakref
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +18,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 log = logging.getLogger(__name__)
 KEY_FILE = "secret.key"
+NONCE_SIZE = 12  # AES-GCM's 96 bits
+NONCES_AT_ONCE = 256  # random nonces drawn per os.urandom call: one system call for a batch's encryptions
+_ciphers: weakref.WeakSet[Cipher] = weakref.WeakSet()
+
+
+def _forget_nonces_in_child() -> None:
+    """A forked process has a copy of the nonces drawn but not yet used: they are its parent's, and would be
+    used twice with the same key. The child draws its own."""
+    for cipher in list(_ciphers):
+        cipher._nonces.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_nonces_in_child)
 
 
 class KeyError_(RuntimeError):
@@ -52,16 +69,28 @@ class Cipher:
         self._aad = self._current_id.encode()  # every step encrypts twice: made once
         self._prefix = f"{self._current_id}:"
         self._all = {_key_id(k): AESGCM(k) for k in raw}
+        # Random nonces drawn NONCES_AT_ONCE at a time, each taken once: deque.popleft is atomic, so two threads
+        # never get the same one; a forked child empties its copy (_forget_nonces_in_child).
+        self._nonces: deque[bytes] = deque()
+        _ciphers.add(self)
 
     @property
     def key_id(self) -> str:
         return self._current_id
 
+    def _draw(self) -> bytes:
+        drawn = os.urandom(NONCE_SIZE * NONCES_AT_ONCE)
+        self._nonces.extend([drawn[i : i + NONCE_SIZE] for i in range(NONCE_SIZE, len(drawn), NONCE_SIZE)])
+        return drawn[:NONCE_SIZE]
+
     def encrypt(self, text: str) -> str:
-        nonce = os.urandom(12)
+        try:
+            nonce = self._nonces.popleft()
+        except IndexError:
+            nonce = self._draw()
         # The key id is authenticated too: a ciphertext cannot be passed off under another key's name.
         sealed = self._current.encrypt(nonce, text.encode(), self._aad)
-        return self._prefix + base64.b64encode(nonce + sealed).decode()
+        return self._prefix + binascii.b2a_base64(nonce + sealed, newline=False).decode()
 
     def decrypt(self, token: str) -> str:
         key_id, _, body = token.partition(":")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -12,7 +14,6 @@ from sqlalchemy import (
     String,
     Table,
     TextualSelect,
-    and_,
     bindparam,
     column,
     delete,
@@ -33,6 +34,8 @@ from storage.tables import history, kept_notes, outbox, processed, processes, ru
 # A run that has not ended, spelt exactly as the partial index ix_runs_open_updated's condition.
 OPEN_RUN = runs.c.status != literal_column("'ended'")
 PRUNE_BATCH = 5000  # processed marks per tick: ~5,000 messages a second of backlog cleared, a few ms each
+# json.dumps(…, separators=(",", ":")) builds a new encoder at every call: this one is made once, same output.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class ConflictError(RuntimeError):
@@ -251,7 +254,7 @@ class Repository:
             "user_id": record.user_id,
             "dialogue_id": record.dialogue_id,
             "status": record.status,
-            "state_enc": self.cipher.encrypt(json.dumps(record.state, separators=(",", ":"))),
+            "state_enc": self.cipher.encrypt(_compact_json(record.state)),
             "version": record.version,
             "chat_key": record.chat_key,
             "started_at": record.started_at,
@@ -313,11 +316,8 @@ class Repository:
                 params = {"platform": platform, "ids": sorted(set(message_ids))}
                 found.update(r.message_id for r in await conn.execute(_PG_SEEN, params))
             return found
-        for chunk in _chunks(list(set(message_ids))):
-            query = select(processed.c.message_id).where(
-                processed.c.platform == platform, processed.c.message_id.in_(chunk)
-            )
-            found.update(r[0] for r in await conn.execute(query))
+        for chunk in _chunks(list(set(message_ids))):  # the driver's SQL, as SQLAlchemy writes it (see _driver_sql)
+            found.update(r[0] for r in await conn.exec_driver_sql(_sqlite_seen(len(chunk)), (platform, *chunk)))
         return found
 
     async def pending_outbox(
@@ -486,7 +486,7 @@ class Repository:
             "platform": record.platform,
             "chat_key": record.chat_key,
             "priority": record.priority,
-            "payload_enc": self.cipher.encrypt(json.dumps(record.payload, separators=(",", ":"))),
+            "payload_enc": self.cipher.encrypt(_compact_json(record.payload)),
             "created_at": record.created_at,
             "owner": record.owner,
         }
@@ -513,9 +513,10 @@ class Repository:
 
 
 class _Sink:
-    """Where a batch's writes go. SQLite: executed at once, an executemany per table. PostgreSQL: gathered,
-    then sent as one statement by `send` (storage/bulk.py). A guarded update that matched fewer rows than it
-    had (a run changed under the batch) raises ConflictError, at once on SQLite, at `send` on PostgreSQL."""
+    """Where a batch's writes go. SQLite: executed at once, an executemany per table (plain SQL, see
+    _driver_sql). PostgreSQL: gathered, then sent as one statement by `send` (storage/bulk.py). A guarded update
+    that matched fewer rows than it had (a run changed under the batch) raises ConflictError, at once on SQLite,
+    at `send` on PostgreSQL."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -525,15 +526,18 @@ class _Sink:
     async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if self.writes is not None:
             self.writes.insert(table, rows)
-        else:
-            await self.conn.execute(table.insert(), rows)
+            return
+        if not rows:
+            return
+        sql, values = _driver_sql(self.conn, table, tuple(rows[0]), "insert")
+        await self.conn.exec_driver_sql(sql, [values(row) for row in rows])
 
     async def delete(self, table: Table, ids: list[str]) -> None:
         if self.writes is not None:
             self.writes.delete(table, ids)
         else:
             for chunk in _chunks(ids):
-                await self.conn.execute(delete(table).where(table.c.id.in_(chunk)))
+                await self.conn.exec_driver_sql(_sqlite_delete(table, len(chunk)), tuple(chunk))
 
     async def update(self, table: Table, rows: list[dict[str, Any]], *, guard: str | None = None) -> None:
         """Rows by id; with `guard`, only where that column still holds `expected_<guard>`."""
@@ -542,14 +546,10 @@ class _Sink:
             if guard:
                 self.expected.append(len(rows))
             return
-        for row in rows:
-            row["b_id"] = row.pop("id")
-        condition = table.c.id == bindparam("b_id")
-        if guard:
-            for row in rows:
-                row[f"b_{guard}"] = row.pop(f"expected_{guard}")
-            condition = and_(condition, table.c[guard] == bindparam(f"b_{guard}"))
-        result = await self.conn.execute(update(table).where(condition), rows)
+        if not rows:
+            return
+        sql, values = _driver_sql(self.conn, table, tuple(rows[0]), "update", guard)
+        result = await self.conn.exec_driver_sql(sql, [values(row) for row in rows])
         if guard and 0 <= result.rowcount < len(rows):
             raise ConflictError("a run changed under this batch")
 
@@ -561,3 +561,76 @@ class _Sink:
         expected, self.expected = self.expected, []
         if any(m < e for m, e in zip(matched, expected, strict=True)):
             raise ConflictError("a run changed under this batch")
+
+
+# --- SQLite's writes as the driver's own SQL --------------------------------------------------------------------
+#
+# Every step writes a few rows (its processed mark, its run, its replies; the replies' rows go again once sent),
+# and SQLAlchemy's executemany of a Core insert or update (a statement object built, its cache key, then every
+# row's parameters rebuilt, renamed and converted one by one) cost more than the rows themselves. Here each
+# statement is written once per table and set of columns, as SQLAlchemy renders it, and each row's values are
+# converted by the very bind processors SQLAlchemy applies to those columns (dates as SQLite text, booleans,
+# JSON), then handed to the driver's executemany: the same SQL and the same bytes stored
+# (tests/test_storage.py compares them with SQLAlchemy's own statements).
+
+_Values = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+_DRIVER_SQL: dict[tuple[Any, ...], tuple[str, _Values]] = {}
+
+
+def _driver_sql(
+    conn: AsyncConnection, table: Table, keys: tuple[str, ...], kind: str, guard: str | None = None
+) -> tuple[str, _Values]:
+    """An insert of `keys` (every row has those keys), or an update by id (`keys` include "id", and with
+    `guard` "expected_<guard>"), and what turns a row into its parameters, in order."""
+    dialect = conn.dialect
+    assert dialect.paramstyle == "qmark", "the driver's SQL is written for SQLite"
+    key = (dialect, table, keys, kind, guard)
+    found = _DRIVER_SQL.get(key)
+    if found is not None:
+        return found
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    if kind == "insert":
+        order = list(keys)
+        sql = f"INSERT INTO {name} ({', '.join(quote(k) for k in order)}) VALUES ({', '.join('?' for _ in order)})"
+    else:
+        settable = [k for k in keys if k != "id" and not k.startswith("expected_")]
+        order = [*settable, "id"]
+        where = f"{name}.{quote('id')} = ?"
+        if guard:
+            order.append(f"expected_{guard}")
+            where += f" AND {name}.{quote(guard)} = ?"
+        sql = f"UPDATE {name} SET {', '.join(f'{quote(k)}=?' for k in settable)} WHERE {where}"
+    columns = [table.c[k.removeprefix("expected_")] for k in order]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    values = _values_of(order, processors)
+    _DRIVER_SQL[key] = (sql, values)
+    return sql, values
+
+
+def _values_of(order: list[str], processors: Sequence[Callable[[Any], Any] | None]) -> _Values:
+    get = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if not converted:
+        return get
+
+    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        found = list(get(row))
+        for i, process in converted:
+            found[i] = process(found[i])
+        return tuple(found)
+
+    return values
+
+
+@functools.cache
+def _sqlite_delete(table: Table, count: int) -> str:
+    return f"DELETE FROM {table.name} WHERE {table.name}.id IN ({', '.join('?' * count)})"
+
+
+@functools.cache
+def _sqlite_seen(count: int) -> str:
+    return (
+        "SELECT processed_messages.message_id FROM processed_messages WHERE processed_messages.platform = ?"
+        f" AND processed_messages.message_id IN ({', '.join('?' * count)})"
+    )

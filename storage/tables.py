@@ -48,12 +48,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite" or chain is None:
             return chain
 
+        # A batch binds its own time many times over (every mark, reply and run it writes): the last value
+        # converted is remembered with its text (the very object, held here, so `is` cannot mistake another).
+        last: list[tuple[datetime | None, str | None]] = [(None, None)]
+
         def as_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            seen, text = last[0]
+            if value is seen:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to the database; use aware UTC times")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
 
         probes = (datetime(2024, 2, 29, 23, 5, 7, 42, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC))
         return as_text if all(as_text(p) == chain(p) for p in probes) else chain

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -214,3 +216,125 @@ def test_the_schema_check_at_start_knows_the_newest_migration() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+async def test_sqlite_writes_store_what_sqlalchemy_statements_store(tmp_path: Path) -> None:
+    """The writer's SQLite writes go to the driver as plain SQL (storage/repo.py, _driver_sql): every table a batch
+    writes gets, value for value and type for type, what SQLAlchemy's own insert and update statements store."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import and_, bindparam, update
+
+    from storage import repo as repo_module
+    from storage.records import HistoryRecord, OutboxRecord, RunRecord, UserRecord
+    from storage.repo import ConflictError, Repository
+    from storage.tables import history, kept_notes, outbox, processed, runs, safety_events
+
+    repo = Repository(Cipher([generate_key()]))
+    at = datetime(2026, 3, 29, 1, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5)))
+    now = datetime(2026, 12, 1, 16, 0, 0, 7, tzinfo=UTC)
+    user = UserRecord("u1", "telegram", "42", "fr", "vous", now, "FR", "Europe/Paris", 3, at, True, False, {"a": [1]})
+    other = UserRecord("u2", "matrix", "@x:y", "en", "tu", at, settings={})
+    run = RunRecord("r1", "u1", "break", "active", {"step": "é", "n": [1, 2.5, None]}, 4, "chat", at, now, None)
+    paused = RunRecord("r2", "u2", "break", "paused", {}, 0, "c2", now, now, at)
+    entry = HistoryRecord("r1", "u1", "break", at, now, "completed", {"before": 4}, {"kind": "Moustache"})
+    bare = HistoryRecord("r2", "u2", "break", now)
+    reply = OutboxRecord("o1", "u1", "telegram", "chat", 0, {"text": "Bonjour", "buttons": [["1", "a"]]}, now, "me")
+    orphan = OutboxRecord("o2", None, "telegram", "chat", 1, {}, at)
+    writes: list[tuple[Any, str, list[dict[str, Any]]]] = [
+        (users, "insert", [repo._user_row(user), repo._user_row(other)]),
+        (runs, "insert", [repo._run_row(run), repo._run_row(paused)]),
+        (history, "insert", [repo._entry_row(entry), repo._entry_row(bare)]),
+        (outbox, "insert", [repo._outbox_row(reply), repo._outbox_row(orphan)]),
+        (processed, "insert", [{"platform": "telegram", "message_id": "7", "processed_at": at}]),
+        (
+            kept_notes,
+            "insert",
+            [{"id": "k", "user_id": "u1", "collection": "letters", "text_enc": "x", "created_at": at}],
+        ),
+        (safety_events, "insert", [{"id": "s", "user_id": "u2", "kind": "shown", "country": None, "at": now}]),
+        (users, "update", [repo._user_row(replace(user, onboarded=False, settings={}, consent_at=None))]),
+        (history, "update", [repo._entry_row(replace(entry, outcome=None, ended_at=at, notes={}))]),
+        (runs, "update", [{**repo._run_row(replace(run, status="ended", version=5)), "expected_version": 4}]),
+    ]
+
+    async def through_sqlalchemy(conn: Any, table: Any, kind: str, rows: list[dict[str, Any]]) -> None:
+        if kind == "insert":
+            await conn.execute(table.insert(), rows)
+            return
+        renamed = [{("b_" + k.removeprefix("expected_") if k == "id" or k.startswith("expected_") else k): v
+                    for k, v in row.items()} for row in rows]  # fmt: skip
+        condition = table.c.id == bindparam("b_id")
+        if "b_version" in renamed[0]:
+            condition = and_(condition, table.c.version == bindparam("b_version"))
+        await conn.execute(update(table).where(condition), renamed)
+
+    stored: list[list[tuple[Any, ...]]] = []
+    for name, ours in (("ours", True), ("theirs", False)):
+        (tmp_path / name).mkdir()
+        db = Database(sqlite_url(tmp_path / name))
+        await db.migrate()
+        async with db.begin() as conn:
+            for table, kind, rows in writes:
+                copies = [dict(row) for row in rows]
+                if not ours:
+                    await through_sqlalchemy(conn, table, kind, copies)
+                elif kind == "insert":
+                    await repo_module._Sink(conn).insert(table, copies)
+                else:
+                    await repo_module._Sink(conn).update(table, copies, guard="version" if table is runs else None)
+            if ours:  # a guarded update that finds another version is a conflict, as before
+                with pytest.raises(ConflictError):
+                    await repo_module._Sink(conn).update(
+                        runs, [{**writes[1][2][0], "expected_version": 99}], guard="version"
+                    )
+                await repo_module._Sink(conn).delete(outbox, ["o2", "nothing"])
+                assert await repo.seen(conn, "telegram", ["7", "8", "7"]) == {"7"}
+            else:
+                await conn.execute(text("DELETE FROM outbox WHERE id = 'o2'"))
+        await db.dispose()
+        raw = sqlite3.connect(tmp_path / name / "phare.db")
+        tables = ("users", "runs", "history", "outbox", "processed_messages", "kept_notes", "safety_events")
+        stored.append([
+            tuple((column, value, type(value).__name__) for column, value in zip(
+                [d[0] for d in cursor.description], row, strict=True))
+            for table_name in tables
+            for cursor in [raw.execute(f"SELECT * FROM {table_name} ORDER BY rowid")]
+            for row in cursor.fetchall()
+        ])  # fmt: skip
+        raw.close()
+    assert len(stored[0]) == 10
+    assert stored[0] == stored[1]
+
+
+def _nonce_of(token: str) -> bytes:
+    import base64
+
+    return base64.b64decode(token.partition(":")[2])[:12]
+
+
+def test_every_ciphertext_has_its_own_nonce_even_in_a_forked_child() -> None:
+    """Nonces are drawn 256 at a time (one system call): each is used once, across refills, and a forked process
+    draws its own instead of using its parent's leftover ones with the same key."""
+    import os
+
+    cipher = Cipher([generate_key()])
+    tokens = [cipher.encrypt(f"texte {i}") for i in range(1000)]  # several refills
+    assert [cipher.decrypt(t) for t in tokens] == [f"texte {i}" for i in range(1000)]
+    nonces = {_nonce_of(t) for t in tokens}
+    assert len(nonces) == 1000
+    assert cipher._nonces  # some drawn and not yet used: what a forked child must not reuse
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next nonces, to the parent
+        os.close(reader)
+        os.write(writer, b"".join(_nonce_of(cipher.encrypt("enfant")) for _ in range(300)))
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    child_nonces = {child[i : i + 12] for i in range(0, len(child), 12)}
+    ours = {_nonce_of(cipher.encrypt("parent")) for _ in range(300)}
+    assert len(child_nonces) == 300 and len(ours) == 300
+    assert not child_nonces & ours and not child_nonces & nonces
