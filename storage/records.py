@@ -51,6 +51,25 @@ class UserRecord:
         return self.consent_version is not None
 
 
+def user_from_row(row: Any) -> UserRecord:
+    """A users row as read (the repository and the check-in claimer read users alike)."""
+    return UserRecord(
+        id=row["id"],
+        platform=row["platform"],
+        external_id=row["external_id"],
+        locale=row["locale"],
+        address=row["address"],
+        created_at=row["created_at"],
+        country=row["country"],
+        timezone=row["timezone"],
+        consent_version=row["consent_version"],
+        consent_at=row["consent_at"],
+        onboarded=bool(row["onboarded"]),
+        active=bool(row["active"]),
+        settings=dict(row["settings"] or {}),
+    )
+
+
 @dataclass
 class RunRecord:
     id: str

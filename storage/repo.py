@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -28,23 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
 from storage.crypto import Cipher
-from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id
-from storage.tables import history, kept_notes, outbox, processed, processes, runs, safety_events, users
+from storage.outbox_queries import OutboxQueries
+from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id, user_from_row
+from storage.sink import ConflictError as ConflictError  # the writer retries on it: part of this module's API
+from storage.sink import Sink, chunks, sqlite_seen
+from storage.tables import history, kept_notes, outbox, processed, runs, safety_events, users
 
 # A run that has not ended, spelt exactly as the partial index ix_runs_open_updated's condition.
 OPEN_RUN = runs.c.status != literal_column("'ended'")
 PRUNE_BATCH = 5000  # processed marks per tick: ~5,000 messages a second of backlog cleared, a few ms each
 # json.dumps(…, separators=(",", ":")) builds a new encoder at every call: this one is made once, same output.
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-class ConflictError(RuntimeError):
-    """Another writer changed a run first; the batch is retried from fresh reads."""
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _listed(table: Table, where: str) -> TextualSelect:
@@ -88,12 +80,12 @@ _PG_RUNS_AND_SEEN = text(
         runs=", ".join(f"x.{c.name}" for c in runs.c), nulls=", ".join("NULL" for _ in runs.c)
     )
 ).columns(*runs.c, column("seen_platform", String()), column("seen", String()))
-_PG_DELETE_OUTBOX = text(
-    "DELETE FROM outbox USING unnest(CAST(:ids AS varchar[])) AS l(value) WHERE outbox.id = l.value"
-)
 
 
-class Repository:
+class Repository(OutboxQueries):
+    """Every read and write of the writer (bot/writer.py), on either database; the outbox's own queries are
+    in storage/outbox_queries.py."""
+
     def __init__(self, cipher: Cipher) -> None:
         self.cipher = cipher
 
@@ -110,37 +102,19 @@ class Repository:
             for platform in sorted({p for p, _ in keys}):
                 wanted = sorted({k for p, k in keys if p == platform})
                 for row in (await conn.execute(statement, {"platform": platform, "ids": wanted})).mappings():
-                    record = self._user(row)
+                    record = user_from_row(row)
                     found[(record.platform, record.external_id)] = record
             return found
-        for chunk in _chunks(sorted(set(keys))):
+        for chunk in chunks(sorted(set(keys))):
             query = select(users).where(tuple_(users.c.platform, users.c.external_id).in_(chunk))
             for row in (await conn.execute(query)).mappings():
-                record = self._user(row)
+                record = user_from_row(row)
                 found[(record.platform, record.external_id)] = record
         return found
 
     async def user_by_id(self, conn: AsyncConnection, user_id: str) -> UserRecord | None:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        return self._user(row) if row else None
-
-    @staticmethod
-    def _user(row: Any) -> UserRecord:
-        return UserRecord(
-            id=row["id"],
-            platform=row["platform"],
-            external_id=row["external_id"],
-            locale=row["locale"],
-            address=row["address"],
-            created_at=row["created_at"],
-            country=row["country"],
-            timezone=row["timezone"],
-            consent_version=row["consent_version"],
-            consent_at=row["consent_at"],
-            onboarded=bool(row["onboarded"]),
-            active=bool(row["active"]),
-            settings=dict(row["settings"] or {}),
-        )
+        return user_from_row(row) if row else None
 
     @staticmethod
     def _user_row(record: UserRecord) -> dict[str, Any]:
@@ -197,7 +171,7 @@ class Repository:
                 for row in (await conn.execute(_PG_RUNS, {"ids": sorted(set(user_ids))})).mappings():
                     found[row["user_id"]] = self._run(row)
             return found
-        for chunk in _chunks(list(set(user_ids))):
+        for chunk in chunks(list(set(user_ids))):
             query = select(runs).where(runs.c.user_id.in_(chunk), runs.c.status != "ended")
             for row in (await conn.execute(query)).mappings():
                 found[row["user_id"]] = self._run(row)
@@ -271,7 +245,7 @@ class Repository:
                 for row in (await conn.execute(_PG_HISTORY, {"ids": sorted(set(ids))})).mappings():
                     found[row["id"]] = self._entry(row)
             return found
-        for chunk in _chunks(list(set(ids))):
+        for chunk in chunks(list(set(ids))):
             for row in (await conn.execute(select(history).where(history.c.id.in_(chunk)))).mappings():
                 found[row["id"]] = self._entry(row)
         return found
@@ -316,76 +290,9 @@ class Repository:
                 params = {"platform": platform, "ids": sorted(set(message_ids))}
                 found.update(r.message_id for r in await conn.execute(_PG_SEEN, params))
             return found
-        for chunk in _chunks(list(set(message_ids))):  # the driver's SQL, as SQLAlchemy writes it (see _driver_sql)
-            found.update(r[0] for r in await conn.exec_driver_sql(_sqlite_seen(len(chunk)), (platform, *chunk)))
+        for chunk in chunks(list(set(message_ids))):  # the driver's SQL, as SQLAlchemy writes it (storage/sink.py)
+            found.update(r[0] for r in await conn.exec_driver_sql(sqlite_seen(len(chunk)), (platform, *chunk)))
         return found
-
-    async def pending_outbox(
-        self,
-        conn: AsyncConnection,
-        platform: str | None,
-        me: str,
-        alive_since: datetime,
-        limit: int = 5000,
-    ) -> list[OutboxRecord]:
-        """Replies left by processes that are gone (no heartbeat since `alive_since`), adopted by `me`."""
-        alive = select(processes.c.id).where(processes.c.heartbeat_at >= alive_since, processes.c.id != me)
-        query = select(outbox).where(outbox.c.owner.is_(None) | outbox.c.owner.not_in(alive))
-        if platform is not None:
-            query = query.where(outbox.c.platform == platform)
-        query = query.order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # two processes never adopt the same rows
-        records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
-        orphans = [r.id for r in records if r.owner != me]
-        for chunk in _chunks(orphans):
-            await conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(owner=me))
-        return records
-
-    async def adopt_outbox(
-        self, conn: AsyncConnection, platform: str, me: str, *, mine_too: bool = False, limit: int = 5000
-    ) -> list[OutboxRecord]:
-        """A platform's replies queued by other processes, alive or not, taken over by `me`: for a connection
-        only one process may hold (bot/ownership.py), whose owner alone sends that platform's replies.
-        `mine_too`: `me`'s own rows as well (at a takeover, nothing of this platform is in flight here)."""
-        query = select(outbox).where(outbox.c.platform == platform)
-        if not mine_too:
-            query = query.where(outbox.c.owner.is_(None) | (outbox.c.owner != me))
-        query = query.order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # a row being adopted or deleted is left for later
-        records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
-        for chunk in _chunks([r.id for r in records if r.owner != me]):
-            await conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(owner=me))
-        return records
-
-    async def heartbeat(self, conn: AsyncConnection, me: str, now: datetime) -> None:
-        updated = await conn.execute(update(processes).where(processes.c.id == me).values(heartbeat_at=now))
-        if updated.rowcount == 0:
-            await conn.execute(processes.insert().values(id=me, started_at=now, heartbeat_at=now))
-
-    async def forget_dead_processes(self, conn: AsyncConnection, before: datetime) -> None:
-        await conn.execute(delete(processes).where(processes.c.heartbeat_at < before))
-
-    async def delete_outbox(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
-        if bulk.is_postgres(conn):
-            if ids:
-                await conn.execute(_PG_DELETE_OUTBOX, {"ids": list(ids)})
-            return
-        for chunk in _chunks(list(ids)):
-            await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
-
-    def _reply(self, row: Any) -> OutboxRecord:
-        return OutboxRecord(
-            id=row["id"],
-            user_id=row["user_id"],
-            platform=row["platform"],
-            chat_key=row["chat_key"],
-            priority=row["priority"],
-            payload=json.loads(self.cipher.decrypt(row["payload_enc"])),
-            created_at=row["created_at"],
-            owner=row["owner"],
-        )
 
     async def kept_of(self, conn: AsyncConnection, user_id: str, collection: str | None = None) -> list[KeptNote]:
         query = select(kept_notes).where(kept_notes.c.user_id == user_id).order_by(kept_notes.c.created_at)
@@ -428,7 +335,7 @@ class Repository:
         """Write one batch: every change, or (if anything fails) none of them, since the caller's
         transaction wraps this call. On SQLite, an executemany per table and kind of change; on PostgreSQL,
         all of them in one statement (storage/bulk.py), or two around a /forget."""
-        sink = _Sink(conn)
+        sink = Sink(conn)
         if changes.outbox_sent:
             await sink.delete(outbox, changes.outbox_sent)
         if changes.users_new:
@@ -510,127 +417,3 @@ class Repository:
             column = table.c.id if table is users else table.c.user_id
             total += (await conn.execute(select(func.count()).where(column == user_id))).scalar_one()
         return total
-
-
-class _Sink:
-    """Where a batch's writes go. SQLite: executed at once, an executemany per table (plain SQL, see
-    _driver_sql). PostgreSQL: gathered, then sent as one statement by `send` (storage/bulk.py). A guarded update
-    that matched fewer rows than it had (a run changed under the batch) raises ConflictError, at once on SQLite,
-    at `send` on PostgreSQL."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-        self.writes = bulk.Writes() if bulk.is_postgres(conn) else None
-        self.expected: list[int] = []  # rows of each guarded update gathered, in order
-
-    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if self.writes is not None:
-            self.writes.insert(table, rows)
-            return
-        if not rows:
-            return
-        sql, values = _driver_sql(self.conn, table, tuple(rows[0]), "insert")
-        await self.conn.exec_driver_sql(sql, [values(row) for row in rows])
-
-    async def delete(self, table: Table, ids: list[str]) -> None:
-        if self.writes is not None:
-            self.writes.delete(table, ids)
-        else:
-            for chunk in _chunks(ids):
-                await self.conn.exec_driver_sql(_sqlite_delete(table, len(chunk)), tuple(chunk))
-
-    async def update(self, table: Table, rows: list[dict[str, Any]], *, guard: str | None = None) -> None:
-        """Rows by id; with `guard`, only where that column still holds `expected_<guard>`."""
-        if self.writes is not None:
-            self.writes.update(table, rows, guard=guard)
-            if guard:
-                self.expected.append(len(rows))
-            return
-        if not rows:
-            return
-        sql, values = _driver_sql(self.conn, table, tuple(rows[0]), "update", guard)
-        result = await self.conn.exec_driver_sql(sql, [values(row) for row in rows])
-        if guard and 0 <= result.rowcount < len(rows):
-            raise ConflictError("a run changed under this batch")
-
-    async def send(self) -> None:
-        if self.writes is None:
-            return
-        matched = await self.writes.send(self.conn)
-        self.writes = bulk.Writes()
-        expected, self.expected = self.expected, []
-        if any(m < e for m, e in zip(matched, expected, strict=True)):
-            raise ConflictError("a run changed under this batch")
-
-
-# --- SQLite's writes as the driver's own SQL --------------------------------------------------------------------
-#
-# Every step writes a few rows (its processed mark, its run, its replies; the replies' rows go again once sent),
-# and SQLAlchemy's executemany of a Core insert or update (a statement object built, its cache key, then every
-# row's parameters rebuilt, renamed and converted one by one) cost more than the rows themselves. Here each
-# statement is written once per table and set of columns, as SQLAlchemy renders it, and each row's values are
-# converted by the very bind processors SQLAlchemy applies to those columns (dates as SQLite text, booleans,
-# JSON), then handed to the driver's executemany: the same SQL and the same bytes stored
-# (tests/test_storage.py compares them with SQLAlchemy's own statements).
-
-_Values = Callable[[Mapping[str, Any]], tuple[Any, ...]]
-_DRIVER_SQL: dict[tuple[Any, ...], tuple[str, _Values]] = {}
-
-
-def _driver_sql(
-    conn: AsyncConnection, table: Table, keys: tuple[str, ...], kind: str, guard: str | None = None
-) -> tuple[str, _Values]:
-    """An insert of `keys` (every row has those keys), or an update by id (`keys` include "id", and with
-    `guard` "expected_<guard>"), and what turns a row into its parameters, in order."""
-    dialect = conn.dialect
-    assert dialect.paramstyle == "qmark", "the driver's SQL is written for SQLite"
-    key = (dialect, table, keys, kind, guard)
-    found = _DRIVER_SQL.get(key)
-    if found is not None:
-        return found
-    quote = dialect.identifier_preparer.quote
-    name = dialect.identifier_preparer.format_table(table)
-    if kind == "insert":
-        order = list(keys)
-        sql = f"INSERT INTO {name} ({', '.join(quote(k) for k in order)}) VALUES ({', '.join('?' for _ in order)})"
-    else:
-        settable = [k for k in keys if k != "id" and not k.startswith("expected_")]
-        order = [*settable, "id"]
-        where = f"{name}.{quote('id')} = ?"
-        if guard:
-            order.append(f"expected_{guard}")
-            where += f" AND {name}.{quote(guard)} = ?"
-        sql = f"UPDATE {name} SET {', '.join(f'{quote(k)}=?' for k in settable)} WHERE {where}"
-    columns = [table.c[k.removeprefix("expected_")] for k in order]
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    values = _values_of(order, processors)
-    _DRIVER_SQL[key] = (sql, values)
-    return sql, values
-
-
-def _values_of(order: list[str], processors: Sequence[Callable[[Any], Any] | None]) -> _Values:
-    get = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
-    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
-    if not converted:
-        return get
-
-    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        found = list(get(row))
-        for i, process in converted:
-            found[i] = process(found[i])
-        return tuple(found)
-
-    return values
-
-
-@functools.cache
-def _sqlite_delete(table: Table, count: int) -> str:
-    return f"DELETE FROM {table.name} WHERE {table.name}.id IN ({', '.join('?' * count)})"
-
-
-@functools.cache
-def _sqlite_seen(count: int) -> str:
-    return (
-        "SELECT processed_messages.message_id FROM processed_messages WHERE processed_messages.platform = ?"
-        f" AND processed_messages.message_id IN ({', '.join('?' * count)})"
-    )

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Table, bindparam, delete, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import UserRecord, new_id
+from storage.records import UserRecord, new_id, user_from_row
 from storage.tables import checkin_prompts, scheduler_pacing, schedules, users
 
 
@@ -204,12 +204,10 @@ async def count_due(conn: AsyncConnection, now: datetime) -> int:
 
 async def users_by_id(conn: AsyncConnection, user_ids: Sequence[str], *, lock: bool = False) -> list[UserRecord]:
     """Users by id in one query per 500; locked in id order on PostgreSQL (the order the writer locks in)."""
-    from storage.repo import Repository
-
     found: list[UserRecord] = []
     for chunk in chunks(sorted(set(user_ids))):
         query = select(users).where(users.c.id.in_(chunk)).order_by(users.c.id)
         if lock and on_postgres(conn):
             query = query.with_for_update()
-        found.extend(Repository._user(r) for r in (await conn.execute(query)).mappings())
+        found.extend(user_from_row(r) for r in (await conn.execute(query)).mappings())
     return found

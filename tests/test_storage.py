@@ -219,13 +219,13 @@ def test_the_schema_check_at_start_knows_the_newest_migration() -> None:
 
 
 async def test_sqlite_writes_store_what_sqlalchemy_statements_store(tmp_path: Path) -> None:
-    """The writer's SQLite writes go to the driver as plain SQL (storage/repo.py, _driver_sql): every table a batch
+    """The writer's SQLite writes go to the driver as plain SQL (storage/sink.py, _driver_sql): every table a batch
     writes gets, value for value and type for type, what SQLAlchemy's own insert and update statements store."""
     from datetime import UTC, datetime, timedelta, timezone
 
     from sqlalchemy import and_, bindparam, update
 
-    from storage import repo as repo_module
+    from storage import sink as sink_module
     from storage.records import HistoryRecord, OutboxRecord, RunRecord, UserRecord
     from storage.repo import ConflictError, Repository
     from storage.tables import history, kept_notes, outbox, processed, runs, safety_events
@@ -280,15 +280,15 @@ async def test_sqlite_writes_store_what_sqlalchemy_statements_store(tmp_path: Pa
                 if not ours:
                     await through_sqlalchemy(conn, table, kind, copies)
                 elif kind == "insert":
-                    await repo_module._Sink(conn).insert(table, copies)
+                    await sink_module.Sink(conn).insert(table, copies)
                 else:
-                    await repo_module._Sink(conn).update(table, copies, guard="version" if table is runs else None)
+                    await sink_module.Sink(conn).update(table, copies, guard="version" if table is runs else None)
             if ours:  # a guarded update that finds another version is a conflict, as before
                 with pytest.raises(ConflictError):
-                    await repo_module._Sink(conn).update(
+                    await sink_module.Sink(conn).update(
                         runs, [{**writes[1][2][0], "expected_version": 99}], guard="version"
                     )
-                await repo_module._Sink(conn).delete(outbox, ["o2", "nothing"])
+                await sink_module.Sink(conn).delete(outbox, ["o2", "nothing"])
                 assert await repo.seen(conn, "telegram", ["7", "8", "7"]) == {"7"}
             else:
                 await conn.execute(text("DELETE FROM outbox WHERE id = 'o2'"))

@@ -145,6 +145,23 @@ def _alternation(items: Iterable[str]) -> str:
     return "|".join(f"(?:{item})" for item in items)
 
 
+def _expand(pattern: str, blocks: Mapping[str, str]) -> str:
+    """A pattern with its {blocks} written out (blocks may name blocks, a few levels deep)."""
+    for _ in range(4):
+        expanded = _BLOCK.sub(lambda m: blocks[m.group(1)], pattern)
+        if expanded == pattern:
+            break
+        pattern = expanded
+    if _BLOCK.search(pattern):
+        raise PatternError(f"unresolved block in {pattern[:60]!r}")
+    return collapse(pattern)
+
+
+def _after(items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
+    parts = [_expand(str(item), blocks) for item in items]
+    return re.compile(rf"^[ ,]*(?:{_alternation(parts)})") if parts else None
+
+
 class CrisisRules:
     """The rules stage: `check` gives a level and a category from the phrases found and whose they are."""
 
@@ -163,20 +180,6 @@ class CrisisRules:
 
     # --- building ---------------------------------------------------------------------------------------
 
-    def _expand(self, pattern: str, blocks: Mapping[str, str]) -> str:
-        for _ in range(4):  # blocks may name blocks, a few levels deep
-            expanded = _BLOCK.sub(lambda m: blocks[m.group(1)], pattern)
-            if expanded == pattern:
-                break
-            pattern = expanded
-        if _BLOCK.search(pattern):
-            raise PatternError(f"unresolved block in {pattern[:60]!r}")
-        return collapse(pattern)
-
-    def _after(self, items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
-        parts = [self._expand(str(item), blocks) for item in items]
-        return re.compile(rf"^[ ,]*(?:{_alternation(parts)})") if parts else None
-
     def _compile(self, data: Mapping[str, Any]) -> None:
         if data.get("version") != 1:
             raise PatternError("crisis patterns: unknown version")
@@ -191,13 +194,13 @@ class CrisisRules:
             self._rewrite[source] = target
         markers = data["markers"]
         groups = [
-            f"(?P<{kind}>{_alternation(self._expand(str(p), blocks) for p in markers[kind])})"
+            f"(?P<{kind}>{_alternation(_expand(str(p), blocks) for p in markers[kind])})"
             for kind in ("report_other", "other", "report", "first", "reset")
         ]
         self._markers = re.compile(rf"(?<![a-z])(?:{'|'.join(groups)})(?![a-z])")
         self._resets = frozenset(word for item in markers["reset"] for word in str(item).split("|") if " " not in word)
         self._me_too = re.compile(
-            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
+            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
         )
         negation = data["negation"]
         for key in ("words", "not_after", "breakers", "no_nouns", "stop_before"):
@@ -212,20 +215,20 @@ class CrisisRules:
         self._no_nouns = frozenset(collapse(str(w)) for w in negation.get("no_nouns", ()))
         self._stops = frozenset(collapse(str(w)) for w in negation.get("stop_before", ()))
         self._denials = re.compile(
-            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
+            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
         )
         self._model_masks = re.compile(
-            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['model_masks'])})(?![a-z])"
+            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['model_masks'])})(?![a-z])"
         )
         self._unsure = re.compile(
-            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
+            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
         )
-        self._frames = re.compile(rf"(?:{_alternation(self._expand(str(p), blocks) for p in data['frames_before'])})$")
+        self._frames = re.compile(rf"(?:{_alternation(_expand(str(p), blocks) for p in data['frames_before'])})$")
         self._hedges = re.compile(
-            rf"(?<![a-z])(?:{_alternation(self._expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
+            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
         )
-        attribution = self._after(data["attribution_after"], blocks)
-        idioms, owner, topic = (self._after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
+        attribution = _after(data["attribution_after"], blocks)
+        idioms, owner, topic = (_after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
         if attribution is None or idioms is None or owner is None or topic is None:
             raise PatternError("crisis patterns: attribution, idioms, owner and topic lists must not be empty")
         self._attribution, self._idioms, self._owner, self._topic = attribution, idioms, owner, topic
@@ -241,7 +244,7 @@ class CrisisRules:
             seen.add(rule_id)
             if raw["category"] not in CATEGORY_LEVEL or raw["subject"] not in ("open", "self"):
                 raise PatternError(f"rule {rule_id}: unknown category or subject")
-            parts = [self._expand(str(p), blocks) for p in raw["patterns"]]
+            parts = [_expand(str(p), blocks) for p in raw["patterns"]]
             compiled: list[tuple[int, re.Pattern[str]]] = []
             for part in parts:
                 bit = 1 << len(keys_seen)
@@ -260,7 +263,7 @@ class CrisisRules:
                     noun=bool(raw.get("noun", False)),
                     deniable=bool(raw.get("deniable", True)),
                     patterns=tuple(compiled),
-                    unless_after=self._after(raw.get("unless_after") or [], blocks),
+                    unless_after=_after(raw.get("unless_after") or [], blocks),
                     examples=tuple(str(e) for e in raw.get("examples") or []),
                 )
             )
