@@ -6,7 +6,7 @@ plans it once per connection). SQLite keeps SQLAlchemy's executemany (storage/re
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,12 @@ from storage.tables import UTCDateTime
 
 def is_postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """Ids in groups of `size`: SQLite's IN lists stay under its bound on parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _array_type(table: Table, name: str) -> tuple[str, bool]:

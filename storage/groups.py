@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.bulk import chunks, is_postgres
 from storage.crypto import Cipher
 from storage.group_records import AgendaItem, GroupChanges, GroupRecord, GroupView, RoundAnswer
 from storage.records import new_id
-from storage.schedules import chunks, lease_due, on_postgres
+from storage.schedules import lease_due
 from storage.tables import agenda_items, group_members, group_timers, groups, round_answers
 
 
@@ -64,7 +65,7 @@ class GroupStore:
         if not wanted:
             return {}
         query = select(groups).where(groups.c.id.in_(wanted)).order_by(groups.c.id)
-        if lock and on_postgres(conn):
+        if lock and is_postgres(conn):
             query = query.with_for_update()
         found = {r["id"]: GroupView(self._group(r)) for r in (await conn.execute(query)).mappings()}
         if not found:

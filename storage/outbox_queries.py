@@ -12,9 +12,9 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
+from storage.bulk import chunks
 from storage.crypto import Cipher
 from storage.records import OutboxRecord
-from storage.sink import chunks
 from storage.tables import outbox, processes
 
 _PG_DELETE_OUTBOX = text(
@@ -39,7 +39,7 @@ class OutboxQueries:
         if platform is not None:
             query = query.where(outbox.c.platform == platform)
         query = query.order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
+        if bulk.is_postgres(conn):
             query = query.with_for_update(skip_locked=True)  # two processes never adopt the same rows
         records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
         orphans = [r.id for r in records if r.owner != me]
@@ -57,7 +57,7 @@ class OutboxQueries:
         if not mine_too:
             query = query.where(outbox.c.owner.is_(None) | (outbox.c.owner != me))
         query = query.order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
+        if bulk.is_postgres(conn):
             query = query.with_for_update(skip_locked=True)  # a row being adopted or deleted is left for later
         records = [self._reply(row) for row in (await conn.execute(query)).mappings()]
         for chunk in chunks([r.id for r in records if r.owner != me]):

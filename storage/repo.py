@@ -25,11 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
+from storage.bulk import chunks
 from storage.crypto import Cipher
 from storage.outbox_queries import OutboxQueries
 from storage.records import Changes, HistoryRecord, KeptNote, OutboxRecord, RunRecord, UserRecord, new_id, user_from_row
 from storage.sink import ConflictError as ConflictError  # the writer retries on it: part of this module's API
-from storage.sink import Sink, chunks, sqlite_seen
+from storage.sink import Sink, sqlite_seen
 from storage.tables import history, kept_notes, outbox, processed, runs, safety_events, users
 
 # A run that has not ended, spelt exactly as the partial index ix_runs_open_updated's condition.
@@ -315,7 +316,7 @@ class Repository(OutboxQueries):
 
         The marks are named by their physical address (SQLite's rowid, PostgreSQL's ctid): matching them by
         key instead lets PostgreSQL's generic plan hash-join the subquery against a scan of the whole table."""
-        address = "ctid" if conn.dialect.name == "postgresql" else "rowid"
+        address = "ctid" if bulk.is_postgres(conn) else "rowid"
         oldest = (
             f"SELECT {address} FROM processed_messages WHERE processed_at < :before ORDER BY processed_at LIMIT :limit"
         )

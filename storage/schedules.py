@@ -7,7 +7,7 @@ lease: a process that dies holding it lets it lapse, and the row is due again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import Column, Table, bindparam, delete, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.bulk import chunks, is_postgres
 from storage.records import UserRecord, new_id, user_from_row
 from storage.tables import checkin_prompts, scheduler_pacing, schedules, users
 
@@ -57,15 +58,6 @@ def _row(r: Any) -> ScheduleRow:
     )
 
 
-def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def on_postgres(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
 async def rows_of(conn: AsyncConnection, user_ids: Sequence[str]) -> dict[tuple[str, str], ScheduleRow]:
     found: dict[tuple[str, str], ScheduleRow] = {}
     for chunk in chunks(sorted(set(user_ids))):
@@ -83,7 +75,7 @@ async def still_leased(conn: AsyncConnection, leases: Sequence[tuple[str, str]])
     held: set[str] = set()
     for chunk in chunks(sorted(wanted)):
         query = select(schedules.c.id, schedules.c.lease_owner).where(schedules.c.id.in_(chunk))
-        if on_postgres(conn):
+        if is_postgres(conn):
             query = query.order_by(schedules.c.id).with_for_update()
         held.update(r[0] for r in await conn.execute(query) if r[1] == wanted[r[0]])
     return held
@@ -137,7 +129,7 @@ async def lease_due(
         .order_by(due)
         .limit(limit)
     )
-    if on_postgres(conn):
+    if is_postgres(conn):
         due_ids = due_ids.with_for_update(skip_locked=True)
     stmt = (
         update(table)
@@ -155,7 +147,7 @@ async def record_prompts(
     that prompt was committed before (a second fire of an ambiguous hour, another process): not sent again."""
     if not keys:
         return set()
-    dialect = postgresql if on_postgres(conn) else sqlite
+    dialect = postgresql if is_postgres(conn) else sqlite
     stmt = (
         dialect.insert(checkin_prompts)
         .on_conflict_do_nothing()
@@ -178,11 +170,11 @@ async def take_tokens(
     """A token bucket shared by every process (its row is locked for the transaction): how many claims this
     tick may make, and the tokens left before spending them. Spend with `spend_tokens` in the same transaction."""
     query = select(scheduler_pacing).where(scheduler_pacing.c.name == name)
-    if on_postgres(conn):
+    if is_postgres(conn):
         query = query.with_for_update()
     row = (await conn.execute(query)).mappings().first()
     if row is None:
-        dialect = postgresql if on_postgres(conn) else sqlite
+        dialect = postgresql if is_postgres(conn) else sqlite
         await conn.execute(
             dialect.insert(scheduler_pacing).values(name=name, tokens=burst, stamp=now).on_conflict_do_nothing()
         )
@@ -207,7 +199,7 @@ async def users_by_id(conn: AsyncConnection, user_ids: Sequence[str], *, lock: b
     found: list[UserRecord] = []
     for chunk in chunks(sorted(set(user_ids))):
         query = select(users).where(users.c.id.in_(chunk)).order_by(users.c.id)
-        if lock and on_postgres(conn):
+        if lock and is_postgres(conn):
             query = query.with_for_update()
         found.extend(user_from_row(r) for r in (await conn.execute(query)).mappings())
     return found

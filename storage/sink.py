@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -12,16 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
 
-__all__ = ["ConflictError", "Sink", "chunks", "sqlite_seen"]
+__all__ = ["ConflictError", "Sink", "sqlite_seen"]
 
 
 class ConflictError(RuntimeError):
     """Another writer changed a run first; the batch is retried from fresh reads."""
-
-
-def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Sink:
@@ -48,7 +43,7 @@ class Sink:
         if self.writes is not None:
             self.writes.delete(table, ids)
         else:
-            for chunk in chunks(ids):
+            for chunk in bulk.chunks(ids):
                 await self.conn.exec_driver_sql(_sqlite_delete(table, len(chunk)), tuple(chunk))
 
     async def update(self, table: Table, rows: list[dict[str, Any]], *, guard: str | None = None) -> None:
