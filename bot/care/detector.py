@@ -142,22 +142,18 @@ class CrisisDetector:
         return Layers(raw_rules, by_model, combined)
 
     def check(self, text: str) -> SafetyVerdict:
+        # Every layer, with no short cut on the rules' "urgent": the model may still turn it into a question (a
+        # patient's "je fais quoi ?" read as the writer's call for help), and the bot answers what is measured.
         if len(text) > SHORT_TEXT:
-            return self._check(text)
+            return self.layers(text).combined
         verdict = self._verdicts.get(text)
         if verdict is None:
-            verdict = self._check(text)  # rules and model never change once loaded: the same text, the same verdict
+            # rules and model never change once loaded: the same text, the same verdict
+            verdict = self.layers(text).combined
             if len(self._verdicts) >= _VERDICTS:
                 self._verdicts.clear()
             self._verdicts[text] = verdict
         return verdict
-
-    def _check(self, text: str) -> SafetyVerdict:
-        if not text or not text.strip():
-            return SAFE
-        # No short cut on the rules' "urgent": the model may still turn it into a question (a patient's "je fais
-        # quoi ?" read as the writer's call for help), and the bot must answer what the figures measure.
-        return self.layers(text).combined
 
     # --- answering ---------------------------------------------------------------------------------------
 
