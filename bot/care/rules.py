@@ -157,6 +157,11 @@ def _expand(pattern: str, blocks: Mapping[str, str]) -> str:
     return collapse(pattern)
 
 
+def _whole_words(items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str]:
+    """Any of the patterns, starting and ending at word edges."""
+    return re.compile(rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in items)})(?![a-z])")
+
+
 def _after(items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
     parts = [_expand(str(item), blocks) for item in items]
     return re.compile(rf"^[ ,]*(?:{_alternation(parts)})") if parts else None
@@ -199,9 +204,7 @@ class CrisisRules:
         ]
         self._markers = re.compile(rf"(?<![a-z])(?:{'|'.join(groups)})(?![a-z])")
         self._resets = frozenset(word for item in markers["reset"] for word in str(item).split("|") if " " not in word)
-        self._me_too = re.compile(
-            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['me_too'])})(?![a-z])"
-        )
+        self._me_too = _whole_words(data["me_too"], blocks)
         negation = data["negation"]
         for key in ("words", "not_after", "breakers", "no_nouns", "stop_before"):
             odd = [w for w in negation.get(key, ()) if not isinstance(w, str)]
@@ -214,19 +217,11 @@ class CrisisRules:
         self._negation_reach = int(negation["reach"])
         self._no_nouns = frozenset(collapse(str(w)) for w in negation.get("no_nouns", ()))
         self._stops = frozenset(collapse(str(w)) for w in negation.get("stop_before", ()))
-        self._denials = re.compile(
-            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['denials'])})(?![a-z])"
-        )
-        self._model_masks = re.compile(
-            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['model_masks'])})(?![a-z])"
-        )
-        self._unsure = re.compile(
-            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['unsure'])})(?![a-z])"
-        )
+        self._denials = _whole_words(data["denials"], blocks)
+        self._model_masks = _whole_words(data["model_masks"], blocks)
+        self._unsure = _whole_words(data["unsure"], blocks)
         self._frames = re.compile(rf"(?:{_alternation(_expand(str(p), blocks) for p in data['frames_before'])})$")
-        self._hedges = re.compile(
-            rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in data['hedges'])})(?![a-z])"
-        )
+        self._hedges = _whole_words(data["hedges"], blocks)
         attribution = _after(data["attribution_after"], blocks)
         idioms, owner, topic = (_after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
         if attribution is None or idioms is None or owner is None or topic is None:
