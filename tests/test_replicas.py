@@ -132,7 +132,8 @@ async def test_one_replica_polls_and_the_other_takes_over_when_it_dies(
             assert time.monotonic() - killed < 10, f"no takeover within 10 s:\n{survivor.tail()}"
             await asyncio.sleep(0.1)
         assert time.monotonic() - killed < 5 + 2 * TAKEOVER
-        assert len(double.calls_to("getUpdates")) > polls_before_kill
+        # Ready says "polling here" as soon as the lease is taken; the first poll itself follows a moment later.
+        await double.wait_until(lambda: len(double.calls_to("getUpdates")) > polls_before_kill, timeout=5)
 
         after = TgUser(302, language_code="fr")
         double.text(after, "/start")
