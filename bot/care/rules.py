@@ -406,10 +406,12 @@ class CrisisRules:
             state, _ = self._speaker(before)
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
                 spans.append((start, end, True))
-            elif self._introduces_speech(before):
+            elif start == 0 or self._introduces_speech(before):
                 # Quoted after a verb of saying or a colon, the words were said or written at some moment, by the
-                # writer or a voice they report: whose and when is worth a question, not a takeover. Quoted
-                # words with no such verb ('I keep thinking "what's the point"') stay the writer's.
+                # writer or a voice they report: whose and when is worth a question, not a takeover. So are words
+                # that open the sentence in quotes, with nobody named yet: a patient's line set down before it is
+                # attributed ('"I want to die, I'm done." That was my first session.'). Quoted words after the
+                # writer's own ('I keep thinking "what's the point"') stay the writer's.
                 spans.append((start, end, False))
         colon = sentence.find(":")
         if colon >= 0:
