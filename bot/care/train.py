@@ -5,9 +5,9 @@
 
 Decision points: a model scores the messages of writers it was trained on far more kindly than those of the next
 person (on a random dev split, a fifth of ordinary messages from the same writers, 1 in 70 reached a takeover;
-from a writer left out, 1 in 25). So each writer is left out in turn, a model is trained on the others and scores
-that writer's messages; the decision points are read from those scores, as the next person would meet them. The
-model that ships is then trained on everyone.
+from a writer left out, 1 in 25). So the writers are left out a group at a time (FOLDS groups, each writer in
+one): a model trained on the other groups scores the left-out writers' messages, and the decision points are read
+from those scores, as the next person would meet them. The model that ships is then trained on everyone.
 
 Reproducible: the same corpus gives the same file, byte for byte (deterministic solver, sorted features, rounded
 numbers, no timestamp in the gzip header). The test split is never read here. Needs the dev extra
@@ -33,15 +33,22 @@ from bot.care.rules import CrisisRules
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "crisis"
 MIN_DF = 2
-C = 8.0  # inverse regularisation, chosen on the dev split (docs/crisis-taxonomy.md)
+C = 32.0  # inverse regularisation, chosen on writers left out (docs/crisis-taxonomy.md)
 # At most this share of ordinary messages, scored by a model that never saw their writer, may reach each level
-# through the model (the rules add their own few).
+# through the model (the rules add their own few). Takeovers are counted over all the writers together; questions
+# writer by writer and language by language, and the point must hold for nine sets in ten: read over everyone
+# at once (1 in 13), the point held the whole but left a third of the writers above 1 in 10, the limit each new
+# writer is measured against, while a point set for every writer would follow the one most prone to alarm.
 MAX_TAKEOVER = 1 / 100
-MAX_CHECK = 1 / 13
+MAX_CHECK = 1 / 10
+CHECK_HOLDS_FOR = 0.9
 # Inside an exercise people describe hard moments by design: there, at most 1 in 10 of the ordinary answers
 # (the issue's limit for questions), read on the writers of answers typed inside the exercises.
 MAX_CHECK_IN_EXERCISE = 1 / 10
 IN_EXERCISE = frozenset({"w4", "w7", "w9", "w24"})
+# Writers left out a group at a time: one writer at a time (35 fits) took five times as long, long enough to crowd
+# the CI, which retrains on every run.
+FOLDS = 8
 ALWAYS_TRAINED = frozenset({"w0"})  # tests/data/: regression sentences, not a writer of the corpus
 URGENT_THRESHOLD = 0.5
 # Writers briefed for one kind of message (corpus/README.md): everyday answers only (w4, w7), answers inside the
@@ -126,40 +133,46 @@ def fit(rows: list[dict[str, Any]], chosen: list[int], counts: Counts, c: float 
 _FOLDS: dict[str, Any] = {}
 
 
-def _fold(writer: str) -> list[float]:
-    """One writer's messages scored by a model trained on all the other writers."""
+def _fold(group: frozenset[str]) -> list[float]:
+    """A group of writers' messages scored by a model trained on all the other writers."""
     rows, counts, rules, c = _FOLDS["rows"], _FOLDS["counts"], _FOLDS["rules"], _FOLDS["c"]
-    others = [i for i, r in enumerate(rows) if r["writer"] != writer and r["label"] != "ambiguous"]
+    others = [i for i, r in enumerate(rows) if r["writer"] not in group and r["label"] != "ambiguous"]
     model = CrisisModel({**fit(rows, others, counts, c), "thresholds": {}}, rules)
-    return [model.scores(str(r["text"]))["risk"] for r in rows if r["writer"] == writer]
+    return [model.scores(str(r["text"]))["risk"] for r in rows if r["writer"] in group]
 
 
 def unseen_scores(
     rows: list[dict[str, Any]], rules: CrisisRules, counts: Counts, c: float = C
 ) -> list[tuple[dict[str, Any], float]]:
-    """Each writer's messages scored by a model trained on all the other writers."""
-    writers = sorted({str(r["writer"]) for r in rows} - ALWAYS_TRAINED)
+    """Each writer's messages scored by a model trained without them (nor the others of their group)."""
+    writers = sorted({str(r["writer"]) for r in rows} - ALWAYS_TRAINED, key=lambda w: (len(w), w))
+    # Writers in the order they came, dealt round the groups: each group mixes early and late writers.
+    groups = [frozenset(writers[start::FOLDS]) for start in range(min(FOLDS, len(writers)))]
     _FOLDS.update(rows=rows, counts=counts, rules=rules, c=c)
     try:
         # The folds are independent: on a machine with several cores they train side by side (fork: the
         # children inherit the corpus and its counts). The order of the results, hence the file, is the same.
-        workers = min(len(writers), os.cpu_count() or 1)
+        workers = min(len(groups), os.cpu_count() or 1)
         if workers > 1:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                results = list(pool.map(_fold, writers))
+                results = list(pool.map(_fold, groups))
         else:
-            results = [_fold(writer) for writer in writers]
+            results = [_fold(group) for group in groups]
     finally:
         _FOLDS.clear()
     scored: list[tuple[dict[str, Any], float]] = []
-    for writer, scores in zip(writers, results, strict=True):
-        scored.extend(zip([r for r in rows if r["writer"] == writer], scores, strict=True))
+    for group, scores in zip(groups, results, strict=True):
+        scored.extend(zip([r for r in rows if r["writer"] in group], scores, strict=True))
     return scored
 
 
 def choose_thresholds(scored: list[tuple[dict[str, Any], float]]) -> dict[str, float]:
     """The lowest decision points that keep ordinary messages, from writers unseen, under the shares above."""
-    calm = sorted((risk for r, risk in scored if r["label"] == "none" and r["writer"] not in TARGETED), reverse=True)
+    by_writer: dict[tuple[str, str], list[float]] = {}  # (writer, language): their ordinary messages' scores
+    for r, risk in scored:
+        if r["label"] == "none" and r["writer"] not in TARGETED:
+            by_writer.setdefault((str(r["writer"]), str(r["lang"])), []).append(risk)
+    calm = sorted((risk for pool in by_writer.values() for risk in pool), reverse=True)
     answers = sorted((risk for r, risk in scored if r["label"] == "none" and r["writer"] in IN_EXERCISE), reverse=True)
 
     def above(pool: list[float], share: float, floor: float) -> float:
@@ -168,7 +181,8 @@ def choose_thresholds(scored: list[tuple[dict[str, Any], float]]) -> dict[str, f
         return round(max(floor, point), 4)
 
     takeover = above(calm, MAX_TAKEOVER, 0.5)
-    check = min(above(calm, MAX_CHECK, 0.2), takeover)
+    each = sorted(above(sorted(pool, reverse=True), MAX_CHECK, 0.2) for pool in by_writer.values())
+    check = min(each[min(len(each) - 1, int(CHECK_HOLDS_FOR * len(each)))], takeover)
     in_exercise = min(above(answers, MAX_CHECK_IN_EXERCISE, check), takeover)
     return {"crisis": takeover, "check": check, "check_in_exercise": in_exercise, "urgent": URGENT_THRESHOLD}
 
