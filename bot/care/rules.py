@@ -221,6 +221,9 @@ class CrisisRules:
         self._model_masks = _whole_words(data["model_masks"], blocks)
         self._unsure = _whole_words(data["unsure"], blocks)
         self._frames = re.compile(rf"(?:{_alternation(_expand(str(p), blocks) for p in data['frames_before'])})$")
+        # "cette pensée : « et si j'en finissais »": the words after name the writer's own thought, not speech
+        thoughts = _alternation(_expand(str(p), blocks) for p in data["own_thought_before"])
+        self._own_thought = re.compile(rf"(?<![a-z])(?:{thoughts})[ ,:]*$")
         self._hedges = _whole_words(data["hedges"], blocks)
         attribution = _after(data["attribution_after"], blocks)
         idioms, owner, topic = (_after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
@@ -406,7 +409,7 @@ class CrisisRules:
             state, _ = self._speaker(before)
             if state == "other" or (state is None and self._attribution.match(sentence[end + 1 : end + _REACH])):
                 spans.append((start, end, True))
-            elif start == 0 or self._introduces_speech(before):
+            elif (start == 0 or self._introduces_speech(before)) and not self._own_thought.search(before):
                 # Quoted after a verb of saying or a colon, the words were said or written at some moment, by the
                 # writer or a voice they report: whose and when is worth a question, not a takeover. So are words
                 # that open the sentence in quotes, with nobody named yet: a patient's line set down before it is
