@@ -157,14 +157,19 @@ def _expand(pattern: str, blocks: Mapping[str, str]) -> str:
     return collapse(pattern)
 
 
+def _any_of(items: Iterable[object], blocks: Mapping[str, str]) -> str:
+    """The patterns of a list, their {blocks} written out, as one alternation ("" for an empty list)."""
+    return _alternation(_expand(str(p), blocks) for p in items)
+
+
 def _whole_words(items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str]:
     """Any of the patterns, starting and ending at word edges."""
-    return re.compile(rf"(?<![a-z])(?:{_alternation(_expand(str(p), blocks) for p in items)})(?![a-z])")
+    return re.compile(rf"(?<![a-z])(?:{_any_of(items, blocks)})(?![a-z])")
 
 
 def _after(items: Iterable[str], blocks: Mapping[str, str]) -> re.Pattern[str] | None:
-    parts = [_expand(str(item), blocks) for item in items]
-    return re.compile(rf"^[ ,]*(?:{_alternation(parts)})") if parts else None
+    parts = _any_of(items, blocks)
+    return re.compile(rf"^[ ,]*(?:{parts})") if parts else None
 
 
 class CrisisRules:
@@ -199,7 +204,7 @@ class CrisisRules:
             self._rewrite[source] = target
         markers = data["markers"]
         groups = [
-            f"(?P<{kind}>{_alternation(_expand(str(p), blocks) for p in markers[kind])})"
+            f"(?P<{kind}>{_any_of(markers[kind], blocks)})"
             for kind in ("report_other", "other", "report", "first", "reset")
         ]
         self._markers = re.compile(rf"(?<![a-z])(?:{'|'.join(groups)})(?![a-z])")
@@ -220,10 +225,9 @@ class CrisisRules:
         self._denials = _whole_words(data["denials"], blocks)
         self._model_masks = _whole_words(data["model_masks"], blocks)
         self._unsure = _whole_words(data["unsure"], blocks)
-        self._frames = re.compile(rf"(?:{_alternation(_expand(str(p), blocks) for p in data['frames_before'])})$")
+        self._frames = re.compile(rf"(?:{_any_of(data['frames_before'], blocks)})$")
         # "cette pensée : « et si j'en finissais »": the words after name the writer's own thought, not speech
-        thoughts = _alternation(_expand(str(p), blocks) for p in data["own_thought_before"])
-        self._own_thought = re.compile(rf"(?<![a-z])(?:{thoughts})[ ,:]*$")
+        self._own_thought = re.compile(rf"(?<![a-z])(?:{_any_of(data['own_thought_before'], blocks)})[ ,:]*$")
         self._hedges = _whole_words(data["hedges"], blocks)
         attribution = _after(data["attribution_after"], blocks)
         idioms, owner, topic = (_after(data[k], blocks) for k in ("idioms_after", "owner_after", "topic_after"))
