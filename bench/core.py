@@ -431,11 +431,11 @@ async def phare_child(stream: dict[str, Any], args: argparse.Namespace) -> dict[
     batches: list[tuple[int, float]] = []
     original_run = getattr(writer, "_run", None)
 
-    async def timed_run(jobs: list[Any]) -> list[Delivery]:
+    async def timed_run(jobs: list[Any], *args: Any) -> list[Delivery]:
         assert original_run is not None
         start = time.perf_counter()
         try:
-            result: list[Delivery] = await original_run(jobs)
+            result: list[Delivery] = await original_run(jobs, *args)
             return result
         finally:
             batches.append((len(jobs), time.perf_counter() - start))

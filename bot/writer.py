@@ -103,7 +103,12 @@ class Writer(CoreSettings, ScheduledWork):
         # truth: users and open runs are kept in memory between batches. With PostgreSQL other processes
         # write too, and every batch reads (and locks) afresh.
         self._cache: UserCache | None = UserCache() if db.is_sqlite else None
-        self._worker: asyncio.Task[None] | None = None
+        # On PostgreSQL a second batch is read and decided while the first one's COMMIT waits for the disk
+        # (see _work); SQLite has one writer connection, so one batch at a time.
+        self._pipeline = 2 if db.is_postgres else 1
+        self._taking = asyncio.Lock()  # held from taking a batch off the queue until its writes are sent
+        self._notified: asyncio.Future[None] | None = None  # the previous batch's replies, handed over
+        self._workers: list[asyncio.Task[None]] = []
         self._listeners: list[Callable[[list[Delivery]], Awaitable[None] | None]] = []
 
     async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:
@@ -133,16 +138,17 @@ class Writer(CoreSettings, ScheduledWork):
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="phare-writer")
+        if not self._workers:
+            self._workers = [asyncio.create_task(self._work(), name=f"phare-writer-{i}") for i in range(self._pipeline)]
 
     async def stop(self) -> None:
         await self.charts.close()  # first: a chart finishing now would queue a job for a stopped writer
-        if self._worker is not None:
-            self._worker.cancel()
+        for worker in self._workers:
+            worker.cancel()
+        for worker in self._workers:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+                await worker
+        self._workers = []
 
     async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None:
         await self.submit(MarkSent(ids, blocked))
@@ -206,26 +212,59 @@ class Writer(CoreSettings, ScheduledWork):
     # --- the writer -----------------------------------------------------------------------------------
 
     async def _work(self) -> None:
+        """One of the writer's workers (two on PostgreSQL, one on SQLite).
+
+        A worker takes a batch off the queue, and the next worker may take the following batch only once
+        this one's writes have all been sent and only its COMMIT is left: the wait for the disk then overlaps
+        the next batch's reads and decisions. Order still holds: the next batch locks its users after this one
+        locked them, so a person's next message waits for the commit of the one before; a person or a message
+        this batch created, not yet committed, makes the next batch's insert fail on its unique key, and that
+        batch is retried one job at a time, after the commit. Replies are handed over in batch order."""
         while True:
-            first = await self._queue.get()
-            pending = [first]
-            # Linger for two loop turns: the senders whose steps just committed get to queue their next
-            # message, so batches grow under load (group commit) at no cost when idle.
-            for _ in range(2):
-                while len(pending) < self.max_batch and not self._queue.empty():
-                    pending.append(self._queue.get_nowait())
-                if len(pending) >= self.max_batch:
-                    break
-                await asyncio.sleep(0)
-            self.batches += 1
-            deliveries = await self._commit_batch(pending)
+            await self._taking.acquire()
+            held = True
+
+            def release() -> None:
+                nonlocal held
+                if held:
+                    held = False
+                    self._taking.release()
+
+            mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            try:
+                pending = await self._take()
+                before, self._notified = self._notified, mine
+                self.batches += 1
+                deliveries = await self._commit_batch(pending, release)
+            except BaseException:
+                mine.cancel()
+                raise
+            finally:
+                release()
             committed = time.perf_counter()
-            for item in pending:
-                metrics.STEP_SECONDS.observe(committed - item.queued)
-                if not item.done.done():
-                    item.done.set_result(None)
-            if deliveries:
-                await self._notify(deliveries)
+            try:
+                if before is not None and not before.done():
+                    await asyncio.wait([before])  # the previous batch's replies go first, whatever became of it
+                if deliveries:
+                    await self._notify(deliveries)
+            finally:
+                mine.set_result(None)
+                for item in pending:  # once committed and handed over, as with a single worker
+                    metrics.STEP_SECONDS.observe(committed - item.queued)
+                    if not item.done.done():
+                        item.done.set_result(None)
+
+    async def _take(self) -> list[_Pending]:
+        pending = [await self._queue.get()]
+        # Linger for two loop turns: the senders whose steps just committed get to queue their next
+        # message, so batches grow under load (group commit) at no cost when idle.
+        for _ in range(2):
+            while len(pending) < self.max_batch and not self._queue.empty():
+                pending.append(self._queue.get_nowait())
+            if len(pending) >= self.max_batch:
+                break
+            await asyncio.sleep(0)
+        return pending
 
     async def _notify(self, deliveries: list[Delivery]) -> None:
         for listener in self._listeners:
@@ -233,9 +272,11 @@ class Writer(CoreSettings, ScheduledWork):
             if outcome is not None:
                 await outcome
 
-    async def _commit_batch(self, pending: list[_Pending]) -> list[Delivery]:
+    async def _commit_batch(self, pending: list[_Pending], before_commit: Callable[[], None]) -> list[Delivery]:
+        """`before_commit` is called once the batch's writes are sent, before its COMMIT; a failed batch is retried job
+        by job before it is called, so no later batch overtakes the retries."""
         try:
-            return await self._run([p.job for p in pending])
+            return await self._run([p.job for p in pending], before_commit)
         except (ConflictError, IntegrityError, DBAPIError) as exc:
             if self._cache is not None:
                 self._cache.clear()  # records may have been changed in memory by the failed batch
@@ -257,7 +298,7 @@ class Writer(CoreSettings, ScheduledWork):
                 item.done.set_exception(RuntimeError("could not store this step"))
         return deliveries
 
-    async def _run(self, jobs: list[Job]) -> list[Delivery]:
+    async def _run(self, jobs: list[Job], before_commit: Callable[[], None] | None = None) -> list[Delivery]:
         now = self.clock()
         batch = Batch(now=now)
         messages = [j for j in jobs if isinstance(j, Incoming)]
@@ -336,6 +377,8 @@ class Writer(CoreSettings, ScheduledWork):
                 await self.group_store.flush(conn, batch.groups)
             changed = [*batch.changes.users_new.values(), *batch.changes.users_dirty.values()]
             await sync_schedules(conn, changed, now)  # check-in settings changed: their schedules follow
+            if before_commit is not None:
+                before_commit()  # only the COMMIT is left: the next batch may start (see _work)
         if cache is not None:
             cache.remember(batch.users, batch.runs, batch.changes.forgotten, blocked)
         for chart in charts:  # committed: now drawn in another process, then queued as a Followup
