@@ -130,6 +130,9 @@ class Rule:
     examples: tuple[str, ...]
     # A cry for help has no denial form: in "can't do tonight on my own, pls help" the "not" is another verb's.
     deniable: bool = True
+    # The pattern names the past itself and what came back since ("I used to cut at uni and did it again on
+    # Sunday"): a long-ago frame in its sentence is that past, not a reason to doubt.
+    relapse: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ class CrisisRules:
                     subject=raw["subject"],
                     noun=bool(raw.get("noun", False)),
                     deniable=bool(raw.get("deniable", True)),
+                    relapse=bool(raw.get("relapse", False)),
                     patterns=tuple(compiled),
                     unless_after=_after(raw.get("unless_after") or [], blocks),
                     examples=tuple(str(e) for e in raw.get("examples") or []),
@@ -493,7 +497,7 @@ class CrisisRules:
             outcome = "other" if state == "other" else "user"
         if outcome == "other" and self._me_too.search(after):
             outcome = "user"  # "my patient wants to die, and so do I"
-        if outcome == "user" and self._unsure.search(sentence):
+        if outcome == "user" and not rule.relapse and self._unsure.search(sentence):
             outcome = "unsure"  # long ago, irony, a turn of phrase: ask rather than take over
         return outcome
 
