@@ -273,8 +273,9 @@ class Writer(CoreSettings, ScheduledWork):
                 await outcome
 
     async def _commit_batch(self, pending: list[_Pending], before_commit: Callable[[], None]) -> list[Delivery]:
-        """`before_commit` is called once the batch's writes are sent, before its COMMIT; a failed batch is retried job
-        by job before it is called, so no later batch overtakes the retries."""
+        """`before_commit` is called once the batch's writes are sent, before its COMMIT. A batch that fails before
+        then is retried job by job before it is called, so no later batch overtakes the retries; one whose COMMIT
+        itself fails (the connection lost) is retried beside the next batch, whose row locks still order them."""
         try:
             return await self._run([p.job for p in pending], before_commit)
         except (ConflictError, IntegrityError, DBAPIError) as exc:

@@ -252,3 +252,22 @@ async def test_a_transports_notice_goes_through_the_outbox_once_in_the_persons_l
     await app.writer.submit(Notice("test", "room-of-a-stranger", "matrix_offline", None, key="offline:room:2"))
     await app.settle()
     assert app.transport.chat("room-of-a-stranger"), "someone Phare does not know gets it in the default language"
+
+
+async def test_a_burst_keeps_each_persons_order_on_either_database(db_url: str) -> None:
+    """Twelve people each send their next two answers at once. On PostgreSQL the writer reads and decides the
+    second batch (every second answer) while the first one commits: each person's second answer must still
+    wait for their first, so everyone lands on the same step as one person answering in turn."""
+    app = await make_app(db_url, clock=FakeClock())
+    try:
+        users = [User(app) for _ in range(12)]
+        await asyncio.gather(*(u.onboard() for u in users))
+        await asyncio.gather(*(u.break_at_intensity("overload") for u in users))
+        app.writer.max_batch = len(users)  # the first answers fill one batch, the second answers the next
+        firsts = [app.writer.enqueue(u._incoming(text="4")) for u in users]
+        seconds = [app.writer.enqueue(u._incoming(text="ok")) for u in users]
+        await asyncio.gather(*firsts, *seconds)
+        await app.settle()
+        assert [await u.step() for u in users] == ["common_humanity"] * len(users)
+    finally:
+        await app.close()
