@@ -42,7 +42,7 @@ def test_the_splits_share_no_message_and_the_test_split_has_its_own_writers() ->
     texts = {split: {str(r["text"]).casefold() for r in rows(split)} for split in ("train", "dev", "test")}
     assert not texts["test"] & texts["train"] and not texts["test"] & texts["dev"]
     writers = {split: {str(r["writer"]) for r in rows(split)} for split in ("train", "dev", "test")}
-    assert writers["test"] == {"w46"} and "w46" not in writers["train"] | writers["dev"]
+    assert writers["test"] == {"w48"} and "w48" not in writers["train"] | writers["dev"]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
