@@ -10,12 +10,10 @@ processes never interleave one user's steps.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -34,6 +32,7 @@ from bot.retention import Retention, refused_mark
 from bot.safety import SafetyCheck
 from bot.user_cache import UserCache
 from bot.writer_parts import Batch, CoreSettings, ScheduledWork
+from bot.writer_queue import Job, Pending, WorkQueue
 from dialogues.loader import Library
 from dialogues.texts import Context
 from storage.db import Database
@@ -53,17 +52,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-Job = Incoming | Wake | Expire | MarkSent | Notice | Due | Followup | GroupDue  # Due: a check-in (bot/scheduler.py)
-
-
-@dataclass
-class _Pending:
-    job: Job
-    done: asyncio.Future[None]
-    queued: float = field(default_factory=time.perf_counter)  # for the step-latency histogram
-
-
-class Writer(CoreSettings, ScheduledWork):
+class Writer(WorkQueue, CoreSettings, ScheduledWork):
     """The writer: batches jobs, loads the records they concern, lets the conversation core decide, and commits
     each batch's changes (states, history, de-duplication marks, replies) in one transaction."""
 
@@ -95,7 +84,6 @@ class Writer(CoreSettings, ScheduledWork):
         self.retention = Retention(retention_days)  # PHARE_RETENTION_DAYS; None: kept until /forget
         self.clock = clock
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self.batches = 0  # committed so far: a figure for benchmarks and logs
         self.instance = new_id()  # names this process on the outbox rows it queues
         self._last_adoption = datetime.min.replace(tzinfo=UTC)
@@ -104,12 +92,8 @@ class Writer(CoreSettings, ScheduledWork):
         # write too, and every batch reads (and locks) afresh.
         self._cache: UserCache | None = UserCache() if db.is_sqlite else None
         # On PostgreSQL a second batch is read and decided while the first one's COMMIT waits for the disk
-        # (see _work); SQLite has one writer connection, so one batch at a time.
-        self._pipeline = 2 if db.is_postgres else 1
-        self._taking = asyncio.Lock()  # held from taking a batch off the queue until its writes are sent
-        self._notified: asyncio.Future[None] | None = None  # the previous batch's replies, handed over
-        self._workers: list[asyncio.Task[None]] = []
-        self._listeners: list[Callable[[list[Delivery]], Awaitable[None] | None]] = []
+        # (bot/writer_queue.py); SQLite has one writer connection, so one batch at a time.
+        self._init_queue(pipeline=2 if db.is_postgres else 1)
 
     async def context_for(self, platform: str, *, user_id: str | None = None, user_key: str | None = None) -> Context:
         """How to speak to this person in a transport's own notice (a user id or a platform key)."""
@@ -130,42 +114,15 @@ class Writer(CoreSettings, ScheduledWork):
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
-    def on_commit(self, listener: Callable[[list[Delivery]], Awaitable[None] | None]) -> None:
-        """Called with the replies a batch queued, right after its commit, for the transports to send."""
-        self._listeners.append(listener)
-
     async def start(self) -> None:
         self._ensure_worker()
 
-    def _ensure_worker(self) -> None:
-        if not self._workers:
-            self._workers = [asyncio.create_task(self._work(), name=f"phare-writer-{i}") for i in range(self._pipeline)]
-
     async def stop(self) -> None:
         await self.charts.close()  # first: a chart finishing now would queue a job for a stopped writer
-        for worker in self._workers:
-            worker.cancel()
-        for worker in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-        self._workers = []
+        await self._stop_workers()
 
     async def mark_sent(self, ids: tuple[str, ...], blocked: tuple[str, ...] = ()) -> None:
         await self.submit(MarkSent(ids, blocked))
-
-    async def submit(self, job: Job) -> None:
-        """Queue a message (or a wake-up) and return once its step is committed."""
-        await self.enqueue(job)
-
-    def enqueue(self, job: Job) -> asyncio.Future[None]:
-        """Queue a job now; the future is done once its step is committed.
-
-        Jobs are committed in the order they were queued, so a transport that queues a person's messages in
-        the order it received them needs no chaining of its own."""
-        self._ensure_worker()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(job, done))
-        return done
 
     async def tick(self) -> None:
         """Continue runs whose pause is over and close runs untouched for 24 h; on PostgreSQL, keep this
@@ -211,68 +168,7 @@ class Writer(CoreSettings, ScheduledWork):
 
     # --- the writer -----------------------------------------------------------------------------------
 
-    async def _work(self) -> None:
-        """One of the writer's workers (two on PostgreSQL, one on SQLite).
-
-        A worker takes a batch off the queue, and the next worker may take the following batch only once
-        this one's writes have all been sent and only its COMMIT is left: the wait for the disk then overlaps
-        the next batch's reads and decisions. Order still holds: the next batch locks its users after this one
-        locked them, so a person's next message waits for the commit of the one before; a person or a message
-        this batch created, not yet committed, makes the next batch's insert fail on its unique key, and that
-        batch is retried one job at a time, after the commit. Replies are handed over in batch order."""
-        while True:
-            await self._taking.acquire()
-            held = True
-
-            def release() -> None:
-                nonlocal held
-                if held:
-                    held = False
-                    self._taking.release()
-
-            mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            try:
-                pending = await self._take()
-                before, self._notified = self._notified, mine
-                self.batches += 1
-                deliveries = await self._commit_batch(pending, release)
-            except BaseException:
-                mine.cancel()
-                raise
-            finally:
-                release()
-            committed = time.perf_counter()
-            try:
-                if before is not None and not before.done():
-                    await asyncio.wait([before])  # the previous batch's replies go first, whatever became of it
-                if deliveries:
-                    await self._notify(deliveries)
-            finally:
-                mine.set_result(None)
-                for item in pending:  # once committed and handed over, as with a single worker
-                    metrics.STEP_SECONDS.observe(committed - item.queued)
-                    if not item.done.done():
-                        item.done.set_result(None)
-
-    async def _take(self) -> list[_Pending]:
-        pending = [await self._queue.get()]
-        # Linger for two loop turns: the senders whose steps just committed get to queue their next
-        # message, so batches grow under load (group commit) at no cost when idle.
-        for _ in range(2):
-            while len(pending) < self.max_batch and not self._queue.empty():
-                pending.append(self._queue.get_nowait())
-            if len(pending) >= self.max_batch:
-                break
-            await asyncio.sleep(0)
-        return pending
-
-    async def _notify(self, deliveries: list[Delivery]) -> None:
-        for listener in self._listeners:
-            outcome = listener(deliveries)
-            if outcome is not None:
-                await outcome
-
-    async def _commit_batch(self, pending: list[_Pending], before_commit: Callable[[], None]) -> list[Delivery]:
+    async def _commit_batch(self, pending: list[Pending], before_commit: Callable[[], None]) -> list[Delivery]:
         """`before_commit` is called once the batch's writes are sent, before its COMMIT. A batch that fails before
         then is retried job by job before it is called, so no later batch overtakes the retries; one whose COMMIT
         itself fails (the connection lost) is retried beside the next batch, whose row locks still order them."""
