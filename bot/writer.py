@@ -1,10 +1,10 @@
 """The writer: one place where messages become engine steps, stored state and queued replies.
 
-Messages are processed by a single writer task in batches: every message of a batch is handled in memory,
-then the batch's changes (states, history, de-duplication marks and outgoing replies) commit in one
-transaction. Group commit keeps durability cheap; per-user order holds because a batch handles a user's
-messages in arrival order, and on PostgreSQL the users' rows are locked for the transaction, so two
-processes never interleave one user's steps.
+Messages are processed in batches (the queue and its workers: bot/writer_queue.py): every message of a batch
+is handled in memory, then the batch's changes (states, history, de-duplication marks and outgoing replies)
+commit in one transaction. Group commit keeps durability cheap; per-user order holds because a batch handles a
+user's messages in arrival order, and on PostgreSQL the users' rows are locked for the transaction, so neither
+two processes nor the next batch of this one (read while the previous batch commits) interleave one user's steps.
 """
 
 from __future__ import annotations
